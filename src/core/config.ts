@@ -1,0 +1,59 @@
+// What the routing core needs to know from the operator's config. Every duration is integer
+// milliseconds (the loader converts the file's seconds). Defaults follow FreeDMR (spec §4.12, §6.1).
+
+export interface CoreConfig {
+  /** This server's 32-bit ID (used later as the source of server-originated frames). */
+  serverId: number;
+  hbp: {
+    /** The HBP passphrase every peer proves with RPTK = SHA-256(salt ‖ passphrase). */
+    passphrase: string;
+    /** Most peers logged in at once (the status probe ID 0xFFFFFFFF is not counted). */
+    maxPeers: number;
+    /** Most login challenges outstanding at once; further RPTLs are ignored until some expire. */
+    maxPendingLogins: number;
+    /** A challenge not answered with RPTK within this time is forgotten. */
+    loginTimeoutMs: number;
+    /** Expected interval between a peer's RPTPINGs (MMDVMHost/DMRGateway: 10 s). */
+    pingIntervalMs: number;
+    /** A peer silent for pingIntervalMs × maxMissedPings is dropped (and sent MSTCL). */
+    maxMissedPings: number;
+  };
+  routing: {
+    /** Static talkgroups of a peer that sends no TS1=/TS2= options. */
+    ts1Static: number[];
+    ts2Static: number[];
+    /** Most static talkgroups a peer may ask for on one slot. */
+    maxStaticPerSlot: number;
+  };
+  timers: {
+    /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
+    groupHangtimeMs: number;
+    /** A slot counts as busy this long after its last packet (FreeDMR STREAM_TO 0.36 s). */
+    collisionWindowMs: number;
+    /** A stream with no packet for this long has lost its terminator and is ended (FreeDMR 5 s). */
+    streamTimeoutMs: number;
+    /** Packets of a stream older than this are dropped (FreeDMR 180 s). */
+    maxStreamMs: number;
+  };
+  limits: {
+    /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
+    maxPacketRate: number;
+    /** The rate limit applies only after this many packets of a stream (FreeDMR 18). */
+    rateGracePackets: number;
+  };
+}
+
+export const DEFAULT_CORE_CONFIG: CoreConfig = {
+  serverId: 0,
+  hbp: {
+    passphrase: 'passw0rd',
+    maxPeers: 10000,
+    maxPendingLogins: 1024,
+    loginTimeoutMs: 10_000,
+    pingIntervalMs: 10_000,
+    maxMissedPings: 3,
+  },
+  routing: { ts1Static: [], ts2Static: [], maxStaticPerSlot: 64 },
+  timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000 },
+  limits: { maxPacketRate: 25, rateGracePackets: 18 },
+};

@@ -1,0 +1,44 @@
+// Events: past-tense facts handed to the core. Every event carries `now`, integer milliseconds of
+// a monotonic clock. Nothing reaches routing state except through one of these.
+
+import type { CoreConfig } from './config.js';
+
+export interface StartedEvent {
+  kind: 'started';
+  now: number;
+  /** Seed of the core's PRNG (login salts). */
+  seed: number;
+  config: CoreConfig;
+}
+
+export interface DatagramEvent {
+  kind: 'datagram-received';
+  now: number;
+  /** Which of the shell's sockets received it (0 = the HBP master socket). */
+  socket: number;
+  address: string;
+  port: number;
+  /**
+   * The datagram. The core owns these bytes once handed over: it may rewrite them in place into
+   * the outgoing frame (recorders must copy or serialise before calling `handle`).
+   */
+  bytes: Uint8Array;
+}
+
+export interface TickedEvent {
+  kind: 'ticked';
+  now: number;
+}
+
+export interface ConfigAppliedEvent {
+  kind: 'config-applied';
+  now: number;
+  config: CoreConfig;
+}
+
+export interface ShutdownEvent {
+  kind: 'shutdown-requested';
+  now: number;
+}
+
+export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent;
