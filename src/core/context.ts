@@ -1,0 +1,55 @@
+// The state the core's modules share. The Core class owns it; the modules (login, streams, options)
+// are functions over it, so each concept stays in its own file without a web of classes.
+
+import type { ActionSink, LogEntry } from './actions.js';
+import type { CoreConfig } from './config.js';
+import type { Counters, LogOnce } from './counters.js';
+import type { DeadlineHeap } from './deadlines.js';
+import type { DatagramEvent } from './events.js';
+import type { Prng } from './prng.js';
+import type { EndReason, Stream } from './streams/stream.js';
+import type { PendingLogin, Session } from './sessions/session.js';
+import type { SubscriptionIndex } from './subscriptions/index.js';
+
+export interface CoreDeps {
+  /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
+  sha256(data: Uint8Array): Uint8Array;
+}
+
+/** Packet-path counters kept as plain fields (a Map update per packet would cost more). */
+export interface HotCounters {
+  dmrdIn: number;
+  framesForwarded: number;
+  sendsForwarded: number;
+}
+
+export interface CoreContext {
+  cfg: CoreConfig;
+  deps: CoreDeps;
+  sink: ActionSink;
+  prng: Prng;
+  /** Passphrase bytes (UTF-8), derived from cfg. */
+  passphrase: Uint8Array;
+  readonly sessions: Map<number, Session>;
+  readonly pending: Map<string, PendingLogin>;
+  readonly index: SubscriptionIndex;
+  readonly deadlines: DeadlineHeap;
+  readonly counters: Counters;
+  readonly hot: HotCounters;
+  readonly logOnce: LogOnce;
+  /** Live streams by stream ID, for loop control (one stream ID may be live on one lane only). */
+  readonly liveStreams: Map<number, Stream>;
+  /** Sessions counted against maxPeers (the status probe is not). */
+  peerCount: number;
+
+  log(entry: LogEntry): void;
+  /** Count a malformed or refused datagram; log it once per (address, code). */
+  bad(ev: DatagramEvent, code: string, detail?: string): void;
+  /** Reply to the sender of `ev`. */
+  reply(ev: DatagramEvent, bytes: Uint8Array): void;
+  /** Reply to a sender that has not proven itself: never more bytes than it sent us. */
+  replyUnauthenticated(ev: DatagramEvent, bytes: Uint8Array): void;
+  closeSession(s: Session, now: number, reason: string): void;
+  endStream(st: Stream, now: number, reason: EndReason): void;
+  scheduleKeepalive(s: Session): void;
+}

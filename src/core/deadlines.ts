@@ -1,0 +1,67 @@
+// The core's only notion of time passing: a min-heap of deadlines. The shell keeps one timer for
+// `peek()` and sends a `ticked` event; the core then runs every entry due. Ties fire in insertion
+// order, so the same events always fire the same callbacks in the same order.
+
+export interface Deadline {
+  at: number;
+  seq: number;
+  fire: (now: number) => void;
+}
+
+export class DeadlineHeap {
+  private heap: Deadline[] = [];
+  private counter = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  schedule(at: number, fire: (now: number) => void): void {
+    const d: Deadline = { at, seq: this.counter++, fire };
+    const h = this.heap;
+    h.push(d);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  /** Earliest deadline, or null when nothing is scheduled. */
+  peek(): number | null {
+    return this.heap.length > 0 ? this.heap[0]!.at : null;
+  }
+
+  /** Remove and return the earliest entry if it is due at `now`. */
+  popDue(now: number): Deadline | null {
+    const h = this.heap;
+    if (h.length === 0 || h[0]!.at > now) return null;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  clear(): void {
+    this.heap = [];
+  }
+}
+
+function before(a: Deadline, b: Deadline): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

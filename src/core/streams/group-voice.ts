@@ -1,0 +1,193 @@
+// Group voice and group data from a logged-in peer (spec §2.5, §4.7, §4.9, §4.11, §4.12).
+//
+// Per packet, only what must be per packet: find the stream, check sequence, rate and age, check
+// each target slot for contention, and hand one frame to the shell with the list of receivers.
+// Targets are worked out at stream start and rebuilt only when the conference changes.
+//
+// Contention on a target slot, first come first served (FreeDMR rules 1–4, with two corrections):
+//  - the target is itself transmitting on that slot (any talkgroup) → skip;
+//  - the slot carried another talkgroup (either way) within the group hang time → skip;
+//  - another stream is being sent to that slot and has not ended or gone quiet for the collision
+//    window → skip. FreeDMR compares the talker's subscriber ID here, so two streams from the same
+//    subscriber (one radio heard by two hotspots) can interleave on one slot; dmrhub compares the
+//    stream, and a slot is free again as soon as its stream's terminator has been sent.
+//
+// Sequence numbers are compared with 8-bit modular arithmetic: 0 steps back = duplicate (drop),
+// 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
+
+import { readU32 } from '../../protocol/bytes.js';
+import type { Target } from '../actions.js';
+import type { CoreContext } from '../context.js';
+import type { Session, SlotState } from '../sessions/session.js';
+import type { Conference } from '../subscriptions/index.js';
+import { Stream } from './stream.js';
+
+const scratch: Target[] = [];
+let markEpoch = 0;
+
+export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags: number, now: number): void {
+  const slot: 1 | 2 = (flags & 0x80) !== 0 ? 2 : 1;
+  const lane = s.slots[slot];
+  const streamId = readU32(b, 16);
+  const seq = b[4]!;
+  const terminator = (flags & 0x3f) === 0x22;
+  let st = lane.rx;
+
+  if (st === null || st.id !== streamId) {
+    st = startStream(ctx, s, lane, slot, b, streamId, seq, now);
+    if (st === null) return;
+  } else {
+    if (st.ended) {
+      ctx.counters.add('dmrd.after-end');
+      return;
+    }
+    const step = (seq - st.lastSeq) & 0xff;
+    if (step === 0) {
+      st.duplicates++;
+      ctx.counters.add('dmrd.duplicate');
+      return;
+    }
+    if (step >= 128) {
+      st.stale++;
+      ctx.counters.add('dmrd.stale');
+      return;
+    }
+    if (step > 1) {
+      st.lost += step - 1;
+      ctx.counters.add('dmrd.gap');
+    }
+    st.lastSeq = seq;
+    st.lastAt = now;
+    st.packets++;
+    if (now - st.startedAt > ctx.cfg.timers.maxStreamMs) {
+      if (!st.cutOff) {
+        st.cutOff = true;
+        ctx.log({ code: 'call.max-duration', level: 'warn', peer: s.peerId, src: st.src, tg: st.tg, slot, stream: st.id });
+      }
+      ctx.counters.add('stream.max-duration-drop');
+      if (terminator) ctx.endStream(st, now, 'terminator');
+      return;
+    }
+    const lim = ctx.cfg.limits;
+    if (st.packets > lim.rateGracePackets && st.packets * 1000 > lim.maxPacketRate * (now - st.startedAt)) {
+      st.rateDrops++;
+      ctx.counters.add('stream.rate-drop');
+      return;
+    }
+  }
+  lane.rxTg = st.tg;
+  lane.rxTime = now;
+
+  let conf = st.conference;
+  if (conf !== null && conf.members.length === 0) {
+    // The conference emptied and may have been replaced by a new one with new members.
+    conf = ctx.index.conference(st.tg) ?? conf;
+    st.conference = conf;
+  }
+  if (conf !== null) forward(ctx, st, conf, b, now, terminator);
+  if (terminator) ctx.endStream(st, now, 'terminator');
+}
+
+function startStream(
+  ctx: CoreContext,
+  s: Session,
+  lane: SlotState,
+  slot: 1 | 2,
+  b: Uint8Array,
+  streamId: number,
+  seq: number,
+  now: number,
+): Stream | null {
+  const src = (b[5]! << 16) | (b[6]! << 8) | b[7]!;
+  const tg = (b[8]! << 16) | (b[9]! << 8) | b[10]!;
+  const cur = lane.rx;
+  const window = ctx.cfg.timers.collisionWindowMs;
+  if (cur !== null && cur.id !== streamId && !cur.ended) {
+    if (now - cur.lastAt < window && cur.src !== src) {
+      ctx.counters.add('stream.collision');
+      if (ctx.logOnce.first(`stream:${streamId}`, 'collision'))
+        ctx.log({ code: 'call.collision', level: 'info', peer: s.peerId, src, tg, slot, stream: streamId, detail: `slot busy with ${cur.src}` });
+      return null;
+    }
+    ctx.endStream(cur, now, 'superseded');
+  }
+  const other = ctx.liveStreams.get(streamId);
+  if (other !== undefined && !other.ended && other.session !== s) {
+    ctx.counters.add('stream.loop');
+    if (ctx.logOnce.first(`stream:${streamId}`, 'loop'))
+      ctx.log({ code: 'call.loop', level: 'warn', peer: s.peerId, src, tg, slot, stream: streamId, detail: `already live from peer ${other.session.peerId}` });
+    return null;
+  }
+  const sub = s.subs[slot].get(tg);
+  const conf = sub !== undefined ? (ctx.index.conference(sub.conference) ?? null) : null;
+  const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
+  lane.rx = st;
+  ctx.liveStreams.set(streamId, st);
+  if (conf === null) ctx.counters.add('stream.not-subscribed');
+  ctx.log({
+    code: 'call.start',
+    level: 'info',
+    peer: s.peerId,
+    src,
+    tg,
+    slot,
+    stream: streamId,
+    ...(conf === null ? { reason: 'not-subscribed' } : {}),
+  });
+  const timeout = ctx.cfg.timers.streamTimeoutMs;
+  const check = (t: number): void => {
+    if (st.ended) return;
+    if (t - st.lastAt >= timeout) ctx.endStream(st, t, 'timeout');
+    else ctx.deadlines.schedule(st.lastAt + timeout, check);
+  };
+  ctx.deadlines.schedule(now + timeout, check);
+  return st;
+}
+
+function rebuildTargets(st: Stream, conf: Conference): void {
+  const epoch = ++markEpoch;
+  const out = st.targets;
+  out.length = 0;
+  for (const m of conf.members) {
+    if (m.session === st.session || m.session.closed || m.session.state !== 2) continue;
+    const lane = m.session.slots[m.slot];
+    if (lane.mark === epoch) continue; // one copy per (peer, slot)
+    lane.mark = epoch;
+    out.push(m);
+  }
+  st.version = conf.version;
+}
+
+function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
+  if (st.version !== conf.version) rebuildTargets(st, conf);
+  const t = ctx.cfg.timers;
+  const hang = t.groupHangtimeMs;
+  const window = t.collisionWindowMs;
+  const targets = st.targets;
+  let n = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const sub = targets[i]!;
+    const lane = sub.session.slots[sub.slot];
+    const tg = sub.rfTg;
+    const rx = lane.rx;
+    if (rx !== null && !rx.ended && now - lane.rxTime < window) continue;
+    if (lane.rxTg !== tg && now - lane.rxTime < hang) continue;
+    if (lane.txTg !== tg && now - lane.txTime < hang) continue;
+    if (lane.txStream !== st.id && !lane.txEnded && now - lane.txTime < window) continue;
+    lane.txStream = st.id;
+    lane.txTg = tg;
+    lane.txTime = now;
+    lane.txEnded = terminator;
+    scratch[n++] = lane.target;
+  }
+  if (n === 0) return;
+  let frame = b;
+  if (b.length !== 55) {
+    frame = new Uint8Array(55);
+    frame.set(b.subarray(0, 53));
+  }
+  st.forwarded++;
+  ctx.hot.framesForwarded++;
+  ctx.hot.sendsForwarded += n;
+  ctx.sink.fanOut(frame, scratch, n);
+}

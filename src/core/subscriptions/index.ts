@@ -1,0 +1,89 @@
+// Subscriptions are the centre of routing: a (peer, slot, rf_tg) lane joined to a conference.
+// The index is kept both ways — per session and slot (ingress: which conference does this lane
+// feed?) and per conference (fan-out: which lanes receive?) — so a packet's cost does not grow with
+// the number of peers or talkgroups. Static talkgroups from the config or RPTO are one source;
+// later features (user activation, dial-a-TG) add others without a second routing path.
+
+import type { Session } from '../sessions/session.js';
+
+export type SubscriptionSource = 'default' | 'options';
+
+export interface Subscription {
+  readonly session: Session;
+  readonly slot: 1 | 2;
+  /** The talkgroup the peer uses on the air. */
+  readonly rfTg: number;
+  /** The conference it is joined to (equal to rfTg for a static talkgroup). */
+  readonly conference: number;
+  readonly source: SubscriptionSource;
+}
+
+export class Conference {
+  readonly members: Subscription[] = [];
+  /** Bumped on every membership change, so streams know to rebuild their target lists. */
+  version = 0;
+  constructor(readonly tg: number) {}
+}
+
+export class SubscriptionIndex {
+  private readonly conferences = new Map<number, Conference>();
+  private total = 0;
+
+  get size(): number {
+    return this.total;
+  }
+
+  conference(tg: number): Conference | undefined {
+    return this.conferences.get(tg);
+  }
+
+  add(session: Session, slot: 1 | 2, rfTg: number, conference: number, source: SubscriptionSource): Subscription | null {
+    const lanes = session.subs[slot];
+    if (lanes.has(rfTg)) return null;
+    const sub: Subscription = { session, slot, rfTg, conference, source };
+    lanes.set(rfTg, sub);
+    let conf = this.conferences.get(conference);
+    if (!conf) {
+      conf = new Conference(conference);
+      this.conferences.set(conference, conf);
+    }
+    conf.members.push(sub);
+    conf.version++;
+    this.total++;
+    return sub;
+  }
+
+  remove(sub: Subscription): void {
+    const lanes = sub.session.subs[sub.slot];
+    if (lanes.get(sub.rfTg) !== sub) return;
+    lanes.delete(sub.rfTg);
+    const conf = this.conferences.get(sub.conference);
+    if (conf) {
+      const i = conf.members.indexOf(sub);
+      if (i >= 0) {
+        // Keep member order stable (deterministic fan-out order): splice, not swap-remove.
+        conf.members.splice(i, 1);
+      }
+      conf.version++;
+      if (conf.members.length === 0) this.conferences.delete(sub.conference);
+    }
+    this.total--;
+  }
+
+  removeAll(session: Session): void {
+    for (const slot of [1, 2] as const) for (const sub of [...session.subs[slot].values()]) this.remove(sub);
+  }
+
+  /** Make the session's subscriptions from `source` on `slot` exactly `tgs` (static talkgroups). */
+  setStatic(session: Session, slot: 1 | 2, tgs: readonly number[], source: SubscriptionSource): void {
+    const lanes = session.subs[slot];
+    for (const sub of [...lanes.values()]) {
+      if ((sub.source === 'default' || sub.source === 'options') && !tgs.includes(sub.rfTg)) this.remove(sub);
+    }
+    for (const tg of tgs) {
+      const cur = lanes.get(tg);
+      if (cur && cur.source !== source) this.remove(cur);
+      if (!lanes.has(tg)) this.add(session, slot, tg, tg, source);
+    }
+  }
+}
