@@ -43,7 +43,8 @@ export function hbpKind(b: Uint8Array): HbpKind {
     switch (c3) {
       case 0x4c: return HbpKind.RPTL; // 'RPTL'
       case 0x4b: return HbpKind.RPTK; // 'RPTK'
-      case 0x43: return b.length >= 5 && b[4] === 0x4c ? HbpKind.RPTCL : HbpKind.RPTC; // 'RPTCL' / 'RPTC'
+      // 'RPTCL' is exactly 9 bytes; in a 302-byte RPTC the 5th byte is the first byte of the peer ID.
+      case 0x43: return b.length === 9 && b[4] === 0x4c ? HbpKind.RPTCL : HbpKind.RPTC;
       case 0x4f: return HbpKind.RPTO; // 'RPTO'
       case P: return HbpKind.RPTPING; // 'RPTP…'
       case 0x47: return HbpKind.RPTG; // 'RPTG'

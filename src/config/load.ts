@@ -1,0 +1,187 @@
+// Reads dmrhub's TOML config: parse (smol-toml), validate and default (zod, ./schema.ts), then
+// convert to the AppConfig the rest of the server uses (durations in integer milliseconds,
+// camelCase, paths absolute). Bad input never throws: every problem found comes back at once as a
+// ConfigError naming the dotted key, the line it is on and what was expected.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import type { CoreConfig } from '../core/config.js';
+import { indexKeyLines, locateKey } from './locate.js';
+import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';
+
+export interface AppConfig {
+  core: CoreConfig;
+  server: { name: string };
+  hbp: { address: string; port: number; recvBufferBytes: number };
+  /** Paths are absolute (relative ones in the file are taken from the file's directory). */
+  record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
+  log: { level: string; pretty: 'auto' | boolean };
+  /** absolute path of the file it came from, or null when built from text */
+  source: string | null;
+}
+
+export interface ConfigError {
+  /** Dotted key, e.g. "timers.group_hangtime"; "" for problems with the file as a whole. */
+  key: string;
+  /** 1-based line in the file, or null when it cannot be told. */
+  line: number | null;
+  /** What was expected, e.g. `expected a number of seconds >= 0 and <= 86400, got "five"`. */
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: ConfigError[] };
+
+/** Parses and validates config text. Relative paths in it are resolved against `baseDir`. */
+export function parseConfigText(text: string, baseDir: string, source: string | null = null): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    return { ok: false, errors: [syntaxError(err)] };
+  }
+  const checked = configFileSchema.safeParse(raw);
+  if (!checked.success) return { ok: false, errors: schemaErrors(checked.error.issues, text, raw) };
+  return { ok: true, config: toAppConfig(checked.data, resolve(baseDir), source) };
+}
+
+/** Reads, parses and validates a config file; relative paths in it are taken from its directory. */
+export function loadConfigFile(path: string): ConfigResult {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (err) {
+    return { ok: false, errors: [{ key: '', line: null, message: unreadable(absolute, err) }] };
+  }
+  return parseConfigText(text, dirname(absolute), absolute);
+}
+
+/** One line per error: "<file>:<line>: <key>: <message>" (":<line>" left out when unknown,
+ *  "<key>: " left out for whole-file problems such as syntax errors). */
+export function formatConfigErrors(errors: ConfigError[], file: string): string {
+  return errors
+    .map((e) => {
+      const where = e.line === null ? file : `${file}:${e.line}`;
+      const what = e.key === '' ? e.message : `${e.key}: ${e.message}`;
+      return `${where}: ${what}`;
+    })
+    .join('\n');
+}
+
+/** Values with secrets replaced by "sha256:<hex>" — for event-log headers. */
+export function redactConfig(cfg: AppConfig): unknown {
+  const copy = structuredClone(cfg);
+  copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const msFromSeconds = (s: number): number => Math.round(s * 1000);
+
+function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
+  const { server, hbp, routing, timers, limits, record, log } = file;
+  return {
+    core: {
+      serverId: server.id,
+      hbp: {
+        passphrase: hbp.passphrase,
+        maxPeers: hbp.max_peers,
+        maxPendingLogins: hbp.max_pending_logins,
+        loginTimeoutMs: msFromSeconds(hbp.login_timeout),
+        pingIntervalMs: msFromSeconds(hbp.ping_interval),
+        maxMissedPings: hbp.max_missed_pings,
+      },
+      routing: {
+        ts1Static: [...routing.ts1_static],
+        ts2Static: [...routing.ts2_static],
+        maxStaticPerSlot: routing.max_static_per_slot,
+      },
+      timers: {
+        groupHangtimeMs: msFromSeconds(timers.group_hangtime),
+        collisionWindowMs: msFromSeconds(timers.collision_window),
+        streamTimeoutMs: msFromSeconds(timers.stream_timeout),
+        maxStreamMs: msFromSeconds(timers.max_stream),
+      },
+      limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+    },
+    server: { name: server.name },
+    hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
+    record: {
+      enabled: record.enabled,
+      path: resolve(baseDir, record.path),
+      flightRecorderEvents: record.flight_recorder_events,
+      flightRecorderDir: resolve(baseDir, record.flight_recorder_dir),
+    },
+    log: { level: log.level, pretty: log.pretty },
+    source,
+  };
+}
+
+function syntaxError(err: unknown): ConfigError {
+  if (err instanceof TomlError) {
+    // smol-toml's message is "Invalid TOML document: <reason>" followed by a code excerpt.
+    const reason = (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document:\s*/, '');
+    return { key: '', line: err.line, message: `TOML syntax error at column ${err.column}: ${reason}` };
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return { key: '', line: null, message: `cannot parse TOML: ${reason}` };
+}
+
+function unreadable(path: string, err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  if (code === 'ENOENT') return `config file not found: ${path}`;
+  if (code === 'EISDIR') return `config path is a directory, not a file: ${path}`;
+  if (code === 'EACCES' || code === 'EPERM') return `no permission to read config file: ${path}`;
+  const reason = err instanceof Error ? err.message : String(err);
+  return `cannot read config file ${path}: ${reason}`;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function schemaErrors(issues: readonly Issue[], text: string, raw: unknown): ConfigError[] {
+  const index = indexKeyLines(text);
+  const errors: ConfigError[] = [];
+  const seen = new Set<string>();
+  const add = (path: readonly PropertyKey[], message: string): void => {
+    const key = path.map(String).join('.');
+    const id = `${key}\u0000${message}`;
+    if (seen.has(id)) return; // several failed checks of one field share one message
+    seen.add(id);
+    errors.push({ key, line: locateKey(text, key, index), message });
+  };
+
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const name of issue.keys) add([...issue.path, name], unknownKeyMessage(issue.path, name, raw));
+    } else {
+      add(issue.path, issue.message);
+    }
+  }
+
+  // File order reads best; errors without a line go last. (Array.prototype.sort is stable.)
+  return errors.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
+function unknownKeyMessage(parent: readonly PropertyKey[], name: string, raw: unknown): string {
+  if (parent.length === 0) {
+    const value = isRecord(raw) ? raw[name] : undefined;
+    // A [table] or an [[array of tables]] reads as a section; anything else as a stray key.
+    const isTable = (v: unknown): boolean => isRecord(v) && !Array.isArray(v);
+    const section = isTable(value) || (Array.isArray(value) && value.length > 0 && value.every(isTable));
+    const kind = section ? 'section' : 'top-level key';
+    return `unknown ${kind}; expected one of the sections ${Object.keys(SECTIONS).join(', ')}`;
+  }
+  const sectionName = String(parent[0]);
+  if (parent.length === 1 && isSectionName(sectionName)) {
+    return `unknown key in [${sectionName}]; expected one of ${SECTION_KEYS[sectionName].join(', ')}`;
+  }
+  return 'unknown key';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

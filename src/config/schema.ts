@@ -1,0 +1,244 @@
+// The shape of dmrhub's TOML config file, as zod schemas. Values here are in the file's own units
+// (durations in seconds, snake_case keys); load.ts turns a parsed file into an AppConfig with
+// integer milliseconds. Every section and key is optional and takes the default written beside it;
+// unknown sections and keys are rejected (strict objects).
+//
+// Every check on a field reports the same sentence, "expected <form>, got <value>", so an operator
+// sees what the key wants no matter which check failed.
+
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { DEFAULT_CORE_CONFIG } from '../core/config.js';
+
+/** Longest duration any timer key accepts: one day. Keeps every timer well below the 2^31-1 ms
+ *  that Node's setTimeout can represent. */
+export const MAX_DURATION_SECONDS = 86_400;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Highest assignable talkgroup: 0xFFFFFF is the all-call ID, so it is not a talkgroup. */
+export const MAX_TALKGROUP = 0xff_fffe;
+
+/** Defaults of the settings that live outside CoreConfig (core defaults come from DEFAULT_CORE_CONFIG). */
+export const DEFAULT_APP_SETTINGS = {
+  serverName: 'dmrhub',
+  hbpAddress: '127.0.0.1',
+  hbpPort: 62031,
+  recvBufferBytes: 4 * 1024 * 1024,
+  recordEnabled: false,
+  recordPath: 'recordings/dmrhub-events.ndjson',
+  flightRecorderEvents: 20_000,
+  flightRecorderDir: 'data',
+  logLevel: 'info' satisfies LogLevel,
+  logPretty: 'auto' as 'auto' | boolean,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Error wording
+
+/** A short, human description of a value that failed a check, TOML-flavoured. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return 'nan';
+    if (value === Infinity) return 'inf';
+    if (value === -Infinity) return '-inf';
+    return String(value);
+  }
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
+  // smol-toml's TomlDate is a Date subclass; its toISOString keeps the TOML form (local dates etc.).
+  if (value instanceof Date) return `a date/time (${safeText(() => value.toISOString())})`;
+  // smol-toml builds tables without a prototype, so they cannot be turned into strings directly.
+  if (typeof value === 'object') return 'a table';
+  return typeof value;
+}
+
+function safeText(render: () => string): string {
+  try {
+    return render();
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** zod `error` option producing "expected <what>, got <value>" for whatever check failed. */
+function expecting(what: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => `expected ${what}, got ${describeValue(issue.input)}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field builders
+
+function integer(lo: number, hi: number, what: string, fallback: number, note = '') {
+  const e = expecting(`${what} ${lo}..${hi}${note === '' ? '' : ` (${note})`}`);
+  return z.number(e).int(e).min(lo, e).max(hi, e).default(fallback);
+}
+
+function atLeast(lo: number, what: string, fallback: number) {
+  const e = expecting(`${what} >= ${lo}`);
+  return z.number(e).int(e).min(lo, e).default(fallback);
+}
+
+/** A duration in seconds. `positive` durations must be at least one millisecond. */
+function seconds(positive: boolean, fallbackMs: number) {
+  const lo = positive ? 0.001 : 0;
+  const e = expecting(`a number of seconds >= ${lo} and <= ${MAX_DURATION_SECONDS}`);
+  return z.number(e).min(lo, e).max(MAX_DURATION_SECONDS, e).default(fallbackMs / 1000);
+}
+
+function text(minLen: number, maxLen: number, what: string, fallback: string) {
+  const e = expecting(`${what} of ${minLen}..${maxLen} characters`);
+  return z.string(e).min(minLen, e).max(maxLen, e).default(fallback);
+}
+
+function talkgroups(fallback: readonly number[]) {
+  const each = expecting(`a talkgroup number 1..${MAX_TALKGROUP}`);
+  const tg = z.number(each).int(each).min(1, each).max(MAX_TALKGROUP, each);
+  return z.array(tg, expecting('an array of talkgroup numbers, e.g. [91, 3100]')).default(() => [...fallback]);
+}
+
+function section<Shape extends z.core.$ZodLooseShape>(name: string, shape: Shape) {
+  return z.strictObject(shape, expecting(`a table [${name}]`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+const core = DEFAULT_CORE_CONFIG;
+const app = DEFAULT_APP_SETTINGS;
+
+export const serverSection = section('server', {
+  id: integer(0, 0xffff_ffff, 'an integer server ID', core.serverId),
+  name: text(1, 64, 'a name', app.serverName),
+});
+
+const addressError = expecting('an IPv4 or IPv6 address literal such as "127.0.0.1", "0.0.0.0" or "::"');
+
+/** The passphrase goes on the wire as bytes; printable ASCII keeps every peer's encoding in agreement. */
+const passphraseError = expecting('a passphrase of 1..128 printable ASCII characters');
+
+export const hbpSection = section('hbp', {
+  address: z
+    .string(addressError)
+    .refine((s) => isIP(s) !== 0, addressError)
+    .default(app.hbpAddress),
+  port: integer(0, 65535, 'a UDP port', app.hbpPort, '0 = any free port'),
+  passphrase: z
+    .string(passphraseError)
+    .min(1, passphraseError)
+    .max(128, passphraseError)
+    .regex(/^[\x20-\x7e]*$/, passphraseError)
+    .default(core.hbp.passphrase),
+  max_peers: integer(1, 1_000_000, 'an integer', core.hbp.maxPeers),
+  max_pending_logins: integer(1, 1_000_000, 'an integer', core.hbp.maxPendingLogins),
+  login_timeout: seconds(true, core.hbp.loginTimeoutMs),
+  ping_interval: seconds(true, core.hbp.pingIntervalMs),
+  max_missed_pings: integer(1, 100, 'an integer', core.hbp.maxMissedPings),
+  recv_buffer_bytes: integer(65_536, 268_435_456, 'a byte count', app.recvBufferBytes),
+});
+
+export const routingSection = section('routing', {
+  ts1_static: talkgroups(core.routing.ts1Static),
+  ts2_static: talkgroups(core.routing.ts2Static),
+  max_static_per_slot: integer(1, 1000, 'an integer', core.routing.maxStaticPerSlot),
+}).superRefine((routing, ctx) => {
+  for (const key of ['ts1_static', 'ts2_static'] as const) {
+    const list = routing[key];
+    if (list.length > routing.max_static_per_slot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        input: list,
+        message: `expected at most max_static_per_slot (${routing.max_static_per_slot}) talkgroups, got ${list.length}`,
+      });
+    }
+    const seen = new Set<number>();
+    list.forEach((tg, index) => {
+      if (seen.has(tg)) {
+        ctx.addIssue({ code: 'custom', path: [key, index], input: tg, message: `talkgroup ${tg} is listed twice` });
+      }
+      seen.add(tg);
+    });
+  }
+});
+
+export const timersSection = section('timers', {
+  group_hangtime: seconds(false, core.timers.groupHangtimeMs),
+  collision_window: seconds(true, core.timers.collisionWindowMs),
+  stream_timeout: seconds(true, core.timers.streamTimeoutMs),
+  max_stream: seconds(true, core.timers.maxStreamMs),
+});
+
+export const limitsSection = section('limits', {
+  max_packet_rate: atLeast(1, 'an integer number of packets per second', core.limits.maxPacketRate),
+  rate_grace_packets: atLeast(0, 'an integer packet count', core.limits.rateGracePackets),
+});
+
+const booleanError = expecting('true or false');
+
+export const recordSection = section('record', {
+  enabled: z.boolean(booleanError).default(app.recordEnabled),
+  path: text(1, 4096, 'a file path', app.recordPath),
+  flight_recorder_events: integer(0, 10_000_000, 'an event count', app.flightRecorderEvents, '0 = off'),
+  flight_recorder_dir: text(1, 4096, 'a directory path', app.flightRecorderDir),
+});
+
+const levelError = expecting(`one of ${LOG_LEVELS.map((l) => `"${l}"`).join(', ')}`);
+const prettyError = expecting('"auto", true or false');
+
+export const logSection = section('log', {
+  level: z.enum(LOG_LEVELS, levelError).default(app.logLevel),
+  pretty: z.union([z.literal('auto'), z.boolean()], prettyError).default(app.logPretty),
+});
+
+/** Every section the file may contain, in the order the example file lists them. */
+export const SECTIONS = {
+  server: serverSection,
+  hbp: hbpSection,
+  routing: routingSection,
+  timers: timersSection,
+  limits: limitsSection,
+  record: recordSection,
+  log: logSection,
+} as const;
+
+export type SectionName = keyof typeof SECTIONS;
+
+/** Keys each section accepts, for "unknown key" messages. */
+export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
+  server: Object.keys(serverSection.shape),
+  hbp: Object.keys(hbpSection.shape),
+  routing: Object.keys(routingSection.shape),
+  timers: Object.keys(timersSection.shape),
+  limits: Object.keys(limitsSection.shape),
+  record: Object.keys(recordSection.shape),
+  log: Object.keys(logSection.shape),
+};
+
+export function isSectionName(name: string): name is SectionName {
+  return Object.prototype.hasOwnProperty.call(SECTIONS, name);
+}
+
+/** The whole file. A missing section is parsed as an empty table, so its keys take their defaults. */
+export const configFileSchema = z.strictObject(
+  {
+    server: serverSection.prefault({}),
+    hbp: hbpSection.prefault({}),
+    routing: routingSection.prefault({}),
+    timers: timersSection.prefault({}),
+    limits: limitsSection.prefault({}),
+    record: recordSection.prefault({}),
+    log: logSection.prefault({}),
+  },
+  expecting('a TOML document'),
+);
+
+/** A config file after validation and defaulting, still in file units (seconds, snake_case). */
+export type ConfigFile = z.output<typeof configFileSchema>;

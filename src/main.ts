@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// dmrhub command line: start, check-config, replay, version.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatConfigErrors, loadConfigFile } from './config/load.js';
+import { parseHeader } from './replay/format.js';
+import { replayLog } from './replay/runner.js';
+import { Driver, secretDigest, sha256 } from './shell/driver.js';
+import { VERSION } from './shell/version.js';
+
+const USAGE = `dmrhub ${VERSION}: a DMR network server
+
+usage:
+  dmrhub start [--config FILE] [--record FILE]   run the server (default config: config/dmrhub.example.toml)
+  dmrhub check-config [--config] FILE            validate a config file and exit (0 = good)
+  dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
+         [--digest-only]
+  dmrhub version
+`;
+
+function fail(msg: string, code = 2): never {
+  process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+  process.exit(code);
+}
+
+function loadOrExit(path: string) {
+  const r = loadConfigFile(path);
+  if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s); not started`);
+  return r.config;
+}
+
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, record: { type: 'string' }, seed: { type: 'string' } } });
+  const app = loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const driver = new Driver(app, {
+    recordPath: values.record ? resolve(values.record) : null,
+    ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
+  });
+  process.on('uncaughtException', (err) => {
+    let file = '(flight recorder off)';
+    try {
+      file = driver.dumpFlightRecorder('crash');
+    } catch {
+      /* the dump is best effort */
+    }
+    driver.logger.fatal({ code: 'server.crash', err: { message: err.message, stack: err.stack }, flightRecorder: file }, `crashed: ${err.message}; recent events written to ${file}`);
+    driver.logger.flush();
+    process.exit(70);
+  });
+  const shutdown = (signal: string): void => {
+    driver.logger.info({ code: 'server.signal', signal }, `${signal}: shutting down`);
+    void driver.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => {
+    if (driver.reload()) driver.logger.info({ code: 'config.reloaded' }, 'config reloaded');
+  });
+  process.on('SIGUSR2', () => {
+    const file = driver.dumpFlightRecorder('flight');
+    driver.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
+  });
+  await driver.start();
+}
+
+function checkConfig(args: string[]): void {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+  const path = values.config ?? positionals[0];
+  if (!path) fail('check-config: name the config file');
+  const r = loadConfigFile(path);
+  if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s)`, 1);
+  process.stdout.write(`${path}: ok\n`);
+}
+
+function replay(args: string[]): void {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, sends: { type: 'boolean' }, 'digest-only': { type: 'boolean' } },
+  });
+  const logPath = positionals[0];
+  if (!logPath) fail('replay: name the event log');
+  const text = readFileSync(logPath, 'utf8');
+  const header = parseHeader(text.slice(0, text.indexOf('\n')));
+  const configPath = values.config ?? header?.configPath ?? null;
+  let secret: string | null = null;
+  if (configPath && existsSync(configPath)) {
+    const r = loadConfigFile(configPath);
+    if (r.ok) secret = r.config.core.hbp.passphrase;
+  }
+  const result = replayLog(
+    text,
+    { sha256, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
+    (redacted) => (secret !== null && secretDigest(secret) === redacted ? secret : null),
+  );
+  const out: string[] = [];
+  if (!values['digest-only']) {
+    for (const line of result.lines) if (!values.sends || line.includes(' send ')) out.push(line);
+  }
+  out.push(`events ${result.events}`, `actions ${result.lines.length}`, `digest ${result.digest}`);
+  process.stdout.write(out.join('\n') + '\n');
+  if (result.errors.length > 0) fail(result.errors.map((e) => `replay: ${e}`).join('\n'), 1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+      return start(rest);
+    case 'check-config':
+      return checkConfig(rest);
+    case 'replay':
+      return replay(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(VERSION + '\n');
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command '${cmd}'\n\n${USAGE}`);
+  }
+}
+
+void main(process.argv.slice(2));

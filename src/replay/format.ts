@@ -1,0 +1,94 @@
+// The event log: NDJSON, one header line then one line per event, exactly as the core received
+// them (after the shell stamped `now`). Bytes are hex, numbers are integers. Secrets never appear:
+// the passphrase is written as "sha256:<hex of its digest>", and the replayer asks for the real
+// value (from the server's config file) and checks it against that digest.
+
+import { fromHex, toHex } from '../protocol/bytes.js';
+import type { CoreConfig } from '../core/config.js';
+import type { CoreEvent } from '../core/events.js';
+
+export const LOG_FORMAT = 'dmrhub-events';
+export const LOG_VERSION = 1;
+
+export interface LogHeader {
+  format: typeof LOG_FORMAT;
+  version: number;
+  dmrhub: string;
+  /** Wall-clock time (ms since the Unix epoch) at which the monotonic clock read `nowAtEpoch`. */
+  epochMs: number;
+  nowAtEpoch: number;
+  /** The config file the server ran with, so `replay` can find the secrets. */
+  configPath: string | null;
+  /** The whole operator config, redacted (for reading; the core's part is in the events). */
+  config: unknown;
+  /** "partial" when the log does not start at the server's start (a flight-recorder ring that wrapped). */
+  partial?: boolean;
+}
+
+/** Replace secrets in a core config by their digests. */
+export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
+  return { ...cfg, hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) } };
+}
+
+export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig): string {
+  switch (ev.kind) {
+    case 'datagram-received':
+      return `{"kind":"datagram-received","now":${ev.now},"socket":${ev.socket},"address":${JSON.stringify(ev.address)},"port":${ev.port},"bytes":"${toHex(ev.bytes)}"}`;
+    case 'ticked':
+      return `{"kind":"ticked","now":${ev.now}}`;
+    case 'shutdown-requested':
+      return `{"kind":"shutdown-requested","now":${ev.now}}`;
+    case 'started':
+      return JSON.stringify({ kind: 'started', now: ev.now, seed: ev.seed, config: redact(ev.config) });
+    case 'config-applied':
+      return JSON.stringify({ kind: 'config-applied', now: ev.now, config: redact(ev.config) });
+  }
+}
+
+export type DecodeResult = { ok: true; event: CoreEvent } | { ok: false; error: string };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** Parse one event line. Secrets stay redacted; the replayer restores them. */
+export function decodeEvent(line: string): DecodeResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  if (typeof v !== 'object' || v === null) return { ok: false, error: 'not an object' };
+  const o = v as Record<string, unknown>;
+  if (!isInt(o['now'])) return { ok: false, error: 'missing integer "now"' };
+  const now = o['now'];
+  switch (o['kind']) {
+    case 'datagram-received': {
+      const bytes = typeof o['bytes'] === 'string' ? fromHex(o['bytes']) : null;
+      if (!bytes || !isInt(o['socket']) || !isInt(o['port']) || typeof o['address'] !== 'string')
+        return { ok: false, error: 'bad datagram-received fields' };
+      return { ok: true, event: { kind: 'datagram-received', now, socket: o['socket'], address: o['address'], port: o['port'], bytes } };
+    }
+    case 'ticked':
+      return { ok: true, event: { kind: 'ticked', now } };
+    case 'shutdown-requested':
+      return { ok: true, event: { kind: 'shutdown-requested', now } };
+    case 'started':
+      if (!isInt(o['seed']) || typeof o['config'] !== 'object') return { ok: false, error: 'bad started fields' };
+      return { ok: true, event: { kind: 'started', now, seed: o['seed'], config: o['config'] as CoreConfig } };
+    case 'config-applied':
+      if (typeof o['config'] !== 'object') return { ok: false, error: 'bad config-applied fields' };
+      return { ok: true, event: { kind: 'config-applied', now, config: o['config'] as CoreConfig } };
+    default:
+      return { ok: false, error: `unknown kind ${JSON.stringify(o['kind'])}` };
+  }
+}
+
+export function parseHeader(line: string): LogHeader | null {
+  try {
+    const v = JSON.parse(line) as Partial<LogHeader>;
+    if (v && v.format === LOG_FORMAT && typeof v.version === 'number') return v as LogHeader;
+  } catch {
+    /* fall through */
+  }
+  return null;
+}

@@ -1,0 +1,3 @@
+export * from './format.js';
+export * from './render.js';
+export * from './runner.js';

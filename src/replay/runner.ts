@@ -1,0 +1,63 @@
+// Replays an event log through a fresh core and returns the canonical actions and their digest.
+
+import { createCore, type CoreConfig, type CoreDeps } from '../core/index.js';
+import { decodeEvent, parseHeader, type LogHeader } from './format.js';
+import { CanonicalSink } from './render.js';
+
+export interface ReplayDeps extends CoreDeps {
+  /** Text digest for the final action digest (hex). */
+  digestText(text: string): string;
+}
+
+export interface ReplayResult {
+  header: LogHeader | null;
+  events: number;
+  lines: string[];
+  digest: string;
+  errors: string[];
+}
+
+/**
+ * `resolveSecret` turns a redacted value ("sha256:…") back into the secret, or returns null when it
+ * cannot (the result then lists an error and logins fail as they would with a wrong passphrase).
+ */
+export function replayLog(text: string, deps: ReplayDeps, resolveSecret: (redacted: string) => string | null): ReplayResult {
+  const core = createCore(deps);
+  const sink = new CanonicalSink();
+  const errors: string[] = [];
+  const lines = text.split('\n');
+  let header: LogHeader | null = null;
+  let events = 0;
+  const restore = (cfg: CoreConfig): CoreConfig => {
+    const p = cfg.hbp.passphrase;
+    if (!p.startsWith('sha256:')) return cfg;
+    const real = resolveSecret(p);
+    if (real === null) {
+      if (!errors.includes('secret')) errors.push('secret: the log has a redacted passphrase and no matching config was given');
+      return cfg;
+    }
+    return { ...cfg, hbp: { ...cfg.hbp, passphrase: real } };
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    if (i === 0 || header === null) {
+      const h = parseHeader(line);
+      if (h) {
+        header = h;
+        continue;
+      }
+    }
+    const r = decodeEvent(line);
+    if (!r.ok) {
+      errors.push(`line ${i + 1}: ${r.error}`);
+      continue;
+    }
+    let ev = r.event;
+    if (ev.kind === 'started' || ev.kind === 'config-applied') ev = { ...ev, config: restore(ev.config) };
+    sink.now = ev.now;
+    core.handle(ev, sink);
+    events++;
+  }
+  return { header, events, lines: sink.lines, digest: deps.digestText(sink.lines.join('\n')), errors };
+}

@@ -1,0 +1,131 @@
+// The transport shell's driver: owns the sockets, the single timer, the clock, the recorders and
+// the core. Each datagram becomes an event stamped with `now`, goes to the recorders, then to the
+// core by a plain call; the actions come back through the transport. Signals become events too.
+
+import { createHash, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { loadConfigFile, formatConfigErrors, redactConfig, type AppConfig } from '../config/load.js';
+import { createCore, type Core, type CoreConfig, type CoreEvent } from '../core/index.js';
+import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
+import { monotonicMs } from './clock.js';
+import { createLogger } from './logger.js';
+import { EventLog, FlightRing } from './recorder.js';
+import { UdpTransport } from './transport.js';
+import { VERSION } from './version.js';
+
+export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
+const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
+
+export interface DriverOptions {
+  /** Record every event to this file (overrides the config's record settings). */
+  recordPath?: string | null;
+  seed?: number;
+  logger?: Logger;
+}
+
+export class Driver {
+  readonly logger: Logger;
+  readonly core: Core;
+  private readonly transport: UdpTransport;
+  private readonly ring: FlightRing;
+  private eventLog: EventLog | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt: number | null = null;
+  private stopping = false;
+  hbpPort = 0;
+
+  constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
+    this.logger = opts.logger ?? createLogger(app.log);
+    this.core = createCore({ sha256 });
+    this.transport = new UdpTransport(this.logger, (socket, bytes, address, port) =>
+      this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
+    );
+    this.ring = new FlightRing(app.record.flightRecorderEvents);
+  }
+
+  header(partial = false): LogHeader {
+    return {
+      format: LOG_FORMAT,
+      version: LOG_VERSION,
+      dmrhub: VERSION,
+      epochMs: Date.now(),
+      nowAtEpoch: monotonicMs(),
+      configPath: this.app.source,
+      config: redactConfig(this.app),
+      ...(partial ? { partial } : {}),
+    };
+  }
+
+  async start(): Promise<void> {
+    const recordPath = this.opts.recordPath ?? (this.app.record.enabled ? this.app.record.path : null);
+    if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
+    const { port } = await this.transport.open({ address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
+    this.hbpPort = port;
+    const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
+    this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core });
+    this.logger.info(
+      { code: 'server.listening', address: this.app.hbp.address, port, recording: recordPath ?? null, version: VERSION },
+      `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
+    );
+  }
+
+  /** Every event enters here: recorded, then handed to the core; then the timer is re-armed. */
+  dispatch(ev: CoreEvent): void {
+    this.ring.push(ev);
+    this.eventLog?.write(ev);
+    this.core.handle(ev, this.transport);
+    const due = this.core.nextDeadline();
+    if (due !== this.timerAt) this.arm(due);
+  }
+
+  private arm(due: number | null): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = due;
+    if (due === null || this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = null;
+      this.dispatch({ kind: 'ticked', now: monotonicMs() });
+    }, Math.max(0, due - monotonicMs()));
+  }
+
+  /** SIGHUP: load the file again; a bad file keeps the running config. */
+  reload(): boolean {
+    if (!this.app.source) return false;
+    const r = loadConfigFile(this.app.source);
+    if (!r.ok) {
+      this.logger.error({ code: 'config.reload-failed', errors: r.errors }, `config reload refused, keeping the running config:\n${formatConfigErrors(r.errors, this.app.source)}`);
+      return false;
+    }
+    if (r.config.hbp.address !== this.app.hbp.address || r.config.hbp.port !== this.app.hbp.port) {
+      this.logger.warn({ code: 'config.restart-needed' }, 'hbp.address/hbp.port changed: takes effect at the next restart');
+    }
+    this.app = { ...r.config, hbp: this.app.hbp, record: this.app.record };
+    this.logger.level = r.config.log.level;
+    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: r.config.core });
+    return true;
+  }
+
+  /** Write the flight recorder's ring; returns the file's path. */
+  dumpFlightRecorder(reason: string): string {
+    const file = join(this.app.record.flightRecorderDir, `dmrhub-${reason}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+    this.ring.dump(file, this.header(), redact);
+    return file;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.dispatch({ kind: 'shutdown-requested', now: monotonicMs() });
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    // MSTCL went out synchronously; give the kernel a moment, then close.
+    await new Promise((r) => setImmediate(r));
+    await this.transport.close();
+    await this.eventLog?.close();
+    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()) }, 'dmrhub stopped');
+    this.logger.flush();
+  }
+}

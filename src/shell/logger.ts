@@ -1,0 +1,45 @@
+// Logs through pino: JSON lines by default, pretty on a TTY (pino-pretty runs in pino's transport
+// worker, so formatting stays off the main thread). The core's log entries carry a code and plain
+// fields; the message text is made here.
+
+import pino, { type Logger } from 'pino';
+import type { LogEntry } from '../core/actions.js';
+
+export function createLogger(opts: { level: string; pretty: 'auto' | boolean }): Logger {
+  const pretty = opts.pretty === 'auto' ? process.stdout.isTTY === true : opts.pretty;
+  if (pretty) {
+    return pino({ level: opts.level, base: undefined }, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }));
+  }
+  return pino({ level: opts.level, base: undefined }, pino.destination({ dest: 1, sync: false }));
+}
+
+const slotName = (s?: number): string => (s === undefined ? '' : `TS${s}`);
+
+/** Human text for a core log entry. */
+export function describe(e: LogEntry): string {
+  switch (e.code) {
+    case 'peer.login':
+      return `peer ${e.peer} logged in from ${e.address}:${e.port} (${e.detail ?? ''})`;
+    case 'peer.logout':
+      return `peer ${e.peer} logged out (${e.reason}) after ${Math.round((e.durationMs ?? 0) / 1000)} s`;
+    case 'peer.options':
+      return `peer ${e.peer} options: ${e.detail}`;
+    case 'login.refused':
+      return `login of ${e.peer} from ${e.address}:${e.port} refused: ${e.reason}`;
+    case 'call.start':
+      return `call start: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from peer ${e.peer}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'call.end':
+      return `call end: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from peer ${e.peer}, ${((e.durationMs ?? 0) / 1000).toFixed(1)} s, ${e.packets} packets, ${e.lost} lost (${e.reason})`;
+    case 'call.collision':
+      return `call from ${e.src} on TG ${e.tg} ${slotName(e.slot)} at peer ${e.peer} refused: ${e.detail}`;
+    case 'packet.dropped':
+      return `dropped packet from ${e.address}:${e.port}: ${e.reason}`;
+    default:
+      return e.detail ? `${e.code}: ${e.detail}` : e.code;
+  }
+}
+
+export function writeEntry(log: Logger, e: LogEntry): void {
+  const { level, ...fields } = e;
+  log[level](fields, describe(e));
+}

@@ -1,0 +1,91 @@
+// UDP sockets and the action sink that sends through them.
+//
+// Sending one frame to many peers without copying it: for each target we write the peer ID and the
+// slot bit into the frame and send. That is only safe if each send leaves the process before the
+// next patch, so the sockets get a synchronous address lookup (Node's default defers every send to
+// the next tick, which would send the last patch to everyone), and after each send we check the
+// socket's send queue: if the kernel buffer was full and Node queued the send, it still points at
+// our frame, so the remaining targets get a copy.
+
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import type { ActionSink, LogEntry, Target } from '../core/actions.js';
+import { writeEntry } from './logger.js';
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+function literalLookup(address: string, _opts: unknown, cb: LookupCallback): void {
+  const family = isIP(address);
+  if (family === 0) cb(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), '', 0);
+  else cb(null, address, family);
+}
+
+export interface SocketSpec {
+  address: string;
+  port: number;
+  recvBufferBytes: number;
+}
+
+export class UdpTransport implements ActionSink {
+  private readonly sockets: dgram.Socket[] = [];
+  /** Sends that found the socket's queue non-empty (kernel buffer full). */
+  queuedSends = 0;
+  sendErrors = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly onDatagram: (socket: number, bytes: Buffer, address: string, port: number) => void,
+  ) {}
+
+  async open(spec: SocketSpec): Promise<{ index: number; port: number }> {
+    const type = isIP(spec.address) === 6 ? 'udp6' : 'udp4';
+    const sock = dgram.createSocket({ type, lookup: literalLookup as never, recvBufferSize: spec.recvBufferBytes, sendBufferSize: spec.recvBufferBytes });
+    const index = this.sockets.length;
+    this.sockets.push(sock);
+    sock.on('message', (msg, rinfo) => this.onDatagram(index, msg, rinfo.address, rinfo.port));
+    sock.on('error', (err) => {
+      this.sendErrors++;
+      this.logger.warn({ err: err.message, socket: index }, 'socket error');
+    });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(spec.port, spec.address, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    return { index, port: sock.address().port };
+  }
+
+  send(socket: number, address: string, port: number, bytes: Uint8Array): void {
+    this.sockets[socket]?.send(bytes, port, address);
+  }
+
+  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): void {
+    let buf = frame;
+    for (let i = 0; i < count; i++) {
+      const t = targets[i]!;
+      const id = t.peerId;
+      buf[11] = id >>> 24;
+      buf[12] = (id >>> 16) & 0xff;
+      buf[13] = (id >>> 8) & 0xff;
+      buf[14] = id & 0xff;
+      buf[15] = (buf[15]! & 0x7f) | t.slotBit;
+      const sock = this.sockets[t.socket]!;
+      sock.send(buf, t.port, t.address);
+      if (i + 1 < count && sock.getSendQueueCount() > 0) {
+        this.queuedSends++;
+        buf = buf.slice();
+      }
+    }
+  }
+
+  log(entry: LogEntry): void {
+    writeEntry(this.logger, entry);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}

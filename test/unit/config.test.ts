@@ -1,0 +1,373 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { DEFAULT_CORE_CONFIG } from '../../src/core/config.js';
+import {
+  formatConfigErrors,
+  loadConfigFile,
+  parseConfigText,
+  redactConfig,
+  type AppConfig,
+  type ConfigError,
+} from '../../src/config/load.js';
+import { indexKeyLines, locateKey } from '../../src/config/locate.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BASE = resolve('/srv/dmrhub');
+
+function ok(text: string, baseDir = BASE): AppConfig {
+  const result = parseConfigText(text, baseDir);
+  if (!result.ok) throw new Error(`expected the config to load:\n${formatConfigErrors(result.errors, 'text')}`);
+  return result.config;
+}
+
+function errorsOf(text: string): ConfigError[] {
+  const result = parseConfigText(text, BASE);
+  if (result.ok) throw new Error('expected the config to be rejected');
+  return result.errors;
+}
+
+function errorFor(errors: ConfigError[], key: string): ConfigError {
+  const found = errors.find((e) => e.key === key);
+  if (found === undefined) throw new Error(`no error for ${key}; got ${JSON.stringify(errors)}`);
+  return found;
+}
+
+describe('config loading', () => {
+  it('loads the example file with the default core values', () => {
+    const path = join(repoRoot, 'config/dmrhub.example.toml');
+    const result = loadConfigFile(path);
+    if (!result.ok) throw new Error(formatConfigErrors(result.errors, path));
+    const cfg = result.config;
+    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    expect(cfg.source).toBe(resolve(path));
+    expect(cfg.server).toEqual({ name: 'dmrhub' });
+    expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4194304 });
+    expect(cfg.record).toEqual({
+      enabled: false,
+      path: join(repoRoot, 'config/recordings/dmrhub-events.ndjson'),
+      flightRecorderEvents: 20000,
+      flightRecorderDir: join(repoRoot, 'config/data'),
+    });
+    expect(cfg.log).toEqual({ level: 'info', pretty: 'auto' });
+  });
+
+  it('loads the minimal test config', () => {
+    const result = loadConfigFile(join(repoRoot, 'config/test-minimal.toml'));
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.config.hbp.port).toBe(0);
+      expect(result.config.log).toEqual({ level: 'silent', pretty: false });
+      expect(result.config.core).toEqual(DEFAULT_CORE_CONFIG);
+    }
+  });
+
+  it('gives every default for empty text', () => {
+    const cfg = ok('');
+    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    expect(cfg.source).toBeNull();
+    expect(cfg.server.name).toBe('dmrhub');
+    expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4 * 1024 * 1024 });
+    expect(cfg.record).toEqual({
+      enabled: false,
+      path: join(BASE, 'recordings/dmrhub-events.ndjson'),
+      flightRecorderEvents: 20000,
+      flightRecorderDir: join(BASE, 'data'),
+    });
+    expect(cfg.log).toEqual({ level: 'info', pretty: 'auto' });
+    // The defaults are copies: changing one loaded config must not leak into the next.
+    cfg.core.routing.ts1Static.push(91);
+    expect(ok('').core.routing.ts1Static).toEqual([]);
+    expect(DEFAULT_CORE_CONFIG.routing.ts1Static).toEqual([]);
+  });
+
+  it('applies values the file sets and keeps defaults for the rest', () => {
+    const cfg = ok(
+      [
+        '[server]',
+        'id = 4294967295',
+        'name = "hub-1"',
+        '[hbp]',
+        'address = "::"',
+        'port = 0',
+        'passphrase = "s3cret"',
+        '[routing]',
+        'ts2_static = [91, 3100]',
+        '[limits]',
+        'rate_grace_packets = 0',
+        '[log]',
+        'pretty = false',
+      ].join('\n'),
+    );
+    expect(cfg.core.serverId).toBe(4294967295);
+    expect(cfg.server.name).toBe('hub-1');
+    expect(cfg.hbp.address).toBe('::');
+    expect(cfg.hbp.port).toBe(0);
+    expect(cfg.core.hbp.passphrase).toBe('s3cret');
+    expect(cfg.core.routing.ts2Static).toEqual([91, 3100]);
+    expect(cfg.core.routing.ts1Static).toEqual([]);
+    expect(cfg.core.limits).toEqual({ maxPacketRate: 25, rateGracePackets: 0 });
+    expect(cfg.log.pretty).toBe(false);
+    expect(cfg.core.timers).toEqual(DEFAULT_CORE_CONFIG.timers);
+  });
+
+  it('converts seconds to integer milliseconds', () => {
+    const cfg = ok(
+      [
+        '[hbp]',
+        'login_timeout = 2.5',
+        'ping_interval = 1',
+        '[timers]',
+        'group_hangtime = 0',
+        'collision_window = 0.36',
+        'stream_timeout = 0.0014',
+        'max_stream = 86400',
+      ].join('\n'),
+    );
+    expect(cfg.core.hbp.loginTimeoutMs).toBe(2500);
+    expect(cfg.core.hbp.pingIntervalMs).toBe(1000);
+    expect(cfg.core.timers).toEqual({
+      groupHangtimeMs: 0,
+      collisionWindowMs: 360,
+      streamTimeoutMs: 1,
+      maxStreamMs: 86_400_000,
+    });
+    for (const ms of Object.values(cfg.core.timers)) expect(Number.isInteger(ms)).toBe(true);
+  });
+
+  it('resolves relative record paths against the base directory and keeps absolute ones', () => {
+    const cfg = ok('[record]\npath = "logs/events.ndjson"\nflight_recorder_dir = "../dumps"\n');
+    expect(cfg.record.path).toBe(join(BASE, 'logs/events.ndjson'));
+    expect(cfg.record.flightRecorderDir).toBe(resolve(BASE, '../dumps'));
+    const absolute = resolve('/var/log/dmrhub.ndjson');
+    expect(ok(`[record]\npath = ${JSON.stringify(absolute)}\n`).record.path).toBe(absolute);
+  });
+
+  it('resolves relative paths against the directory of a loaded file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmrhub-config-'));
+    try {
+      const file = join(dir, 'hub.toml');
+      writeFileSync(file, '[record]\nenabled = true\npath = "rec.ndjson"\n');
+      const result = loadConfigFile(file);
+      expect(result.ok).toBe(true);
+      if (result.ok) {
+        expect(result.config.record.enabled).toBe(true);
+        expect(result.config.record.path).toBe(join(dir, 'rec.ndjson'));
+        expect(result.config.record.flightRecorderDir).toBe(join(dir, 'data'));
+        expect(result.config.source).toBe(file);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('config errors', () => {
+  it('names an unknown key and its line', () => {
+    const errors = errorsOf('[server]\nname = "x"\n\n[timers]\ngroup_hangtime = 2\nhang = 3\n');
+    expect(errors).toHaveLength(1);
+    const e = errorFor(errors, 'timers.hang');
+    expect(e.line).toBe(6);
+    expect(e.message).toMatch(/unknown key/);
+    expect(e.message).toMatch(/group_hangtime/); // lists what is accepted
+  });
+
+  it('points an unknown section at its header', () => {
+    const errors = errorsOf('[hbp]\nport = 1\n\n# mistyped\n[timer]\nhang = 3\n');
+    expect(errors).toHaveLength(1);
+    const e = errorFor(errors, 'timer');
+    expect(e.line).toBe(5);
+    expect(e.message).toMatch(/unknown section/);
+  });
+
+  it('reports a string where a number belongs, with the expected form', () => {
+    const e = errorFor(errorsOf('[timers]\n\ngroup_hangtime = "five"\n'), 'timers.group_hangtime');
+    expect(e.line).toBe(3);
+    expect(e.message).toBe('expected a number of seconds >= 0 and <= 86400, got "five"');
+  });
+
+  it('reports an out-of-range port', () => {
+    const e = errorFor(errorsOf('[hbp]\naddress = "0.0.0.0"\nport = 70000\n'), 'hbp.port');
+    expect(e.line).toBe(3);
+    expect(e.message).toMatch(/^expected a UDP port 0\.\.65535.*, got 70000$/);
+  });
+
+  it('reports a negative hangtime', () => {
+    const e = errorFor(errorsOf('[timers]\ngroup_hangtime = -1\n'), 'timers.group_hangtime');
+    expect(e.line).toBe(2);
+    expect(e.message).toMatch(/^expected a number of seconds >= 0.*, got -1$/);
+  });
+
+  it('reports every problem at once, in file order', () => {
+    const text = [
+      '[hbp]', //                      1
+      'port = 70000', //               2
+      'passphrase = ""', //            3
+      'max_missed_pings = 2.5', //     4
+      '[timers]', //                   5
+      'group_hangtime = -1', //        6
+      'collision_window = 0', //       7
+      'hang = 3', //                   8
+      '[routing]', //                  9
+      'ts2_static = [', //            10
+      '  91,', //                     11
+      '  "TG9",', //                  12
+      ']', //                         13
+      '[log]', //                     14
+      'level = "loud"', //            15
+      'pretty = "yes"', //            16
+      '[extras]', //                  17
+      'x = 1', //                     18
+    ].join('\n');
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.key, e.line])).toEqual([
+      ['hbp.port', 2],
+      ['hbp.passphrase', 3],
+      ['hbp.max_missed_pings', 4],
+      ['timers.group_hangtime', 6],
+      ['timers.collision_window', 7],
+      ['timers.hang', 8],
+      ['routing.ts2_static.1', 10],
+      ['log.level', 15],
+      ['log.pretty', 16],
+      ['extras', 17],
+    ]);
+    for (const e of errors) expect(e.message.length).toBeGreaterThan(0);
+    expect(errorFor(errors, 'routing.ts2_static.1').message).toMatch(/talkgroup.*got "TG9"/);
+  });
+
+  it('reports TOML syntax errors with their line', () => {
+    const errors = errorsOf('[hbp]\nport = 1\naddress = \n');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ key: '', line: 3 });
+    expect(errors[0]?.message).toMatch(/syntax/i);
+    expect(errors[0]?.message).not.toContain('\n');
+  });
+
+  it('rejects wrong kinds of value for sections, lists and switches', () => {
+    const errors = errorsOf('timers = 5\n[routing]\nts1_static = 91\n[record]\nenabled = "yes"\n');
+    expect(errorFor(errors, 'timers').line).toBe(1);
+    expect(errorFor(errors, 'routing.ts1_static').message).toMatch(/array of talkgroup/);
+    expect(errorFor(errors, 'record.enabled').message).toBe('expected true or false, got "yes"');
+  });
+
+  it('rejects host names, over-long static lists and repeated talkgroups', () => {
+    expect(errorFor(errorsOf('[hbp]\naddress = "localhost"\n'), 'hbp.address').message).toMatch(/IPv4 or IPv6/);
+    const tooMany = errorsOf('[routing]\nmax_static_per_slot = 2\nts1_static = [1, 2, 3]\n');
+    expect(errorFor(tooMany, 'routing.ts1_static')).toMatchObject({ line: 3 });
+    const twice = errorsOf('[routing]\nts2_static = [91, 3100, 91]\n');
+    expect(errorFor(twice, 'routing.ts2_static.2').message).toMatch(/91.*twice/);
+  });
+
+  it('rejects a duration that rounds to zero milliseconds where zero is not allowed', () => {
+    expect(errorFor(errorsOf('[timers]\nstream_timeout = 0.0004\n'), 'timers.stream_timeout').line).toBe(2);
+  });
+
+  it('finds keys written as dotted keys, quoted keys and inline tables', () => {
+    const errors = errorsOf('hbp.port = -1\n"timers".\'max_stream\' = 0\nlog = { level = "x" }\n');
+    expect(errors.map((e) => [e.key, e.line])).toEqual([
+      ['hbp.port', 1],
+      ['timers.max_stream', 2],
+      ['log.level', 3],
+    ]);
+  });
+
+  it('reports a missing file without throwing', () => {
+    const result = loadConfigFile(join(tmpdir(), 'dmrhub-no-such-dir', 'none.toml'));
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toMatchObject({ key: '', line: null });
+      expect(result.errors[0]?.message).toMatch(/not found/);
+    }
+  });
+
+  it('formats errors one per line', () => {
+    const text = formatConfigErrors(
+      [
+        { key: 'timers.hang', line: 6, message: 'unknown key' },
+        { key: '', line: 3, message: 'TOML syntax error' },
+        { key: 'hbp.port', line: null, message: 'expected a port' },
+      ],
+      'hub.toml',
+    );
+    expect(text.split('\n')).toEqual([
+      'hub.toml:6: timers.hang: unknown key',
+      'hub.toml:3: TOML syntax error',
+      'hub.toml: hbp.port: expected a port',
+    ]);
+  });
+});
+
+describe('redactConfig', () => {
+  it('replaces the passphrase with its SHA-256 and leaves the config alone', () => {
+    const cfg = ok('[hbp]\npassphrase = "hunter2"\n');
+    const redacted = redactConfig(cfg);
+    const json = JSON.stringify(redacted);
+    expect(json).not.toContain('hunter2');
+    const digest = createHash('sha256').update('hunter2').digest('hex');
+    expect(redacted).toMatchObject({ core: { hbp: { passphrase: `sha256:${digest}` } } });
+    expect(JSON.parse(json)).toEqual(redacted); // plain JSON-able data
+    expect(cfg.core.hbp.passphrase).toBe('hunter2');
+  });
+});
+
+describe('key locator', () => {
+  it('steps over multi-line strings and arrays', () => {
+    const text = [
+      '[a]', //                         1
+      'note = """', //                  2
+      '[not_a_header]', //              3
+      'fake = 1', //                    4
+      '"""', //                         5
+      'list = [', //                    6
+      '  [1],  # nested', //            7
+      '  "x = 2",', //                  8
+      ']', //                           9
+      "[ 'b' . c ]", //                10
+      'd = 1', //                      11
+    ].join('\n');
+    const index = indexKeyLines(text);
+    expect([...index.keys()].sort()).toEqual(['a', 'a.list', 'a.note', 'b', 'b.c', 'b.c.d']);
+    expect(locateKey(text, 'b.c.d', index)).toBe(11);
+    expect(locateKey(text, 'a.list.0', index)).toBe(6);
+    expect(locateKey(text, 'zzz', index)).toBeNull();
+    expect(locateKey(text, '', index)).toBeNull();
+  });
+
+  it('never throws on text it does not understand', () => {
+    for (const text of ['[', '"unterminated = 1', "'x", 'a = """', '= 1', '[[a.]]\n.b = ', '\u0000\u0001']) {
+      expect(() => indexKeyLines(text)).not.toThrow();
+    }
+  });
+});
+
+describe('parseConfigText on arbitrary input', () => {
+  it('never throws, and every failure carries at least one error', () => {
+    const tomlish = fc.stringMatching(/^[\[\]{}="'#.,\n a-z0-9_-]{0,60}$/);
+    const example = [
+      '[hbp]',
+      'port = 62031',
+      '[timers]',
+      'collision_window = 0.36',
+      '[routing]',
+      'ts2_static = [91]',
+    ].join('\n');
+    // Arbitrary strings, TOML-looking noise, and a valid file cut short with noise appended.
+    const damaged = fc.nat(example.length).chain((cut) => tomlish.map((tail) => example.slice(0, cut) + tail));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), tomlish, damaged), (text) => {
+        const result = parseConfigText(text, BASE);
+        if (!result.ok) {
+          expect(result.errors.length).toBeGreaterThan(0);
+          for (const e of result.errors) expect(e.line === null || (Number.isInteger(e.line) && e.line >= 1)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
