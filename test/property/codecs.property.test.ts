@@ -48,8 +48,8 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 const TAGS: [string, (b: Uint8Array) => HbpKind][] = [
   ['RPTL', () => HbpKind.RPTL],
   ['RPTK', () => HbpKind.RPTK],
-  ['RPTC', (b) => (b[4] === 0x4c ? HbpKind.RPTCL : HbpKind.RPTC)], // the 5th byte decides (spec §1.1)
-  ['RPTCL', () => HbpKind.RPTCL],
+  ['RPTC', (b) => (b[4] === 0x4c && b.length !== 302 ? HbpKind.RPTCL : HbpKind.RPTC)], // the 5th byte decides, except in a 302-byte RPTC
+  ['RPTCL', (b: Uint8Array) => (b.length === 302 ? HbpKind.RPTC : HbpKind.RPTCL)],
   ['RPTO', () => HbpKind.RPTO],
   ['RPTPING', () => HbpKind.RPTPING],
   ['RPTG', () => HbpKind.RPTG],

@@ -43,8 +43,9 @@ export function hbpKind(b: Uint8Array): HbpKind {
     switch (c3) {
       case 0x4c: return HbpKind.RPTL; // 'RPTL'
       case 0x4b: return HbpKind.RPTK; // 'RPTK'
-      // 'RPTCL' is exactly 9 bytes; in a 302-byte RPTC the 5th byte is the first byte of the peer ID.
-      case 0x43: return b.length === 9 && b[4] === 0x4c ? HbpKind.RPTCL : HbpKind.RPTC;
+      // In a 302-byte RPTC the 5th byte is the first byte of the peer ID, so only a shorter datagram
+      // with 'L' there is RPTCL (a well-formed one is 9 bytes; other lengths then fail its parser).
+      case 0x43: return b.length !== 302 && b.length >= 5 && b[4] === 0x4c ? HbpKind.RPTCL : HbpKind.RPTC;
       case 0x4f: return HbpKind.RPTO; // 'RPTO'
       case P: return HbpKind.RPTPING; // 'RPTP…'
       case 0x47: return HbpKind.RPTG; // 'RPTG'
