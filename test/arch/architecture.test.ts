@@ -1,0 +1,142 @@
+// Dependency direction (design.md §2) and the core's banned APIs (design.md §3), checked by reading
+// the sources. The scanner is tested on synthetic input too, so this test can fail.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...files(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** Remove comments and the contents of string/template literals, keeping line structure. */
+export function stripCode(src: string): string {
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    const n = src[i + 1];
+    if (c === '/' && n === '/') {
+      while (i < src.length && src[i] !== '\n') i++;
+    } else if (c === '/' && n === '*') {
+      i += 2;
+      while (i < src.length && !(src[i] === '*' && src[i + 1] === '/')) out += src[i++] === '\n' ? '\n' : '';
+      i += 2;
+    } else if (c === '"' || c === "'" || c === '`') {
+      out += c;
+      i++;
+      while (i < src.length && src[i] !== c) {
+        if (src[i] === '\\') i++;
+        else if (src[i] === '\n') out += '\n';
+        i++;
+      }
+      out += c;
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Module specifiers imported or re-exported by a source file. */
+export function importsOf(src: string): string[] {
+  const specs: string[] = [];
+  const re = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+  for (const m of src.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3]!);
+  return specs;
+}
+
+const BANNED: [RegExp, string][] = [
+  [/\bDate\b/, 'Date (time comes in events)'],
+  [/\bMath\.random\b/, 'Math.random (the seed comes in an event)'],
+  [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\b/, 'timers (use the deadline heap)'],
+  [/\bperformance\b/, 'performance (time comes in events)'],
+  [/\bprocess\b/, 'process'],
+  [/\brequire\s*\(/, 'require'],
+  [/\bawait\b|\basync\b/, 'async code (the core awaits nothing)'],
+  [/\b(toLocale\w*|localeCompare)\b|\bIntl\b/, 'locale-dependent functions'],
+  [/\bcrypto\b/, 'crypto (digests are injected)'],
+  [/\bglobalThis\b/, 'globalThis'],
+];
+
+export function bannedUses(src: string): string[] {
+  const code = stripCode(src);
+  const found: string[] = [];
+  code.split('\n').forEach((line, i) => {
+    for (const [re, what] of BANNED) if (re.test(line)) found.push(`line ${i + 1}: ${what}`);
+  });
+  return found;
+}
+
+/** Which top-level areas a module may import (design.md §2). */
+const ALLOWED: Record<string, string[]> = {
+  'src/protocol': ['src/protocol'],
+  'src/core': ['src/core', 'src/protocol'],
+  'src/replay': ['src/replay', 'src/core', 'src/protocol'],
+  'src/reporting': ['src/reporting'],
+};
+
+function area(file: string): string {
+  const rel = relative(ROOT, file).split('\\').join('/');
+  const parts = rel.split('/');
+  return parts[0] === 'src' && parts.length > 2 ? `src/${parts[1]}` : parts[0] === 'src' ? 'src' : parts[0]!;
+}
+
+export function violations(file: string, src: string): string[] {
+  const from = area(file);
+  const out: string[] = [];
+  for (const spec of importsOf(src)) {
+    if (!spec.startsWith('.')) {
+      if (ALLOWED[from]) out.push(`${from} imports the package or builtin '${spec}'`);
+      if (from === 'workers' && /src\/(core|shell)/.test(spec)) out.push(`workers import '${spec}'`);
+      continue;
+    }
+    const target = area(resolve(dirname(file), spec));
+    const allowed = ALLOWED[from];
+    if (allowed && !allowed.includes(target)) out.push(`${from} imports ${target} ('${spec}')`);
+    if (from === 'workers' && (target === 'src/core' || target === 'src/shell')) out.push(`workers import ${target} ('${spec}')`);
+  }
+  if (from === 'src/core' || from === 'src/protocol' || from === 'src/replay') out.push(...bannedUses(src));
+  return out;
+}
+
+describe('architecture', () => {
+  const all = [...files(join(ROOT, 'src')), ...(statSync(join(ROOT, 'workers'), { throwIfNoEntry: false })?.isDirectory() ? files(join(ROOT, 'workers')) : [])];
+
+  it('finds the pure modules to check', () => {
+    expect(all.filter((f) => area(f) === 'src/core').length).toBeGreaterThan(5);
+    expect(all.filter((f) => area(f) === 'src/protocol').length).toBeGreaterThan(3);
+  });
+
+  it('every module imports only what design.md §2 allows, and the core uses no banned API', () => {
+    const problems: string[] = [];
+    for (const f of all) for (const v of violations(f, readFileSync(f, 'utf8'))) problems.push(`${relative(ROOT, f)}: ${v}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('the checker itself catches violations', () => {
+    const core = join(ROOT, 'src/core/example.ts');
+    expect(violations(core, "import { x } from 'node:dgram';")).toContain("src/core imports the package or builtin 'node:dgram'");
+    expect(violations(core, "import pino from 'pino';")).toHaveLength(1);
+    expect(violations(core, "import { y } from '../shell/driver.js';")).toEqual(["src/core imports src/shell ('../shell/driver.js')"]);
+    expect(violations(join(ROOT, 'src/protocol/x.ts'), "export * from '../core/index.js';")).toHaveLength(1);
+    expect(violations(core, 'const t = Date.now();')).toEqual(['line 1: Date (time comes in events)']);
+    expect(violations(core, 'const r = Math.random();')).toHaveLength(1);
+    expect(violations(core, 'setTimeout(f, 1);')).toHaveLength(1);
+    expect(violations(core, "const n = (1.5).toLocaleString();")).toHaveLength(1);
+    // Mentions in comments and strings are not uses.
+    expect(violations(core, "// Date and Math.random are banned\nconst s = 'process';")).toEqual([]);
+    expect(violations(join(ROOT, 'workers/w.ts'), "import { Core } from '../src/core/index.js';")).toHaveLength(1);
+    expect(violations(join(ROOT, 'src/shell/d.ts'), "import dgram from 'node:dgram';")).toEqual([]);
+  });
+});
