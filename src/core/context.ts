@@ -1,7 +1,7 @@
 // The state the core's modules share. The Core class owns it; the modules (login, streams, options)
 // are functions over it, so each concept stays in its own file without a web of classes.
 
-import type { ActionSink, LogEntry } from './actions.js';
+import type { ActionSink, LogEntry, Target } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, LogOnce } from './counters.js';
 import type { DeadlineHeap } from './deadlines.js';
@@ -21,6 +21,8 @@ export interface HotCounters {
   dmrdIn: number;
   framesForwarded: number;
   sendsForwarded: number;
+  /** Marker epoch for building target lists (one entry per peer and slot). */
+  markEpoch: number;
 }
 
 export interface CoreContext {
@@ -36,6 +38,8 @@ export interface CoreContext {
   readonly deadlines: DeadlineHeap;
   readonly counters: Counters;
   readonly hot: HotCounters;
+  /** Reused list of a packet's receivers, handed to the sink's fanOut. */
+  readonly scratch: Target[];
   readonly logOnce: LogOnce;
   /** Live streams by stream ID, for loop control (one stream ID may be live on one lane only). */
   readonly liveStreams: Map<number, Stream>;

@@ -6,7 +6,7 @@ import { HbpKind, hbpKind } from '../protocol/hbp/kinds.js';
 import { utf8 } from '../protocol/bytes.js';
 import { checkDmrd } from '../protocol/hbp/dmrd.js';
 import { encodeMstcl } from '../protocol/hbp/messages.js';
-import type { ActionSink, LogEntry } from './actions.js';
+import type { ActionSink, LogEntry, Target } from './actions.js';
 import { DEFAULT_CORE_CONFIG, type CoreConfig } from './config.js';
 import type { CoreContext, CoreDeps, HotCounters } from './context.js';
 import { Counters, LogOnce } from './counters.js';
@@ -44,7 +44,8 @@ export class Core implements CoreContext {
   readonly index = new SubscriptionIndex();
   readonly deadlines = new DeadlineHeap();
   readonly counters = new Counters();
-  readonly hot: HotCounters = { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0 };
+  readonly hot: HotCounters = { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0, markEpoch: 0 };
+  readonly scratch: Target[] = [];
   readonly logOnce = new LogOnce();
   readonly liveStreams = new Map<number, Stream>();
   peerCount = 0;

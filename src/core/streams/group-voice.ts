@@ -16,14 +16,11 @@
 // 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
 
 import { readU32 } from '../../protocol/bytes.js';
-import type { Target } from '../actions.js';
 import type { CoreContext } from '../context.js';
 import type { Session, SlotState } from '../sessions/session.js';
 import type { Conference } from '../subscriptions/index.js';
 import { Stream } from './stream.js';
 
-const scratch: Target[] = [];
-let markEpoch = 0;
 
 export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags: number, now: number): void {
   const slot: 1 | 2 = (flags & 0x80) !== 0 ? 2 : 1;
@@ -144,8 +141,8 @@ function startStream(
   return st;
 }
 
-function rebuildTargets(st: Stream, conf: Conference): void {
-  const epoch = ++markEpoch;
+function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
+  const epoch = ++ctx.hot.markEpoch;
   const out = st.targets;
   out.length = 0;
   for (const m of conf.members) {
@@ -159,11 +156,12 @@ function rebuildTargets(st: Stream, conf: Conference): void {
 }
 
 function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
-  if (st.version !== conf.version) rebuildTargets(st, conf);
+  if (st.version !== conf.version) rebuildTargets(ctx, st, conf);
   const t = ctx.cfg.timers;
   const hang = t.groupHangtimeMs;
   const window = t.collisionWindowMs;
   const targets = st.targets;
+  const scratch = ctx.scratch;
   let n = 0;
   for (let i = 0; i < targets.length; i++) {
     const sub = targets[i]!;
