@@ -1,0 +1,110 @@
+// Core throughput: time and heap allocation per mid-stream group voice packet, through
+// Core.handle only (no sockets). One talker, F listeners on the same talkgroup.
+//
+// Allocation is measured as heap growth over a window with no garbage collection in it: run with a
+// young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
+//   node --max-semi-space-size=256 --expose-gc dist/bench/core.js [--fanout 10] [--packets 2000000]
+
+import { createHash } from 'node:crypto';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type DatagramEvent, type Target } from '../src/core/index.js';
+import { encodeDmrd, encodeRptc, encodeRptk, encodeRptl, encodeRpto, readU32 } from '../src/protocol/index.js';
+
+const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
+
+export interface CoreBenchResult {
+  fanout: number;
+  packets: number;
+  nsPerPacket: number;
+  bytesAllocatedPerPacket: number;
+  /** Fill in with gcsBetween(windowStart, windowEnd) after yielding to the event loop. */
+  gcsDuringWindow: number;
+  windowStart: number;
+  windowEnd: number;
+  sendsPerPacket: number;
+}
+
+export function runCoreBench(fanout: number, packets: number): CoreBenchResult {
+  const core = createCore({ sha256 });
+  let sends = 0;
+  let lastSalt = 0;
+  const sink: ActionSink = {
+    send(_s, _a, _p, bytes) {
+      if (bytes.length === 10 && bytes[3] === 0x41) lastSalt = readU32(bytes, 6);
+    },
+    fanOut(_frame: Uint8Array, _t: readonly Target[], count: number) {
+      sends += count;
+    },
+    log() {},
+  };
+  const cfg = structuredClone(DEFAULT_CORE_CONFIG);
+  // The bench sends far faster than real time on one clock tick; lift the per-stream limits.
+  cfg.limits.maxPacketRate = 1_000_000_000;
+  cfg.timers.maxStreamMs = 1_000_000_000;
+  core.handle({ kind: 'started', now: 0, seed: 1, config: cfg }, sink);
+  const ev = (port: number, bytes: Uint8Array, now = 1): DatagramEvent => ({ kind: 'datagram-received', now, socket: 0, address: '127.0.0.1', port, bytes });
+  for (let i = 0; i <= fanout; i++) {
+    const id = 310000000 + i;
+    const port = 40000 + i;
+    core.handle(ev(port, encodeRptl(id)), sink);
+    const salt = Buffer.alloc(4 + 8);
+    salt.writeUInt32BE(lastSalt, 0);
+    salt.write('passw0rd', 4);
+    core.handle(ev(port, encodeRptk(id, sha256(salt))), sink);
+    core.handle(ev(port, encodeRptc({ peerId: id, callsign: 'BENCH' })), sink);
+    core.handle(ev(port, encodeRpto(id, 'TS2=91;')), sink);
+  }
+  const talker = 310000000;
+  const frame = encodeDmrd({ seq: 0, src: 3100001, dst: 91, peerId: talker, slot: 2, frame: 0x21, streamId: 0xc0ffee });
+  const e = ev(40000, frame);
+  core.handle(e, sink); // the voice header starts the stream
+  let seq = 0;
+  const run = (n: number, t0: number): void => {
+    for (let k = 1; k <= n; k++) {
+      const i = ++seq;
+      // Mid-stream voice bursts A..F; the core rewrites the frame in place, so restore its fields.
+      frame[4] = i & 0xff;
+      frame[11] = talker >>> 24;
+      frame[12] = (talker >>> 16) & 0xff;
+      frame[13] = (talker >>> 8) & 0xff;
+      frame[14] = talker & 0xff;
+      frame[15] = 0x80 | (i % 6 === 0 ? 0x10 : i % 6);
+      e.now = t0 + (k >> 4);
+      core.handle(e, sink);
+    }
+  };
+  run(50_000, 1); // warm up the JIT
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  sends = 0;
+  const t0 = performance.now();
+  run(packets, 100_000);
+  const t1 = performance.now();
+  const heap1 = process.memoryUsage().heapUsed;
+  return {
+    fanout,
+    packets,
+    nsPerPacket: ((t1 - t0) * 1e6) / packets,
+    bytesAllocatedPerPacket: Math.max(0, heap1 - heap0) / packets,
+    gcsDuringWindow: -1,
+    windowStart: t0,
+    windowEnd: t1,
+    sendsPerPacket: sends / packets,
+  };
+}
+
+/** Start times of every garbage collection (the observer reports them asynchronously). */
+const gcStarts: number[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcStarts.push(e.startTime);
+}).observe({ entryTypes: ['gc'] });
+/** Collections that started inside [t0, t1]; ask after yielding to the event loop. */
+export const gcsBetween = (t0: number, t1: number): number => gcStarts.filter((t) => t >= t0 && t <= t1).length;
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' } } });
+  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000));
+  // The GC observer reports asynchronously; let it catch up before printing.
+  setTimeout(() => console.log(JSON.stringify({ ...r, gcsDuringWindow: gcsBetween(r.windowStart, r.windowEnd) })), 50);
+}
