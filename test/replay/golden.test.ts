@@ -1,0 +1,455 @@
+// Golden event logs: each scenario below is a script that, played against a live core, records an
+// event log (`<name>.events.ndjson`). Replaying that log must print exactly the canonical actions in
+// `<name>.actions.ndjson` (one line per action, then `digest <hex>`).
+//
+//   npx vitest run test/replay                    compare (a missing golden file is a failure)
+//   UPDATE_GOLDEN=1 npx vitest run test/replay    rewrite both files of every pair from the scripts
+//
+// A rewritten pair is reviewed like code. Beyond the snapshot, each scenario makes a few direct
+// assertions on the rendered lines, so a regenerated file that changed behaviour fails loudly.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CoreConfig } from '../../src/core/index.js';
+import { fromHex, readU32 } from '../../src/protocol/index.js';
+import { replayLog, type ReplayResult } from '../../src/replay/index.js';
+import { sha256 } from '../support/crypto.js';
+import {
+  callPackets,
+  DEFAULT_ADDRESS,
+  dmrd,
+  Scenario,
+  SCENARIO_PASSPHRASE,
+  scenarioConfig,
+  secretDigest,
+  textDigest,
+  type BuiltScenario,
+  type Peer,
+} from '../support/scenario.js';
+
+const DIR = fileURLToPath(new URL('.', import.meta.url));
+const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
+
+// ── reading rendered lines ─────────────────────────────────────────────────────────────────────
+
+interface SendLine {
+  now: number;
+  socket: number;
+  address: string;
+  port: number;
+  bytes: Uint8Array;
+  /** Leading ASCII tag: DMRD, RPTACK, MSTNAK, MSTPONG, MSTCL. */
+  tag: string;
+}
+
+interface LogLine {
+  now: number;
+  code: string;
+  f: Record<string, string>;
+}
+
+const LOG_KEYS = new Set(['peer', 'src', 'tg', 'slot', 'stream', 'durationMs', 'packets', 'lost', 'address', 'port', 'reason', 'detail', 'count']);
+
+function tagOf(b: Uint8Array): string {
+  let s = '';
+  for (const c of b.subarray(0, 7)) {
+    if (c < 0x41 || c > 0x5a) break;
+    s += String.fromCharCode(c);
+  }
+  for (const t of ['RPTACK', 'MSTNAK', 'MSTPONG', 'MSTCL', 'DMRD']) if (s.startsWith(t)) return t;
+  return s;
+}
+
+function sendsOf(lines: readonly string[]): SendLine[] {
+  const out: SendLine[] = [];
+  for (const line of lines) {
+    const m = /^@(\d+) send (\d+) (\S+):(\d+) ([0-9a-f]+)$/.exec(line);
+    if (!m) continue;
+    const bytes = fromHex(m[5]!)!;
+    out.push({ now: Number(m[1]), socket: Number(m[2]), address: m[3]!, port: Number(m[4]), bytes, tag: tagOf(bytes) });
+  }
+  return out;
+}
+
+/** Log lines; values may contain spaces, so a new field starts only at a known key. */
+function logsOf(lines: readonly string[], code?: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of lines) {
+    const m = /^@(\d+) log (\S+)(?: (.*))?$/.exec(line);
+    if (!m || (code !== undefined && m[2] !== code)) continue;
+    const f: Record<string, string> = {};
+    let key: string | null = null;
+    for (const tok of (m[3] ?? '').split(' ')) {
+      const eq = tok.indexOf('=');
+      const k = eq > 0 ? tok.slice(0, eq) : '';
+      if (LOG_KEYS.has(k)) {
+        key = k;
+        f[k] = tok.slice(eq + 1);
+      } else if (key !== null) f[key] += ' ' + tok;
+    }
+    out.push({ now: Number(m[1]), code: m[2]!, f });
+  }
+  return out;
+}
+
+const to = (sends: SendLine[], p: Peer): SendLine[] => sends.filter((s) => s.port === p.port && s.address === (p.address ?? DEFAULT_ADDRESS));
+const dmrdOf = (sends: SendLine[]): SendLine[] => sends.filter((s) => s.tag === 'DMRD');
+const streamOf = (s: SendLine): number => readU32(s.bytes, 16);
+const seqOf = (s: SendLine): number => s.bytes[4]!;
+const slotBit = (s: SendLine): number => s.bytes[15]! & 0x80;
+const argOf = (s: SendLine): number => readU32(s.bytes, s.bytes.length - 4);
+
+// ── scenarios ──────────────────────────────────────────────────────────────────────────────────
+
+interface GoldenScenario {
+  name: string;
+  build(): BuiltScenario;
+  /** Direct assertions on the replayed lines. */
+  check(lines: readonly string[]): void;
+}
+
+const peer = (n: number, extra: Partial<Peer> = {}): Peer => ({ id: 2340000 + n, port: 50000 + n, ...extra });
+
+/** Short timers where they keep files small; every other value is the default. */
+const withHang = (ms: number, more: (c: CoreConfig) => void = () => {}): CoreConfig =>
+  scenarioConfig((c) => {
+    c.timers.groupHangtimeMs = ms;
+    more(c);
+  });
+
+// 1. login — default timers. Pins the HBP login handshake and its refusals:
+//    - A logs in (RPTL → RPTACK+salt, RPTK → RPTACK, RPTC → RPTACK + peer.login, RPTO → RPTACK +
+//      peer.options) and pings (MSTPONG);
+//    - B answers its challenge with a wrong passphrase: MSTNAK, login.refused, and nothing is kept
+//      (its ping is refused, and a correct answer afterwards finds no challenge);
+//    - an RPTO for A's ID from an unknown address: an 8-byte RPTO would need a 10-byte MSTNAK, which
+//      is withheld (never reply to a stranger with more than it sent); a 13-byte RPTO gets its
+//      MSTNAK; A's subscriptions are not touched either way;
+//    - A logs out with RPTCL: no reply, peer.logout reason=closed; a ping afterwards gets MSTNAK.
+const A1 = peer(1);
+const B1 = peer(2);
+const SPOOF = peer(1, { address: '198.51.100.7', port: 40000 });
+const login: GoldenScenario = {
+  name: 'login',
+  build() {
+    const s = new Scenario({ seed: 101, config: scenarioConfig() });
+    s.at(100).login(A1, { options: 'TS1=1;TS2=91' });
+    s.at(1000).ping(A1);
+    s.at(2000);
+    const saltB = s.login(B1, { passphrase: 'not-the-passphrase' });
+    s.at(2100).ping(B1);
+    s.at(2200).answer(B1, saltB);
+    s.at(3000).options(SPOOF, '');
+    s.at(3010).options(SPOOF, 'TS2=9');
+    s.at(4000).logout(A1);
+    s.at(4100).ping(A1);
+    return s.shutdown(5000);
+  },
+  check(lines) {
+    const sends = sendsOf(lines);
+    const toA = to(sends, A1);
+    expect(toA.map((x) => `${x.now} ${x.tag}`)).toEqual(['100 RPTACK', '110 RPTACK', '120 RPTACK', '130 RPTACK', '1000 MSTPONG', '4100 MSTNAK']);
+    expect(toA.slice(1, 4).every((x) => argOf(x) === A1.id)).toBe(true);
+    expect(logsOf(lines, 'peer.login').map((l) => l.f['peer'])).toEqual([String(A1.id)]);
+    const opts = logsOf(lines, 'peer.options');
+    expect(opts.map((l) => `${l.now} ${l.f['peer']} ${l.f['detail']}`)).toEqual([`130 ${A1.id} TS1=1 TS2=91`]);
+    // B: salt, then MSTNAK for the wrong digest, the ping and the late correct answer.
+    expect(to(sends, B1).map((x) => `${x.now} ${x.tag}`)).toEqual(['2000 RPTACK', '2010 MSTNAK', '2100 MSTNAK', '2200 MSTNAK']);
+    expect(logsOf(lines, 'login.refused').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([`2010 ${B1.id} passphrase`]);
+    // The stranger: nothing at 3000 (withheld), one MSTNAK at 3010.
+    expect(lines.filter((l) => l.startsWith('@3000 '))).toEqual([]);
+    expect(to(sends, SPOOF).map((x) => `${x.now} ${x.tag} ${argOf(x)}`)).toEqual([`3010 MSTNAK ${A1.id}`]);
+    // RPTCL: no reply, logged as closed.
+    expect(sends.filter((x) => x.now === 4000)).toEqual([]);
+    expect(logsOf(lines, 'peer.logout').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([`4000 ${A1.id} closed`]);
+    // Nobody left at shutdown: no MSTCL.
+    expect(sends.some((x) => x.tag === 'MSTCL')).toBe(false);
+  },
+};
+
+// 2. routing — default timers. Four peers with different static talkgroups:
+//      P1 TS2=91   P2 TS1=91   P3 TS1=9;TS2=91   P4 TS2=3100
+//    - P1 talks on TS2 TG 91: each packet goes to P2 (on its TS1: byte 15 bit 7 cleared) and P3 (on
+//      TS2: bit set), with the receiver's peer ID at [11:15); never back to P1, never to P4;
+//    - P4 talks on TG 3100, which nobody else has: call.start/call.end, no DMRD sent;
+//    - P2 talks on TS2 TG 4000, which it is not subscribed to: call.start reason=not-subscribed,
+//      nothing sent;
+//    - shutdown: MSTCL to every peer, peer.logout reason=shutdown.
+const P = [peer(1), peer(2), peer(3), peer(4)] as const;
+const routing: GoldenScenario = {
+  name: 'routing',
+  build() {
+    const s = new Scenario({ seed: 202, config: scenarioConfig() });
+    const opts = ['TS2=91', 'TS1=91', 'TS1=9;TS2=91', 'TS2=3100'];
+    P.forEach((p, i) => s.at(100 * (i + 1)).login(p, { options: opts[i]! }));
+    s.call({ peer: P[0], src: 2341001, tg: 91, slot: 2, streamId: 0x9101, at: 1000 });
+    s.call({ peer: P[3], src: 2341004, tg: 3100, slot: 2, streamId: 0x3100, at: 2000 });
+    s.call({ peer: P[1], src: 2341002, tg: 4000, slot: 2, streamId: 0x4000, at: 3000 });
+    return s.shutdown(4000);
+  },
+  check(lines) {
+    const frames = dmrdOf(sendsOf(lines));
+    expect(frames.every((f) => streamOf(f) === 0x9101)).toBe(true);
+    const toP2 = to(frames, P[1]);
+    const toP3 = to(frames, P[2]);
+    expect(toP2.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(toP3.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(to(frames, P[0])).toEqual([]);
+    expect(to(frames, P[3])).toEqual([]);
+    // The TS1 listener's copies have byte 15 bit 7 clear, the TS2 listener's set; frame type kept.
+    expect(toP2.every((f) => slotBit(f) === 0 && readU32(f.bytes, 11) === P[1].id)).toBe(true);
+    expect(toP3.every((f) => slotBit(f) === 0x80 && readU32(f.bytes, 11) === P[2].id)).toBe(true);
+    expect(toP2.map((f) => f.bytes[15]! & 0x3f)).toEqual([0x21, 0x10, 0x01, 0x02, 0x03, 0x04, 0x05, 0x22]);
+    const starts = logsOf(lines, 'call.start').map((l) => `${l.f['tg']} ${l.f['reason'] ?? '-'}`);
+    expect(starts).toEqual(['91 -', '3100 -', '4000 not-subscribed']);
+    expect(logsOf(lines, 'call.end').map((l) => `${l.f['tg']} ${l.f['reason']} ${l.f['packets']}`)).toEqual([
+      '91 terminator 8',
+      '3100 terminator 8',
+      '4000 terminator 8',
+    ]);
+    const cl = sendsOf(lines).filter((x) => x.tag === 'MSTCL');
+    expect(cl.map((x) => `${x.now} ${x.port} ${argOf(x)}`)).toEqual(P.map((p) => `4000 ${p.port} ${p.id}`));
+    expect(logsOf(lines, 'peer.logout').every((l) => l.f['reason'] === 'shutdown')).toBe(true);
+  },
+};
+
+// 3. contention — group hang time 1 s. A and B (TS2=91) and C (TS2=92) talk toward L (TS2=91,92).
+//    - A keys up TG 91 at 1000, B keys up TG 91 at 1130 while A is still talking: A wins. L hears A
+//      only while A's stream is live; B (itself a member of TG 91) hears A's first three packets,
+//      sent before it keyed up, then nothing while it transmits.
+//    - Once A's terminator has gone out (1420) the slot is free and the rest of B's still-running
+//      stream reaches L and A (from 1430 on, without a voice header: a late entry).
+//    - C's call on TG 92 at 1600 falls inside L's hang time for TG 91 (last frame to L at 1550): held
+//      off completely. C's next call at 2600 (more than 1 s after 1550) gets through.
+const A3 = peer(1);
+const B3 = peer(2);
+const L3 = peer(3);
+const C3 = peer(4);
+const contention: GoldenScenario = {
+  name: 'contention',
+  build() {
+    const s = new Scenario({ seed: 303, config: withHang(1000) });
+    s.at(100).login(A3, { options: 'TS2=91' });
+    s.at(200).login(B3, { options: 'TS2=91' });
+    s.at(300).login(L3, { options: 'TS2=91,92' });
+    s.at(400).login(C3, { options: 'TS2=92' });
+    s.play([
+      ...callPackets({ peer: A3, src: 2341001, tg: 91, slot: 2, streamId: 0xa1, at: 1000 }),
+      ...callPackets({ peer: B3, src: 2341002, tg: 91, slot: 2, streamId: 0xb1, at: 1130 }),
+    ]);
+    s.call({ peer: C3, src: 2341004, tg: 92, slot: 2, streamId: 0xc1, at: 1600 });
+    s.call({ peer: C3, src: 2341004, tg: 92, slot: 2, streamId: 0xc2, at: 2600 });
+    return s.shutdown(3500);
+  },
+  check(lines) {
+    const frames = dmrdOf(sendsOf(lines));
+    const toL = to(frames, L3);
+    // A's whole call reaches L; B's packets reach L only after A's terminator (1420).
+    expect(toL.filter((f) => streamOf(f) === 0xa1).map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const bAtL = toL.filter((f) => streamOf(f) === 0xb1);
+    expect(bAtL.every((f) => f.now > 1420)).toBe(true);
+    expect(bAtL.map((f) => `${f.now}:${seqOf(f)}`)).toEqual(['1430:5', '1490:6', '1550:7']);
+    // B hears A only until it keys up itself (1130); A hears the late part of B's stream.
+    expect(to(frames, B3).map((f) => `${f.now}:${streamOf(f)}:${seqOf(f)}`)).toEqual([`1000:${0xa1}:0`, `1060:${0xa1}:1`, `1120:${0xa1}:2`]);
+    expect(to(frames, A3).map((f) => `${f.now}:${streamOf(f)}:${seqOf(f)}`)).toEqual([`1430:${0xb1}:5`, `1490:${0xb1}:6`, `1550:${0xb1}:7`]);
+    // No frame of C's first call reaches L; C's second call reaches L completely.
+    expect(toL.filter((f) => streamOf(f) === 0xc1)).toEqual([]);
+    expect(frames.filter((f) => f.now >= 1600 && f.now < 2600)).toEqual([]);
+    expect(toL.filter((f) => streamOf(f) === 0xc2).map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  },
+};
+
+// 4. hangtime — group hang time 1 s. X (TS2=100) and Y (TS2=200) talk toward L (TS2=100,200).
+//    - X's call on TG 100 reaches L; its last frame (the terminator) goes out at 1420.
+//    - Y's call on TG 200 at 1500..1920 is inside L's hang time: nothing reaches L.
+//    - Y's call on TG 200 from 2300 straddles the end of the hang time: the packets at 2300 and 2360
+//      are held, from 2420 (= 1420 + 1000) on they reach L.
+const X4 = peer(1);
+const Y4 = peer(2);
+const L4 = peer(3);
+const hangtime: GoldenScenario = {
+  name: 'hangtime',
+  build() {
+    const s = new Scenario({ seed: 404, config: withHang(1000) });
+    s.at(100).login(X4, { options: 'TS2=100' });
+    s.at(200).login(Y4, { options: 'TS2=200' });
+    s.at(300).login(L4, { options: 'TS2=100,200' });
+    s.call({ peer: X4, src: 2341001, tg: 100, slot: 2, streamId: 0x100, at: 1000 });
+    s.call({ peer: Y4, src: 2341002, tg: 200, slot: 2, streamId: 0x201, at: 1500 });
+    s.call({ peer: Y4, src: 2341002, tg: 200, slot: 2, streamId: 0x202, at: 2300 });
+    return s.shutdown(3000);
+  },
+  check(lines) {
+    const toL = to(dmrdOf(sendsOf(lines)), L4);
+    expect(toL.filter((f) => streamOf(f) === 0x100).map((f) => f.now)).toEqual([1000, 1060, 1120, 1180, 1240, 1300, 1360, 1420]);
+    // Nothing to L during the hang time 1420..2420.
+    expect(toL.filter((f) => f.now > 1420 && f.now < 2420)).toEqual([]);
+    expect(toL.filter((f) => streamOf(f) === 0x202).map((f) => `${f.now}:${seqOf(f)}`)).toEqual([
+      '2420:2',
+      '2480:3',
+      '2540:4',
+      '2600:5',
+      '2660:6',
+      '2720:7',
+    ]);
+    expect(logsOf(lines, 'call.end').map((l) => `${l.f['stream']} ${l.f['reason']}`)).toEqual([`${0x100} terminator`, `${0x201} terminator`, `${0x202} terminator`]);
+  },
+};
+
+// 5. timeouts — stream timeout 1 s, ping interval 1 s × 3 missed pings, login timeout 1 s.
+//    - A's call (TS2 TG 91, heard by L) loses its terminator: last packet at 1360, ended by the
+//      stream timeout at 2360 (call.end reason=timeout, packets=7).
+//    - L never pings: its last packet was its RPTO at 230, so it is dropped at 230 + 3 × 1000 = 3230
+//      with MSTCL and peer.logout reason=timeout. A keeps pinging and stays.
+//    - After L is gone, A's next call reaches nobody, and L's ping is answered with MSTNAK.
+//    - C's challenge (RPTL at 400) is not answered in time; its RPTK at 1600 finds no challenge
+//      (MSTNAK).
+const A5 = peer(1);
+const L5 = peer(2);
+const C5 = peer(3);
+const timeouts: GoldenScenario = {
+  name: 'timeouts',
+  build() {
+    const cfg = scenarioConfig((c) => {
+      c.timers.streamTimeoutMs = 1000;
+      c.hbp.pingIntervalMs = 1000;
+      c.hbp.maxMissedPings = 3;
+      c.hbp.loginTimeoutMs = 1000;
+    });
+    const s = new Scenario({ seed: 505, config: cfg });
+    s.at(100).login(A5, { options: 'TS2=91' });
+    s.at(200).login(L5, { options: 'TS2=91' });
+    const saltC = s.at(400).challenge(C5);
+    s.call({ peer: A5, src: 2341001, tg: 91, slot: 2, streamId: 0x5a1, at: 1000, terminator: false });
+    s.at(1600).answer(C5, saltC);
+    for (const t of [2000, 3000]) s.at(t).ping(A5);
+    s.call({ peer: A5, src: 2341001, tg: 91, slot: 2, streamId: 0x5a2, at: 3500 });
+    s.at(4000).ping(A5);
+    s.at(4010).ping(L5);
+    return s.shutdown(4500);
+  },
+  check(lines) {
+    const sends = sendsOf(lines);
+    const ends = logsOf(lines, 'call.end');
+    expect(ends.map((l) => `${l.now} ${l.f['stream']} ${l.f['reason']} ${l.f['packets']} ${l.f['durationMs']}`)).toEqual([
+      `2360 ${0x5a1} timeout 7 360`,
+      `3920 ${0x5a2} terminator 8 420`,
+    ]);
+    // L heard the first call (7 packets, no terminator) and nothing of the second.
+    expect(dmrdOf(to(sends, L5)).map((f) => streamOf(f))).toEqual(Array(7).fill(0x5a1));
+    expect(dmrdOf(sends).filter((f) => streamOf(f) === 0x5a2)).toEqual([]);
+    // L's MSTCL at 3230, then MSTNAK for its late ping.
+    expect(to(sends, L5).filter((x) => x.tag !== 'DMRD').map((x) => `${x.now} ${x.tag}`)).toEqual([
+      '200 RPTACK',
+      '210 RPTACK',
+      '220 RPTACK',
+      '230 RPTACK',
+      '3230 MSTCL',
+      '4010 MSTNAK',
+    ]);
+    expect(logsOf(lines, 'peer.logout').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([
+      `3230 ${L5.id} timeout`,
+      `4500 ${A5.id} shutdown`,
+    ]);
+    expect(to(sends, A5).filter((x) => x.tag === 'MSTPONG').map((x) => x.now)).toEqual([2000, 3000, 4000]);
+    // C: salt at 400, MSTNAK for the late answer.
+    expect(to(sends, C5).map((x) => `${x.now} ${x.tag}`)).toEqual(['400 RPTACK', '1600 MSTNAK']);
+  },
+};
+
+// 6. duplicates — group hang time 1 s, stream timeout 1 s. A (TS2=91) talks to L (TS2=91) with a
+//    damaged sequence: 0, 1, 2, 2 (duplicate), 1 (stale), 5 (3 and 4 lost), 6, 7 (terminator), then
+//    the terminator again and a packet 8 after the end. L gets exactly 0 1 2 5 6 7; call.end counts
+//    packets=6 lost=2.
+const A6 = peer(1);
+const L6 = peer(2);
+const duplicates: GoldenScenario = {
+  name: 'duplicates',
+  build() {
+    const s = new Scenario({ seed: 606, config: withHang(1000, (c) => (c.timers.streamTimeoutMs = 1000)) });
+    s.at(100).login(A6, { options: 'TS2=91' });
+    s.at(200).login(L6, { options: 'TS2=91' });
+    const f = (seq: number, frame: number): Uint8Array => dmrd({ peer: A6, src: 2341001, tg: 91, slot: 2, streamId: 0x6a1, seq, frame });
+    const order: [number, number][] = [
+      [0, 0x21],
+      [1, 0x10],
+      [2, 0x01],
+      [2, 0x01],
+      [1, 0x10],
+      [5, 0x04],
+      [6, 0x05],
+      [7, 0x22],
+      [7, 0x22],
+      [8, 0x10],
+    ];
+    s.play(order.map(([seq, frame], i) => ({ at: 1000 + 60 * i, peer: A6, bytes: f(seq, frame) })));
+    return s.shutdown(2500);
+  },
+  check(lines) {
+    const toL = dmrdOf(to(sendsOf(lines), L6));
+    expect(toL.map((x) => `${x.now}:${seqOf(x)}`)).toEqual(['1000:0', '1060:1', '1120:2', '1300:5', '1360:6', '1420:7']);
+    // Nothing for the duplicate (1180), the stale packet (1240) or anything after the terminator.
+    expect(lines.filter((l) => /^@(1180|1240|1480|1540) /.test(l))).toEqual([]);
+    expect(logsOf(lines, 'call.end').map((l) => `${l.now} ${l.f['reason']} ${l.f['packets']} ${l.f['lost']}`)).toEqual(['1420 terminator 6 2']);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates];
+
+// ── the golden pairs ───────────────────────────────────────────────────────────────────────────
+
+function replay(log: string): ReplayResult {
+  return replayLog(log, { sha256, digestText: textDigest }, (redacted) =>
+    redacted === secretDigest(SCENARIO_PASSPHRASE) ? SCENARIO_PASSPHRASE : null,
+  );
+}
+
+const render = (r: ReplayResult): string => r.lines.map((l) => l + '\n').join('') + `digest ${r.digest}\n`;
+
+function readGolden(path: string): string {
+  if (!existsSync(path)) throw new Error(`missing golden file ${path} (create it with UPDATE_GOLDEN=1 npx vitest run test/replay)`);
+  return readFileSync(path, 'utf8');
+}
+
+for (const sc of SCENARIOS) {
+  describe(`golden: ${sc.name}`, () => {
+    const eventsPath = `${DIR}${sc.name}.events.ndjson`;
+    const actionsPath = `${DIR}${sc.name}.actions.ndjson`;
+
+    beforeAll(() => {
+      if (!UPDATE) return;
+      const built = sc.build();
+      writeFileSync(eventsPath, built.log);
+      writeFileSync(actionsPath, render(replay(built.log)));
+    });
+
+    it('replaying the events gives the recorded actions', () => {
+      const events = readGolden(eventsPath);
+      const expected = readGolden(actionsPath);
+      const r = replay(events);
+      expect(r.errors).toEqual([]);
+      expect(r.header?.format).toBe('dmrhub-events');
+      expect(render(r).split('\n')).toEqual(expected.split('\n'));
+    });
+
+    it('the events file is what the script records (else regenerate with UPDATE_GOLDEN=1)', () => {
+      expect(sc.build().log.split('\n')).toEqual(readGolden(eventsPath).split('\n'));
+    });
+
+    it('a replay of the log reproduces the live run exactly', () => {
+      const built = sc.build();
+      const r = replay(built.log);
+      expect(r.lines).toEqual(built.liveLines);
+      expect(replay(built.log).digest).toBe(r.digest);
+    });
+
+    it('the actions show what the scenario claims', () => {
+      sc.check(replay(readGolden(eventsPath)).lines);
+    });
+
+    it('the log carries no passphrase in clear', () => {
+      expect(readGolden(eventsPath)).not.toContain(SCENARIO_PASSPHRASE);
+    });
+  });
+}
