@@ -19,6 +19,22 @@ export interface AppConfig {
   /** Paths are absolute (relative ones in the file are taken from the file's directory). */
   record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
   log: { level: string; pretty: 'auto' | boolean };
+  reporting: { queueDepth: number; batchSize: number; batchMs: number };
+  /** MQTT publishing; off when `url` is empty. File paths are absolute or empty. */
+  mqtt: {
+    url: string;
+    prefix: string;
+    clientId: string;
+    username: string;
+    password: string;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    rejectUnauthorized: boolean;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+  };
+  sql: { enabled: boolean; path: string; retentionDays: number };
   /** absolute path of the file it came from, or null when built from text */
   source: string | null;
 }
@@ -75,6 +91,7 @@ export function formatConfigErrors(errors: ConfigError[], file: string): string 
 export function redactConfig(cfg: AppConfig): unknown {
   const copy = structuredClone(cfg);
   copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
+  if (copy.mqtt.password !== '') copy.mqtt.password = `sha256:${createHash('sha256').update(cfg.mqtt.password, 'utf8').digest('hex')}`;
   return copy;
 }
 
@@ -83,7 +100,8 @@ export function redactConfig(cfg: AppConfig): unknown {
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, record, log } = file;
+  const { server, hbp, routing, timers, limits, record, log, reporting, mqtt, sql } = file;
+  const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   return {
     core: {
       serverId: server.id,
@@ -117,6 +135,21 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
       flightRecorderDir: resolve(baseDir, record.flight_recorder_dir),
     },
     log: { level: log.level, pretty: log.pretty },
+    reporting: { queueDepth: reporting.queue_depth, batchSize: reporting.batch_size, batchMs: msFromSeconds(reporting.batch_interval) },
+    mqtt: {
+      url: mqtt.url,
+      prefix: mqtt.prefix,
+      clientId: mqtt.client_id,
+      username: mqtt.username,
+      password: mqtt.password,
+      caFile: optionalPath(mqtt.ca_file),
+      certFile: optionalPath(mqtt.cert_file),
+      keyFile: optionalPath(mqtt.key_file),
+      rejectUnauthorized: mqtt.reject_unauthorized,
+      reconnectMinMs: msFromSeconds(mqtt.reconnect_min),
+      reconnectMaxMs: msFromSeconds(mqtt.reconnect_max),
+    },
+    sql: { enabled: sql.enabled, path: resolve(baseDir, sql.path), retentionDays: sql.retention_days },
     source,
   };
 }

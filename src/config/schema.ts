@@ -31,6 +31,15 @@ export const DEFAULT_APP_SETTINGS = {
   flightRecorderEvents: 20_000,
   flightRecorderDir: 'data',
   logLevel: 'info' satisfies LogLevel,
+  reportingQueueDepth: 10_000,
+  reportingBatchSize: 500,
+  reportingBatchMs: 200,
+  mqttPrefix: 'dmrhub',
+  mqttReconnectMinMs: 500,
+  mqttReconnectMaxMs: 30_000,
+  sqlEnabled: true,
+  sqlPath: 'data/dmrhub.sqlite',
+  sqlRetentionDays: 30,
   logPretty: 'auto' as 'auto' | boolean,
 } as const;
 
@@ -199,6 +208,40 @@ export const logSection = section('log', {
 });
 
 /** Every section the file may contain, in the order the example file lists them. */
+export const reportingSection = section('reporting', {
+  queue_depth: integer(10, 10_000_000, 'an event count', app.reportingQueueDepth),
+  batch_size: integer(1, 100_000, 'an event count', app.reportingBatchSize),
+  batch_interval: seconds(true, app.reportingBatchMs),
+});
+
+const urlError = expecting('"" (off) or a broker URL such as "mqtt://127.0.0.1:1883" or "mqtts://broker:8883"');
+
+export const mqttSection = section('mqtt', {
+  url: z
+    .string(urlError)
+    .refine((s) => s === '' || /^(mqtt|mqtts|tcp|tls|ws|wss):\/\/[^\s]+$/.test(s), urlError)
+    .default(''),
+  prefix: z
+    .string(expecting('a topic prefix without wildcards'))
+    .regex(/^[^#+\s]{1,128}$/, expecting('a topic prefix of 1..128 characters without #, + or spaces'))
+    .default(app.mqttPrefix),
+  client_id: text(0, 128, 'a client ID', ''),
+  username: text(0, 256, 'a user name', ''),
+  password: text(0, 256, 'a password', ''),
+  ca_file: text(0, 4096, 'a file path', ''),
+  cert_file: text(0, 4096, 'a file path', ''),
+  key_file: text(0, 4096, 'a file path', ''),
+  reject_unauthorized: z.boolean(expecting('true or false')).default(true),
+  reconnect_min: seconds(true, app.mqttReconnectMinMs),
+  reconnect_max: seconds(true, app.mqttReconnectMaxMs),
+});
+
+export const sqlSection = section('sql', {
+  enabled: z.boolean(expecting('true or false')).default(app.sqlEnabled),
+  path: text(1, 4096, 'a file path', app.sqlPath),
+  retention_days: integer(1, 36_500, 'a number of days', app.sqlRetentionDays),
+});
+
 export const SECTIONS = {
   server: serverSection,
   hbp: hbpSection,
@@ -207,6 +250,9 @@ export const SECTIONS = {
   limits: limitsSection,
   record: recordSection,
   log: logSection,
+  reporting: reportingSection,
+  mqtt: mqttSection,
+  sql: sqlSection,
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
@@ -220,6 +266,9 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   limits: Object.keys(limitsSection.shape),
   record: Object.keys(recordSection.shape),
   log: Object.keys(logSection.shape),
+  reporting: Object.keys(reportingSection.shape),
+  mqtt: Object.keys(mqttSection.shape),
+  sql: Object.keys(sqlSection.shape),
 };
 
 export function isSectionName(name: string): name is SectionName {
@@ -236,6 +285,9 @@ export const configFileSchema = z.strictObject(
     limits: limitsSection.prefault({}),
     record: recordSection.prefault({}),
     log: logSection.prefault({}),
+    reporting: reportingSection.prefault({}),
+    mqtt: mqttSection.prefault({}),
+    sql: sqlSection.prefault({}),
   },
   expecting('a TOML document'),
 );

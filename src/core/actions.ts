@@ -32,6 +32,63 @@ export interface LogEntry {
   count?: number;
 }
 
+/**
+ * Plain-data reports for operators (dashboards, MQTT, lastheard). The shell stamps wall-clock time
+ * and hands them to the reporting workers; `now` is the core's monotonic time of the event.
+ */
+export type CoreReport =
+  | {
+      report: 'peer-login';
+      now: number;
+      peer: number;
+      address: string;
+      port: number;
+      callsign: string;
+      rxFreq: string;
+      txFreq: string;
+      colorCode: string;
+      slots: string;
+      location: string;
+      description: string;
+      url: string;
+      softwareId: string;
+      packageId: string;
+    }
+  | { report: 'peer-logout'; now: number; peer: number; reason: string; durationMs: number }
+  | { report: 'peer-options'; now: number; peer: number; options: string; ts1: number[]; ts2: number[]; rejected: string[] }
+  | { report: 'peer-keepalive-lost'; now: number; peer: number; silentMs: number }
+  | {
+      report: 'subscription';
+      now: number;
+      change: 'added' | 'removed' | 'expired';
+      peer: number;
+      slot: 1 | 2;
+      tg: number;
+      conference: number;
+      source: string;
+    }
+  | { report: 'call-start'; now: number; stream: number; peer: number; src: number; dst: number; slot: 1 | 2; callType: 'group' | 'private'; kind: 'voice' | 'data' }
+  | {
+      report: 'call-end';
+      now: number;
+      stream: number;
+      peer: number;
+      src: number;
+      dst: number;
+      slot: 1 | 2;
+      callType: 'group' | 'private';
+      kind: 'voice' | 'data';
+      durationMs: number;
+      packets: number;
+      lost: number;
+      /** Sums and count of the BER and RSSI bytes of the stream's 55-byte packets. */
+      berSum: number;
+      rssiSum: number;
+      qualityPackets: number;
+      reason: string;
+      receivers: number;
+    };
+
 export interface ActionSink {
   /** Send `bytes` from socket `socket` to address:port. */
   send(socket: number, address: string, port: number, bytes: Uint8Array): void;
@@ -41,4 +98,6 @@ export interface ActionSink {
    */
   fanOut(frame: Uint8Array, targets: readonly Target[], count: number): void;
   log(entry: LogEntry): void;
+  /** Reports for the reporting path; a sink that has no use for them may leave this out. */
+  report?(r: CoreReport): void;
 }

@@ -1,7 +1,7 @@
 // The state the core's modules share. The Core class owns it; the modules (login, streams, options)
 // are functions over it, so each concept stays in its own file without a web of classes.
 
-import type { ActionSink, LogEntry, Target } from './actions.js';
+import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, LogOnce } from './counters.js';
 import type { DeadlineHeap } from './deadlines.js';
@@ -46,7 +46,10 @@ export interface CoreContext {
   /** Sessions counted against maxPeers (the status probe is not). */
   peerCount: number;
 
+  /** `now` of the event being handled. */
+  now: number;
   log(entry: LogEntry): void;
+  report(r: CoreReport): void;
   /** Count a malformed or refused datagram; log it once per (address, code). */
   bad(ev: DatagramEvent, code: string, detail?: string): void;
   /** Reply to the sender of `ev`. */

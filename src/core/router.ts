@@ -6,7 +6,7 @@ import { HbpKind, hbpKind } from '../protocol/hbp/kinds.js';
 import { utf8 } from '../protocol/bytes.js';
 import { checkDmrd } from '../protocol/hbp/dmrd.js';
 import { encodeMstcl } from '../protocol/hbp/messages.js';
-import type { ActionSink, LogEntry, Target } from './actions.js';
+import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
 import { DEFAULT_CORE_CONFIG, type CoreConfig } from './config.js';
 import type { CoreContext, CoreDeps, HotCounters } from './context.js';
 import { Counters, LogOnce } from './counters.js';
@@ -49,13 +49,27 @@ export class Core implements CoreContext {
   readonly logOnce = new LogOnce();
   readonly liveStreams = new Map<number, Stream>();
   peerCount = 0;
+  now = 0;
   private started = false;
   private stopped = false;
 
-  constructor(readonly deps: CoreDeps) {}
+  constructor(readonly deps: CoreDeps) {
+    this.index.onChange = (sub, change) =>
+      this.report({
+        report: 'subscription',
+        now: this.now,
+        change,
+        peer: sub.session.peerId,
+        slot: sub.slot,
+        tg: sub.rfTg,
+        conference: sub.conference,
+        source: sub.source,
+      });
+  }
 
   handle(ev: CoreEvent, sink: ActionSink): void {
     this.sink = sink;
+    this.now = ev.now;
     try {
       switch (ev.kind) {
         case 'datagram-received':
@@ -153,6 +167,10 @@ export class Core implements CoreContext {
     this.sink.log(entry);
   }
 
+  report(r: CoreReport): void {
+    this.sink.report?.(r);
+  }
+
   // ── sessions and streams ─────────────────────────────────────────────────────────────────────
 
   scheduleKeepalive(s: Session): void {
@@ -183,6 +201,7 @@ export class Core implements CoreContext {
       if (s.peerId !== 0xffffffff) this.peerCount--;
     }
     this.counters.add(`peer.logout.${reason}`);
+    if (s.state === SessionState.Connected) this.report({ report: 'peer-logout', now, peer: s.peerId, reason, durationMs: now - s.loggedInAt });
     this.log({
       code: 'peer.logout',
       level: 'info',
@@ -204,6 +223,25 @@ export class Core implements CoreContext {
       if (lane.txStream === st.id) lane.txEnded = true;
     }
     this.counters.add(`call.end.${reason}`);
+    this.report({
+      report: 'call-end',
+      now,
+      stream: st.id,
+      peer: st.session.peerId,
+      src: st.src,
+      dst: st.tg,
+      slot: st.slot,
+      callType: 'group',
+      kind: st.data ? 'data' : 'voice',
+      durationMs: st.lastAt - st.startedAt,
+      packets: st.packets,
+      lost: st.lost,
+      berSum: st.berSum,
+      rssiSum: st.rssiSum,
+      qualityPackets: st.qualityPackets,
+      reason,
+      receivers: st.receivers,
+    });
     this.log({
       code: 'call.end',
       level: 'info',

@@ -2,9 +2,10 @@
 // receiver gets. Two runs that make the same decisions render the same text.
 //   @<now> send <socket> <address>:<port> <hex>
 //   @<now> log <code> key=value …   (keys sorted)
+//   @<now> report <JSON of the report, without its `now`>
 
 import { toHex } from '../protocol/bytes.js';
-import type { ActionSink, LogEntry, Target } from '../core/actions.js';
+import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 
 export class CanonicalSink implements ActionSink {
   readonly lines: string[] = [];
@@ -32,5 +33,10 @@ export class CanonicalSink implements ActionSink {
     const rec = entry as unknown as Record<string, unknown>;
     const fields = keys.map((k) => `${k}=${String(rec[k])}`).join(' ');
     this.lines.push(`@${this.now} log ${entry.code}${fields ? ' ' + fields : ''}`);
+  }
+
+  report(r: CoreReport): void {
+    const { now: _now, ...rest } = r;
+    this.lines.push(`@${this.now} report ${JSON.stringify(rest)}`);
   }
 }

@@ -1,7 +1,7 @@
 // Drives a Core directly with events and collects what it emits, with fan-outs expanded into the
 // exact bytes each receiver would get. Time is an argument: tests pass `now` explicitly.
 
-import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type LogEntry, type Target } from '../../src/core/index.js';
+import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreReport, type LogEntry, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
   encodeRptc,
@@ -26,6 +26,7 @@ export interface Sent {
 export class CollectingSink implements ActionSink {
   sent: Sent[] = [];
   logs: LogEntry[] = [];
+  reports: CoreReport[] = [];
   send(socket: number, address: string, port: number, bytes: Uint8Array): void {
     this.sent.push({ socket, address, port, bytes: bytes.slice(), forwarded: false });
   }
@@ -43,6 +44,9 @@ export class CollectingSink implements ActionSink {
   }
   log(entry: LogEntry): void {
     this.logs.push({ ...entry });
+  }
+  report(r: CoreReport): void {
+    this.reports.push(structuredClone(r));
   }
   take(): Sent[] {
     const s = this.sent;

@@ -9,7 +9,7 @@
 // check that replaying the log gives back exactly what the live core did.
 
 import { createHash } from 'node:crypto';
-import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type LogEntry, type Target } from '../../src/core/index.js';
+import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type CoreReport, type LogEntry, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
   encodeRptc,
@@ -137,6 +137,10 @@ class TeeSink implements ActionSink {
 
   log(entry: LogEntry): void {
     this.canonical.log(entry);
+  }
+
+  report(r: CoreReport): void {
+    this.canonical.report(r);
   }
 }
 

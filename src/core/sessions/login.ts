@@ -146,6 +146,24 @@ export function onRptc(ctx: CoreContext, ev: DatagramEvent): void {
       port: s.port,
       detail: `${r.value.callsign} ${r.value.softwareId}`.trim(),
     });
+    const c = r.value;
+    ctx.report({
+      report: 'peer-login',
+      now: ev.now,
+      peer: s.peerId,
+      address: s.address,
+      port: s.port,
+      callsign: c.callsign,
+      rxFreq: c.rxFreq,
+      txFreq: c.txFreq,
+      colorCode: c.colorCode,
+      slots: c.slots,
+      location: c.location,
+      description: c.description,
+      url: c.url,
+      softwareId: c.softwareId,
+      packageId: c.packageId,
+    });
     if (s.peerId !== STATUS_PROBE_ID) applyDefaults(ctx, s);
   }
   ctx.reply(ev, encodeRptack(s.peerId));
@@ -200,6 +218,7 @@ export function onAuxiliary(ctx: CoreContext, ev: DatagramEvent, name: string): 
 
 /** The keepalive limit passed: tell the peer (MSTCL, as FreeDMR does) and drop it. */
 export function expireSession(ctx: CoreContext, s: Session, now: number): void {
+  if (s.state === SessionState.Connected) ctx.report({ report: 'peer-keepalive-lost', now, peer: s.peerId, silentMs: now - s.lastSeen });
   ctx.sink.send(s.socket, s.address, s.port, encodeMstcl(s.peerId));
   ctx.closeSession(s, now, 'timeout');
 }

@@ -34,6 +34,7 @@ export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, _now
   ctx.index.setStatic(s, 1, ts1, 'options');
   ctx.index.setStatic(s, 2, ts2, 'options');
   ctx.log({ code: 'peer.options', level: 'info', peer: s.peerId, detail: `TS1=${ts1.join(',')} TS2=${ts2.join(',')}` });
+  ctx.report({ report: 'peer-options', now: ctx.now, peer: s.peerId, options: s.options, ts1: [...ts1], ts2: [...ts2], rejected: [...rejected] });
   if (rejected.length > 0) {
     ctx.counters.add('options.rejected-field', rejected.length);
     if (!s.logged.has('options.rejected')) {

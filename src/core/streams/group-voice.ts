@@ -74,6 +74,11 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   }
   lane.rxTg = st.tg;
   lane.rxTime = now;
+  if (b.length === 55) {
+    st.berSum += b[53]!;
+    st.rssiSum += b[54]!;
+    st.qualityPackets++;
+  }
 
   let conf = st.conference;
   if (conf !== null && conf.members.length === 0) {
@@ -118,6 +123,8 @@ function startStream(
   const sub = s.subs[slot].get(tg);
   const conf = sub !== undefined ? (ctx.index.conference(sub.conference) ?? null) : null;
   const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
+  const flags = b[15]!;
+  st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
   lane.rx = st;
   ctx.liveStreams.set(streamId, st);
   if (conf === null) ctx.counters.add('stream.not-subscribed');
@@ -131,6 +138,7 @@ function startStream(
     stream: streamId,
     ...(conf === null ? { reason: 'not-subscribed' } : {}),
   });
+  ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: 'group', kind: st.data ? 'data' : 'voice' });
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;
@@ -171,7 +179,10 @@ function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, 
     if (rx !== null && !rx.ended && now - lane.rxTime < window) continue;
     if (lane.rxTg !== tg && now - lane.rxTime < hang) continue;
     if (lane.txTg !== tg && now - lane.txTime < hang) continue;
-    if (lane.txStream !== st.id && !lane.txEnded && now - lane.txTime < window) continue;
+    if (lane.txStream !== st.id) {
+      if (!lane.txEnded && now - lane.txTime < window) continue;
+      st.receivers++;
+    }
     lane.txStream = st.id;
     lane.txTg = tg;
     lane.txTime = now;

@@ -16,6 +16,14 @@ export class Stream {
   duplicates = 0;
   stale = 0;
   rateDrops = 0;
+  /** Sums of the BER and RSSI bytes of the 55-byte packets, and how many there were. */
+  berSum = 0;
+  rssiSum = 0;
+  qualityPackets = 0;
+  /** Receivers the stream reached at least once. */
+  receivers = 0;
+  /** The stream began with a data frame (CSBK, data header, data block) rather than voice. */
+  data = false;
   ended = false;
   endReason: EndReason | null = null;
   /** The stream stopped being forwarded (max duration reached) but is not ended yet. */

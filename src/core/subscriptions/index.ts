@@ -25,9 +25,13 @@ export class Conference {
   constructor(readonly tg: number) {}
 }
 
+export type SubscriptionChange = 'added' | 'removed' | 'expired';
+
 export class SubscriptionIndex {
   private readonly conferences = new Map<number, Conference>();
   private total = 0;
+  /** Told of every change, for reports. */
+  onChange: (sub: Subscription, change: SubscriptionChange) => void = () => {};
 
   get size(): number {
     return this.total;
@@ -50,10 +54,11 @@ export class SubscriptionIndex {
     conf.members.push(sub);
     conf.version++;
     this.total++;
+    this.onChange(sub, 'added');
     return sub;
   }
 
-  remove(sub: Subscription): void {
+  remove(sub: Subscription, change: SubscriptionChange = 'removed'): void {
     const lanes = sub.session.subs[sub.slot];
     if (lanes.get(sub.rfTg) !== sub) return;
     lanes.delete(sub.rfTg);
@@ -68,6 +73,7 @@ export class SubscriptionIndex {
       if (conf.members.length === 0) this.conferences.delete(sub.conference);
     }
     this.total--;
+    this.onChange(sub, change);
   }
 
   removeAll(session: Session): void {

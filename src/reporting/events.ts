@@ -1,0 +1,172 @@
+// The reporting contract, version 1: the events dmrhub publishes about itself, and the messages the
+// shell sends its reporting workers. Plain data only (no classes, no functions), so it crosses
+// worker boundaries with structured clone and serialises to JSON unchanged. Documented for
+// consumers in docs/events.md; the JSON Schema is docs/events.schema.json.
+//
+// Compatibility: fields are only ever added within a version. Removing or changing the meaning of a
+// field is a new version (`v`). No event ever carries a secret (passphrases, keys, salts, digests).
+
+export const REPORT_VERSION = 1 as const;
+
+export type Slot = 1 | 2;
+
+interface Base {
+  v: typeof REPORT_VERSION;
+  /** Wall-clock time of the event, milliseconds since the Unix epoch. */
+  at: number;
+  /** The reporting server's name (config `server.name`). */
+  server: string;
+  /** Sequence number of the event within this server run, from 1; gaps mean events were dropped. */
+  seq: number;
+}
+
+export interface ServerEvent extends Base {
+  family: 'server';
+  type: 'started' | 'stopped';
+  version: string;
+  /** The HBP listening port. */
+  port: number;
+}
+
+export interface PeerLoginEvent extends Base {
+  family: 'peer';
+  type: 'login';
+  peer: number;
+  callsign: string;
+  address: string;
+  port: number;
+  rxFreq: string;
+  txFreq: string;
+  colorCode: string;
+  slots: string;
+  location: string;
+  description: string;
+  url: string;
+  softwareId: string;
+  packageId: string;
+}
+
+export interface PeerLogoutEvent extends Base {
+  family: 'peer';
+  type: 'logout';
+  peer: number;
+  /** closed (RPTCL), timeout (keepalive lost), replaced (the ID logged in elsewhere), shutdown. */
+  reason: string;
+  durationMs: number;
+}
+
+export interface PeerOptionsEvent extends Base {
+  family: 'peer';
+  type: 'options';
+  peer: number;
+  /** The options string as the peer sent it. */
+  options: string;
+  ts1: number[];
+  ts2: number[];
+  /** Fields that were refused, with the reason. */
+  rejected: string[];
+}
+
+export interface PeerKeepaliveLostEvent extends Base {
+  family: 'peer';
+  type: 'keepalive-lost';
+  peer: number;
+  silentMs: number;
+}
+
+export type PeerEvent = PeerLoginEvent | PeerLogoutEvent | PeerOptionsEvent | PeerKeepaliveLostEvent;
+
+export interface SubscriptionEvent extends Base {
+  family: 'subscription';
+  type: 'added' | 'removed' | 'expired';
+  peer: number;
+  slot: Slot;
+  /** The talkgroup the peer uses on the air. */
+  tg: number;
+  /** The conference it joins. */
+  conference: number;
+  /** Where the subscription came from: default (server config), options (RPTO), … */
+  source: string;
+}
+
+export interface CallStartEvent extends Base {
+  family: 'call';
+  type: 'start';
+  /** Stream ID as 8 hex digits. */
+  stream: string;
+  peer: number;
+  src: number;
+  dst: number;
+  slot: Slot;
+  callType: 'group' | 'private';
+  kind: 'voice' | 'data';
+}
+
+export interface CallEndEvent extends Omit<CallStartEvent, 'type'> {
+  type: 'end';
+  durationMs: number;
+  packets: number;
+  lost: number;
+  /** Lost / (packets + lost), 0..1. */
+  loss: number;
+  /** Mean BER byte and RSSI byte of the stream's 55-byte packets, null when none carried them. */
+  ber: number | null;
+  rssi: number | null;
+  /** terminator, timeout, superseded, peer-gone, shutdown. */
+  reason: string;
+  /** Receivers the stream reached at least once. */
+  receivers: number;
+}
+
+export type CallEvent = CallStartEvent | CallEndEvent;
+
+export interface ReportingHealthEvent extends Base {
+  family: 'reporting';
+  type: 'health';
+  /** Events dropped since the last health event, by reason. */
+  dropped: { queueFull: number; sinkDown: number; coalesced: number };
+  queueDepth: number;
+  sinks: Record<string, SinkState>;
+}
+
+export type SinkState = 'off' | 'starting' | 'up' | 'down';
+
+export type ReportEvent = ServerEvent | PeerEvent | SubscriptionEvent | CallEvent | ReportingHealthEvent;
+export type Family = ReportEvent['family'];
+
+/** Lower is more important: under pressure the queue drops the highest number first. */
+export const PRIORITY: Record<Family, number> = {
+  server: 0,
+  reporting: 0,
+  call: 1,
+  peer: 1,
+  subscription: 2,
+};
+
+// ── shell → worker messages ─────────────────────────────────────────────────────────────────────
+
+/** The current state, sent after the queue dropped events so retained state can be rebuilt. */
+export interface StateSnapshot {
+  at: number;
+  peers: PeerLoginEvent[];
+  activeCalls: CallStartEvent[];
+}
+
+export interface BatchTask {
+  op: 'batch';
+  events: ReportEvent[];
+  /** Present when the sink must rebuild its retained state from scratch before the events. */
+  snapshot?: StateSnapshot;
+}
+
+export interface StopTask {
+  op: 'stop';
+}
+
+/** What a worker answers for a task. `ok: false` means nothing of the batch was delivered. */
+export interface TaskResult {
+  ok: boolean;
+  delivered: number;
+  state: SinkState;
+  error?: string;
+}

@@ -1,0 +1,325 @@
+// The reporting path of the shell: report events leave the packet path through one bounded queue
+// per sink and go to the sink's worker thread (piscina) in batches. The driver only ever calls
+// `push`, which never waits. Per sink:
+//  - at most one batch in flight; a batch goes out when it is full or when the oldest event has
+//    waited `batchMs`;
+//  - a batch the worker could not deliver (`ok: false`) goes back to the head of the queue and the
+//    sink is retried with exponential backoff;
+//  - when the queue is full, the least important event goes (subscription events before peer and
+//    call events; server and health events are kept), and superseded events are coalesced (a newer
+//    options event for the same peer replaces the older one); every drop is counted;
+//  - after drops, the next batch carries a snapshot of the current state (connected peers, active
+//    calls) so the sink can rebuild retained state; a health event reports the drops when the sink
+//    is up again.
+
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import {
+  PRIORITY,
+  REPORT_VERSION,
+  type BatchTask,
+  type CallStartEvent,
+  type PeerLoginEvent,
+  type ReportEvent,
+  type ReportingHealthEvent,
+  type SinkState,
+  type StateSnapshot,
+  type TaskResult,
+} from '../reporting/events.js';
+
+/** An event as the hub receives it: everything but the fields the hub stamps. */
+export type ReportInput = ReportEvent extends infer E ? (E extends ReportEvent ? Omit<E, 'v' | 'server' | 'seq'> : never) : never;
+
+export interface SinkSpec {
+  name: string;
+  /** Absolute path of the worker module (compiled JS). */
+  filename: string;
+  workerData: unknown;
+}
+
+export interface HubOptions {
+  server: string;
+  queueDepth: number;
+  batchSize: number;
+  batchMs: number;
+  sinks: SinkSpec[];
+  logger: Logger;
+  /** Wall-clock source (ms since the epoch); injectable for tests. */
+  clock?: () => number;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+interface Entry {
+  event: ReportEvent;
+  priority: number;
+  dead: boolean;
+  key: string | null;
+}
+
+export interface SinkCounters {
+  delivered: number;
+  batches: number;
+  failedBatches: number;
+  droppedQueueFull: number;
+  coalesced: number;
+}
+
+class Sink {
+  readonly queue: Entry[] = [];
+  live = 0;
+  readonly byKey = new Map<string, Entry>();
+  inFlight: Entry[] | null = null;
+  state: SinkState = 'starting';
+  retryAt = 0;
+  backoff: number;
+  needSnapshot = false;
+  readonly counters: SinkCounters = { delivered: 0, batches: 0, failedBatches: 0, droppedQueueFull: 0, coalesced: 0 };
+  /** Drops not yet reported in a health event. */
+  unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
+  pool: Piscina | null = null;
+  lastError = '';
+
+  constructor(readonly spec: SinkSpec, backoffMin: number) {
+    this.backoff = backoffMin;
+  }
+}
+
+/** Key under which a newer event replaces an older queued one, or null when it never does. */
+function coalesceKey(e: ReportEvent): string | null {
+  if (e.family === 'peer' && e.type === 'options') return `options:${e.peer}`;
+  if (e.family === 'reporting') return 'health';
+  return null;
+}
+
+export class ReportingHub {
+  private readonly sinks: Sink[];
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly peers = new Map<number, PeerLoginEvent>();
+  private readonly calls = new Map<string, CallStartEvent>();
+  private readonly clock: () => number;
+  private readonly backoffMin: number;
+  private readonly backoffMax: number;
+  private stopping = false;
+
+  constructor(private readonly opts: HubOptions) {
+    this.clock = opts.clock ?? Date.now;
+    this.backoffMin = opts.backoffMinMs ?? 250;
+    this.backoffMax = opts.backoffMaxMs ?? 10_000;
+    this.sinks = opts.sinks.map((s) => new Sink(s, this.backoffMin));
+  }
+
+  get active(): boolean {
+    return this.sinks.length > 0;
+  }
+
+  /** Start the worker pools. Call after the sockets are open: nothing here delays routing. */
+  start(): void {
+    for (const sink of this.sinks) {
+      sink.pool = new Piscina({ filename: sink.spec.filename, workerData: sink.spec.workerData, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+      sink.pool.on('error', (err: Error) => this.markDown(sink, `worker error: ${err.message}`));
+    }
+    if (this.sinks.length > 0) {
+      this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
+      this.timer.unref();
+    }
+  }
+
+  /** Take one event. Never waits, never throws. */
+  push(input: ReportInput): void {
+    const event = { ...input, v: REPORT_VERSION, server: this.opts.server, seq: ++this.seq } as ReportEvent;
+    this.track(event);
+    const priority = PRIORITY[event.family];
+    const key = coalesceKey(event);
+    for (const sink of this.sinks) this.enqueue(sink, { event, priority, dead: false, key });
+    for (const sink of this.sinks) if (sink.live >= this.opts.batchSize) this.send(sink);
+  }
+
+  stats(): Record<string, { state: SinkState; queued: number } & SinkCounters> {
+    const out: Record<string, { state: SinkState; queued: number } & SinkCounters> = {};
+    for (const s of this.sinks) out[s.spec.name] = { state: s.state, queued: s.live, ...s.counters };
+    return out;
+  }
+
+  /** Flush everything queued (bounded by `deadlineMs`), stop the workers, close the pools. */
+  async stop(deadlineMs = 5000): Promise<void> {
+    this.stopping = true;
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until && this.sinks.some((s) => s.live > 0 || s.inFlight !== null)) {
+      for (const s of this.sinks) {
+        if (s.inFlight === null && s.live > 0 && Date.now() >= s.retryAt) this.send(s);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.sinks) {
+      if (s.live > 0) this.opts.logger.warn({ code: 'reporting.unflushed', sink: s.spec.name, events: s.live }, `${s.spec.name}: ${s.live} events not delivered at shutdown`);
+      if (!s.pool) continue;
+      try {
+        await Promise.race([s.pool.run({ op: 'stop' }), new Promise((r) => setTimeout(r, 2000))]);
+      } catch {
+        /* the worker is going away anyway */
+      }
+      await s.pool.destroy();
+    }
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────────
+
+  private track(e: ReportEvent): void {
+    if (e.family === 'peer') {
+      if (e.type === 'login') this.peers.set(e.peer, e);
+      else if (e.type === 'logout') this.peers.delete(e.peer);
+    } else if (e.family === 'call') {
+      if (e.type === 'start') this.calls.set(e.stream, e);
+      else this.calls.delete(e.stream);
+    }
+  }
+
+  private snapshot(): StateSnapshot {
+    return { at: this.clock(), peers: [...this.peers.values()], activeCalls: [...this.calls.values()] };
+  }
+
+  private enqueue(sink: Sink, entry: Entry): void {
+    if (entry.key !== null) {
+      const old = sink.byKey.get(entry.key);
+      if (old && !old.dead) {
+        old.dead = true;
+        sink.live--;
+        sink.counters.coalesced++;
+        sink.unreported.coalesced++;
+      }
+      sink.byKey.set(entry.key, entry);
+    }
+    sink.queue.push(entry);
+    sink.live++;
+    if (sink.live > this.opts.queueDepth) this.dropOne(sink);
+    if (sink.queue.length > 2 * sink.live + 64) this.compact(sink);
+  }
+
+  /** Drop the oldest event of the least important class present. */
+  private dropOne(sink: Sink): void {
+    let worst: Entry | null = null;
+    for (const e of sink.queue) {
+      if (e.dead) continue;
+      if (worst === null || e.priority > worst.priority) worst = e;
+      if (worst.priority === 2) break;
+    }
+    if (worst === null || worst.priority === 0) {
+      // Only server and health events left: keep the queue bound anyway, oldest first.
+      worst = sink.queue.find((e) => !e.dead) ?? null;
+      if (worst === null) return;
+    }
+    worst.dead = true;
+    if (worst.key !== null && sink.byKey.get(worst.key) === worst) sink.byKey.delete(worst.key);
+    sink.live--;
+    sink.counters.droppedQueueFull++;
+    if (sink.state === 'down') sink.unreported.sinkDown++;
+    else sink.unreported.queueFull++;
+    sink.needSnapshot = true;
+  }
+
+  private compact(sink: Sink): void {
+    const live = sink.queue.filter((e) => !e.dead);
+    sink.queue.length = 0;
+    sink.queue.push(...live);
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    for (const sink of this.sinks) {
+      if (sink.inFlight !== null || sink.live === 0 || now < sink.retryAt) continue;
+      const oldest = sink.queue.find((e) => !e.dead);
+      if (oldest === undefined) continue;
+      const waited = this.clock() - oldest.event.at;
+      if (sink.live >= this.opts.batchSize || waited >= this.opts.batchMs || sink.state !== 'up' || this.stopping) this.send(sink);
+    }
+  }
+
+  private send(sink: Sink): void {
+    if (sink.inFlight !== null || sink.pool === null || sink.live === 0 || Date.now() < sink.retryAt) return;
+    const batch: Entry[] = [];
+    while (batch.length < this.opts.batchSize && sink.queue.length > 0) {
+      const e = sink.queue.shift()!;
+      if (e.dead) continue;
+      if (e.key !== null && sink.byKey.get(e.key) === e) sink.byKey.delete(e.key);
+      batch.push(e);
+    }
+    sink.live -= batch.length;
+    if (batch.length === 0) return;
+    sink.inFlight = batch;
+    const task: BatchTask = { op: 'batch', events: batch.map((e) => e.event) };
+    if (sink.needSnapshot) task.snapshot = this.snapshot();
+    const hadSnapshot = sink.needSnapshot;
+    sink.needSnapshot = false;
+    sink.counters.batches++;
+    (sink.pool.run(task) as Promise<TaskResult>).then(
+      (result) => this.settle(sink, batch, result, hadSnapshot),
+      (err: unknown) => this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
+    );
+  }
+
+  private settle(sink: Sink, batch: Entry[], result: TaskResult, hadSnapshot: boolean): void {
+    sink.inFlight = null;
+    if (result.ok) {
+      sink.counters.delivered += batch.length;
+      const wasDown = sink.state !== 'up';
+      sink.state = 'up';
+      sink.backoff = this.backoffMin;
+      sink.retryAt = 0;
+      const u = sink.unreported;
+      if ((wasDown && sink.lastError !== '') || u.queueFull + u.sinkDown > 0) {
+        this.opts.logger.info(
+          { code: 'reporting.sink-up', sink: sink.spec.name, dropped: { ...u } },
+          `${sink.spec.name}: delivering again${u.queueFull + u.sinkDown > 0 ? `; ${u.queueFull + u.sinkDown} events were dropped` : ''}`,
+        );
+        sink.lastError = '';
+        if (u.queueFull + u.sinkDown + u.coalesced > 0) this.health(sink);
+      }
+      if (sink.live >= this.opts.batchSize) this.send(sink);
+      return;
+    }
+    // Nothing delivered: put the batch back at the head, in order, and back off.
+    sink.counters.failedBatches++;
+    for (let i = batch.length - 1; i >= 0; i--) {
+      const e = batch[i]!;
+      sink.queue.unshift(e);
+      if (e.key !== null && !sink.byKey.has(e.key)) sink.byKey.set(e.key, e);
+    }
+    sink.live += batch.length;
+    if (hadSnapshot) sink.needSnapshot = true;
+    while (sink.live > this.opts.queueDepth) this.dropOne(sink);
+    this.markDown(sink, result.error ?? 'not delivered');
+    sink.retryAt = Date.now() + sink.backoff;
+    sink.backoff = Math.min(this.backoffMax, sink.backoff * 2);
+  }
+
+  private markDown(sink: Sink, error: string): void {
+    if (sink.state !== 'down' || sink.lastError !== error) {
+      this.opts.logger.warn({ code: 'reporting.sink-down', sink: sink.spec.name, error }, `${sink.spec.name}: not delivering (${error}); events are queued and retried`);
+    }
+    sink.state = 'down';
+    sink.lastError = error;
+  }
+
+  /** Queue a health event for one sink (each sink hears about its own drops). */
+  private health(sink: Sink): void {
+    const u = sink.unreported;
+    const sinks: Record<string, SinkState> = {};
+    for (const s of this.sinks) sinks[s.spec.name] = s.state;
+    const event: ReportingHealthEvent = {
+      v: REPORT_VERSION,
+      server: this.opts.server,
+      seq: ++this.seq,
+      at: this.clock(),
+      family: 'reporting',
+      type: 'health',
+      dropped: { ...u },
+      queueDepth: sink.live,
+      sinks,
+    };
+    sink.unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
+    this.enqueue(sink, { event, priority: 0, dead: false, key: 'health' });
+  }
+}
