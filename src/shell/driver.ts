@@ -4,12 +4,16 @@
 
 import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadConfigFile, formatConfigErrors, redactConfig, type AppConfig } from '../config/load.js';
 import { createCore, type Core, type CoreConfig, type CoreEvent } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
+import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
 import { createLogger } from './logger.js';
+import { toReportInput } from './report-map.js';
+import { ReportingHub, type SinkSpec } from './reporting.js';
 import { EventLog, FlightRing } from './recorder.js';
 import { UdpTransport } from './transport.js';
 import { VERSION } from './version.js';
@@ -17,6 +21,37 @@ import { VERSION } from './version.js';
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
+
+/** Where the compiled reporting workers are (dist/workers next to dist/src). */
+export const workerFile = (name: string): string => fileURLToPath(new URL(`../../workers/${name}`, import.meta.url));
+
+function sinkSpecs(app: AppConfig): SinkSpec[] {
+  const sinks: SinkSpec[] = [];
+  if (app.mqtt.url !== '') {
+    const m = app.mqtt;
+    const data: MqttSinkOptions = {
+      url: m.url,
+      prefix: m.prefix,
+      server: app.server.name,
+      reconnect: { minMs: m.reconnectMinMs, maxMs: m.reconnectMaxMs },
+      ...(m.clientId ? { clientId: m.clientId } : {}),
+      ...(m.username ? { username: m.username } : {}),
+      ...(m.password ? { password: m.password } : {}),
+      tls: {
+        ...(m.caFile ? { caFile: m.caFile } : {}),
+        ...(m.certFile ? { certFile: m.certFile } : {}),
+        ...(m.keyFile ? { keyFile: m.keyFile } : {}),
+        rejectUnauthorized: m.rejectUnauthorized,
+      },
+    };
+    sinks.push({ name: 'mqtt', filename: workerFile('mqtt-publisher.js'), workerData: data });
+  }
+  if (app.sql.enabled) {
+    const data: SqlSinkOptions = { path: app.sql.path, retentionDays: app.sql.retentionDays, busyTimeoutMs: 100, pruneEveryMs: 10_000, pruneChunk: 1000 };
+    sinks.push({ name: 'sql', filename: workerFile('sql-writer.js'), workerData: data });
+  }
+  return sinks;
+}
 
 export interface DriverOptions {
   /** Record every event to this file (overrides the config's record settings). */
@@ -35,14 +70,32 @@ export class Driver {
   private timerAt: number | null = null;
   private stopping = false;
   hbpPort = 0;
+  readonly reporting: ReportingHub;
+  /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
+  private readonly epochAtStart = Date.now();
+  private readonly monoAtStart = monotonicMs();
 
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
     this.core = createCore({ sha256 });
-    this.transport = new UdpTransport(this.logger, (socket, bytes, address, port) =>
-      this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
+    this.reporting = new ReportingHub({
+      server: app.server.name,
+      queueDepth: app.reporting.queueDepth,
+      batchSize: app.reporting.batchSize,
+      batchMs: app.reporting.batchMs,
+      sinks: sinkSpecs(app),
+      logger: this.logger,
+    });
+    this.transport = new UdpTransport(
+      this.logger,
+      (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
+      this.reporting.active ? (r) => this.reporting.push(toReportInput(r, this.wallClock(r.now))) : null,
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+  }
+
+  wallClock(now: number): number {
+    return this.epochAtStart + (now - this.monoAtStart);
   }
 
   header(partial = false): LogHeader {
@@ -65,6 +118,10 @@ export class Driver {
     this.hbpPort = port;
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
     this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core });
+    // Reporting workers start only now, after the socket is open: no database or broker work
+    // stands between start and the first routed packet.
+    this.reporting.start();
+    this.reporting.push({ family: 'server', type: 'started', at: Date.now(), version: VERSION, port });
     this.logger.info(
       { code: 'server.listening', address: this.app.hbp.address, port, recording: recordPath ?? null, version: VERSION },
       `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
@@ -124,8 +181,10 @@ export class Driver {
     // MSTCL went out synchronously; give the kernel a moment, then close.
     await new Promise((r) => setImmediate(r));
     await this.transport.close();
+    this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
+    await this.reporting.stop();
     await this.eventLog?.close();
-    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()) }, 'dmrhub stopped');
+    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats() }, 'dmrhub stopped');
     this.logger.flush();
   }
 }

@@ -142,26 +142,33 @@ export class ReportingHub {
     return out;
   }
 
-  /** Flush everything queued (bounded by `deadlineMs`), stop the workers, close the pools. */
-  async stop(deadlineMs = 5000): Promise<void> {
+  /**
+   * Flush everything queued, then stop the workers and close the pools. A sink that is up gets up
+   * to `deadlineMs` to take its queue; a sink that is down gets one more try and is then given up
+   * (what it loses is logged and counted).
+   */
+  async stop(deadlineMs = 5000, downGraceMs = 1000): Promise<void> {
     this.stopping = true;
-    const until = Date.now() + deadlineMs;
-    while (Date.now() < until && this.sinks.some((s) => s.live > 0 || s.inFlight !== null)) {
-      for (const s of this.sinks) {
-        if (s.inFlight === null && s.live > 0 && Date.now() >= s.retryAt) this.send(s);
-      }
+    const start = Date.now();
+    const pending = (s: Sink): boolean => s.pool !== null && (s.live > 0 || s.inFlight !== null);
+    for (const s of this.sinks) if (s.state === 'down') s.retryAt = 0;
+    // A sink that is down (at the start or on the way) gets a short grace, not the whole deadline.
+    const giveUp = (s: Sink): number => start + (s.state === 'down' ? Math.min(downGraceMs, deadlineMs) : deadlineMs);
+    for (;;) {
+      const busy = this.sinks.filter((s) => pending(s) && Date.now() < giveUp(s));
+      if (busy.length === 0) break;
+      for (const s of busy) if (s.inFlight === null && s.live > 0 && Date.now() >= s.retryAt) this.send(s);
       await new Promise((r) => setTimeout(r, 10));
     }
     if (this.timer) clearInterval(this.timer);
+    const bounded = <T>(p: Promise<T>, ms: number): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
     for (const s of this.sinks) {
-      if (s.live > 0) this.opts.logger.warn({ code: 'reporting.unflushed', sink: s.spec.name, events: s.live }, `${s.spec.name}: ${s.live} events not delivered at shutdown`);
-      if (!s.pool) continue;
-      try {
-        await Promise.race([s.pool.run({ op: 'stop' }), new Promise((r) => setTimeout(r, 2000))]);
-      } catch {
-        /* the worker is going away anyway */
+      if (s.live > 0) {
+        this.opts.logger.warn({ code: 'reporting.unflushed', sink: s.spec.name, events: s.live }, `${s.spec.name}: ${s.live} events not delivered at shutdown`);
       }
-      await s.pool.destroy();
+      if (!s.pool) continue;
+      if (s.state !== 'down') await bounded(s.pool.run({ op: 'stop' }), 2000);
+      await bounded(s.pool.destroy(), 2000);
     }
   }
 

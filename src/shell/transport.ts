@@ -10,7 +10,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { ActionSink, LogEntry, Target } from '../core/actions.js';
+import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 import { writeEntry } from './logger.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
@@ -36,7 +36,13 @@ export class UdpTransport implements ActionSink {
   constructor(
     private readonly logger: Logger,
     private readonly onDatagram: (socket: number, bytes: Buffer, address: string, port: number) => void,
-  ) {}
+    onReport: ((r: CoreReport) => void) | null = null,
+  ) {
+    // Without a reporting sink configured, reports are not even converted.
+    if (onReport) this.report = onReport;
+  }
+
+  report?: (r: CoreReport) => void;
 
   async open(spec: SocketSpec): Promise<{ index: number; port: number }> {
     const type = isIP(spec.address) === 6 ? 'udp6' : 'udp4';
