@@ -123,6 +123,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         collisionWindowMs: msFromSeconds(timers.collision_window),
         streamTimeoutMs: msFromSeconds(timers.stream_timeout),
         maxStreamMs: msFromSeconds(timers.max_stream),
+        streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
     },

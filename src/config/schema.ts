@@ -183,6 +183,7 @@ export const timersSection = section('timers', {
   collision_window: seconds(true, core.timers.collisionWindowMs),
   stream_timeout: seconds(true, core.timers.streamTimeoutMs),
   max_stream: seconds(true, core.timers.maxStreamMs),
+  stream_id_memory: seconds(true, core.timers.streamIdMemoryMs),
 });
 
 export const limitsSection = section('limits', {

@@ -34,6 +34,11 @@ export interface CoreConfig {
     streamTimeoutMs: number;
     /** Packets of a stream older than this are dropped (FreeDMR 180 s). */
     maxStreamMs: number;
+    /**
+     * A stream ID is remembered this long after its stream ended, so late duplicates and copies of
+     * it arriving from another peer (a loop) are dropped instead of starting it again (FreeDMR 60 s).
+     */
+    streamIdMemoryMs: number;
   };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
@@ -54,6 +59,6 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     maxMissedPings: 3,
   },
   routing: { ts1Static: [], ts2Static: [], maxStaticPerSlot: 64 },
-  timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000 },
+  timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };

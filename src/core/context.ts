@@ -41,8 +41,12 @@ export interface CoreContext {
   /** Reused list of a packet's receivers, handed to the sink's fanOut. */
   readonly scratch: Target[];
   readonly logOnce: LogOnce;
-  /** Live streams by stream ID, for loop control (one stream ID may be live on one lane only). */
-  readonly liveStreams: Map<number, Stream>;
+  /**
+   * Streams by stream ID, live and recently ended (for `streamIdMemoryMs`): a stream ID belongs to
+   * one lane (peer and slot); the same ID from anywhere else is a loop or a late duplicate.
+   */
+  readonly streams: Map<number, Stream>;
+  liveStreamCount: number;
   /** Sessions counted against maxPeers (the status probe is not). */
   peerCount: number;
 

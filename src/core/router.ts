@@ -47,7 +47,8 @@ export class Core implements CoreContext {
   readonly hot: HotCounters = { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0, markEpoch: 0 };
   readonly scratch: Target[] = [];
   readonly logOnce = new LogOnce();
-  readonly liveStreams = new Map<number, Stream>();
+  readonly streams = new Map<number, Stream>();
+  liveStreamCount = 0;
   peerCount = 0;
   now = 0;
   private started = false;
@@ -217,11 +218,14 @@ export class Core implements CoreContext {
     if (st.ended) return;
     st.ended = true;
     st.endReason = reason;
-    if (this.liveStreams.get(st.id) === st) this.liveStreams.delete(st.id);
-    for (const sub of st.targets) {
-      const lane = sub.session.slots[sub.slot];
-      if (lane.txStream === st.id) lane.txEnded = true;
-    }
+    this.liveStreamCount--;
+    // Receivers that got the terminator were freed as it went out. Any other end (timeout, the
+    // talker gone) leaves their slots busy until the collision window has passed, as for a lost
+    // terminator. The ID stays known for a while, to drop late duplicates and loops.
+    const forget = (): void => {
+      if (this.streams.get(st.id) === st) this.streams.delete(st.id);
+    };
+    this.deadlines.schedule(now + this.cfg.timers.streamIdMemoryMs, forget);
     this.counters.add(`call.end.${reason}`);
     this.report({
       report: 'call-end',
@@ -302,7 +306,7 @@ export class Core implements CoreContext {
   stats(): [string, number][] {
     const out = this.counters.snapshot();
     out.push(['dmrd.in', this.hot.dmrdIn], ['forward.frames', this.hot.framesForwarded], ['forward.sends', this.hot.sendsForwarded]);
-    out.push(['peers', this.peerCount], ['pending-logins', this.pending.size], ['subscriptions', this.index.size], ['live-streams', this.liveStreams.size]);
+    out.push(['peers', this.peerCount], ['pending-logins', this.pending.size], ['subscriptions', this.index.size], ['live-streams', this.liveStreamCount]);
     return out;
   }
 }

@@ -126,6 +126,7 @@ describe('config loading', () => {
         'collision_window = 0.36',
         'stream_timeout = 0.0014',
         'max_stream = 86400',
+        'stream_id_memory = 12.5',
       ].join('\n'),
     );
     expect(cfg.core.hbp.loginTimeoutMs).toBe(2500);
@@ -135,6 +136,7 @@ describe('config loading', () => {
       collisionWindowMs: 360,
       streamTimeoutMs: 1,
       maxStreamMs: 86_400_000,
+      streamIdMemoryMs: 12_500,
     });
     for (const ms of Object.values(cfg.core.timers)) expect(Number.isInteger(ms)).toBe(true);
   });

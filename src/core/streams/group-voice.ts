@@ -38,6 +38,12 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
       ctx.counters.add('dmrd.after-end');
       return;
     }
+    // A stream's destination and talker are fixed at its start; a packet that says otherwise is
+    // not part of it.
+    if (((b[8]! << 16) | (b[9]! << 8) | b[10]!) !== st.tg || ((b[5]! << 16) | (b[6]! << 8) | b[7]!) !== st.src) {
+      ctx.counters.add('dmrd.stream-header-changed');
+      return;
+    }
     const step = (seq - st.lastSeq) & 0xff;
     if (step === 0) {
       st.duplicates++;
@@ -69,6 +75,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
     if (st.packets > lim.rateGracePackets && st.packets * 1000 > lim.maxPacketRate * (now - st.startedAt)) {
       st.rateDrops++;
       ctx.counters.add('stream.rate-drop');
+      if (terminator) ctx.endStream(st, now, 'terminator');
       return;
     }
   }
@@ -102,6 +109,27 @@ function startStream(
 ): Stream | null {
   const src = (b[5]! << 16) | (b[6]! << 8) | b[7]!;
   const tg = (b[8]! << 16) | (b[9]! << 8) | b[10]!;
+  const known = ctx.streams.get(streamId);
+  if (known !== undefined) {
+    if (known.session.peerId === s.peerId && known.slot === slot) {
+      // A late packet of an earlier stream on this lane (it was superseded or has ended).
+      ctx.counters.add('dmrd.after-end');
+      return null;
+    }
+    ctx.counters.add('stream.loop');
+    if (ctx.logOnce.first(`stream:${streamId}`, 'loop'))
+      ctx.log({
+        code: 'call.loop',
+        level: 'warn',
+        peer: s.peerId,
+        src,
+        tg,
+        slot,
+        stream: streamId,
+        detail: `stream already seen from peer ${known.session.peerId} TS${known.slot}`,
+      });
+    return null;
+  }
   const cur = lane.rx;
   const window = ctx.cfg.timers.collisionWindowMs;
   if (cur !== null && cur.id !== streamId && !cur.ended) {
@@ -113,20 +141,14 @@ function startStream(
     }
     ctx.endStream(cur, now, 'superseded');
   }
-  const other = ctx.liveStreams.get(streamId);
-  if (other !== undefined && !other.ended && other.session !== s) {
-    ctx.counters.add('stream.loop');
-    if (ctx.logOnce.first(`stream:${streamId}`, 'loop'))
-      ctx.log({ code: 'call.loop', level: 'warn', peer: s.peerId, src, tg, slot, stream: streamId, detail: `already live from peer ${other.session.peerId}` });
-    return null;
-  }
   const sub = s.subs[slot].get(tg);
   const conf = sub !== undefined ? (ctx.index.conference(sub.conference) ?? null) : null;
   const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
   const flags = b[15]!;
   st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
   lane.rx = st;
-  ctx.liveStreams.set(streamId, st);
+  ctx.streams.set(streamId, st);
+  ctx.liveStreamCount++;
   if (conf === null) ctx.counters.add('stream.not-subscribed');
   ctx.log({
     code: 'call.start',
