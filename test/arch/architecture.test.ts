@@ -110,6 +110,33 @@ export function violations(file: string, src: string): string[] {
   return out;
 }
 
+/** Bare (package or builtin) specifiers reachable from `entry` through static relative imports. */
+export function reachablePackages(entry: string, read: (file: string) => string | null): Map<string, string> {
+  const seen = new Set<string>();
+  const packages = new Map<string, string>();
+  const stack = [entry];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const src = read(file);
+    if (src === null) continue;
+    for (const spec of importsOf(src)) {
+      if (spec.startsWith('.')) stack.push(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+      else if (!packages.has(spec)) packages.set(spec, relative(ROOT, file));
+    }
+  }
+  return packages;
+}
+
+const readIfExists = (f: string): string | null => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
 describe('architecture', () => {
   const all = [...files(join(ROOT, 'src')), ...(statSync(join(ROOT, 'workers'), { throwIfNoEntry: false })?.isDirectory() ? files(join(ROOT, 'workers')) : [])];
 
@@ -122,6 +149,16 @@ describe('architecture', () => {
     const problems: string[] = [];
     for (const f of all) for (const v of violations(f, readFileSync(f, 'utf8'))) problems.push(`${relative(ROOT, f)}: ${v}`);
     expect(problems).toEqual([]);
+  });
+
+  it('the server main thread never loads the reporting sinks (mqtt, better-sqlite3): only workers do', () => {
+    const pkgs = reachablePackages(join(ROOT, 'src/main.ts'), readIfExists);
+    expect(pkgs.size).toBeGreaterThan(3);
+    expect(pkgs.has('piscina')).toBe(true);
+    for (const banned of ['mqtt', 'better-sqlite3']) expect(pkgs.get(banned), `${banned} imported by ${pkgs.get(banned)}`).toBeUndefined();
+    // and the finder does see a package behind a relative import
+    const fake = new Map([[join(ROOT, 'x/a.ts'), "import './b.js';"], [join(ROOT, 'x/b.ts'), "import mqtt from 'mqtt';"]]);
+    expect(reachablePackages(join(ROOT, 'x/a.ts'), (f) => fake.get(f) ?? null).get('mqtt')).toBe('x/b.ts');
   });
 
   it('the checker itself catches violations', () => {
