@@ -63,9 +63,9 @@ export interface EmbeddedLcDecode {
   checksumOk: boolean;
   /** Every Hamming(16,11,4) row was a codeword or had one correctable error. */
   hammingOk: boolean;
-  /** The column-parity row matches the (corrected) rows. */
+  /** The column-parity row matches the (corrected) rows, or differs in one bit only when no row needed correcting. */
   parityOk: boolean;
-  /** Bits corrected by the row codes. */
+  /** Bits corrected (by the row codes, or one bit of the parity row). */
   corrected: number;
   /** checksumOk && hammingOk && parityOk. */
   ok: boolean;
@@ -93,7 +93,14 @@ export function decodeEmbeddedLc(frags: Uint8Array, at = 0): EmbeddedLcDecode {
     }
     parity ^= rows[r]!;
   }
-  const parityOk = parity === rows[7];
+  // Rows 0..6 are right (or known bad). A mismatch in exactly one column with no row corrected means
+  // the column-parity row itself took the hit: the data is intact.
+  let mismatch = parity ^ rows[7]!;
+  if (hammingOk && corrected === 0 && mismatch !== 0 && (mismatch & (mismatch - 1)) === 0) {
+    mismatch = 0;
+    corrected++;
+  }
+  const parityOk = mismatch === 0;
   const lc = new Uint8Array(9);
   let bit = 0;
   let checksum = 0;
