@@ -117,6 +117,12 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         ts1Static: [...routing.ts1_static],
         ts2Static: [...routing.ts2_static],
         maxStaticPerSlot: routing.max_static_per_slot,
+        userActivation: routing.user_activation,
+        userActivationMs: msFromSeconds(routing.user_activation_timer),
+        singleMode: routing.single_mode,
+        prohibited: routing.prohibited_talkgroups,
+        defaultReflector: routing.default_reflector,
+        dialSlot: routing.dial_slot === 1 ? 1 : 2,
       },
       timers: {
         groupHangtimeMs: msFromSeconds(timers.group_hangtime),

@@ -157,6 +157,12 @@ export const routingSection = section('routing', {
   ts1_static: talkgroups(core.routing.ts1Static),
   ts2_static: talkgroups(core.routing.ts2Static),
   max_static_per_slot: integer(1, 1000, 'an integer', core.routing.maxStaticPerSlot),
+  user_activation: z.boolean(expecting('true or false')).default(core.routing.userActivation),
+  user_activation_timer: seconds(false, core.routing.userActivationMs),
+  single_mode: z.boolean(expecting('true or false')).default(core.routing.singleMode),
+  prohibited_talkgroups: talkgroups(core.routing.prohibited),
+  default_reflector: integer(0, 999_999, 'a reflector number', core.routing.defaultReflector, '0 = none'),
+  dial_slot: integer(1, 2, 'a slot', core.routing.dialSlot),
 }).superRefine((routing, ctx) => {
   for (const key of ['ts1_static', 'ts2_static'] as const) {
     const list = routing[key];

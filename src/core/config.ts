@@ -24,6 +24,28 @@ export interface CoreConfig {
     ts2Static: number[];
     /** Most static talkgroups a peer may ask for on one slot. */
     maxStaticPerSlot: number;
+    /**
+     * How long a user-activated talkgroup or a dial-a-TG link lasts after its last use
+     * (FreeDMR DEFAULT_UA_TIMER, 10 min); a peer's TIMER= option overrides it; 0 = no expiry.
+     */
+    userActivationMs: number;
+    /**
+     * A group call to a talkgroup the slot is not subscribed to subscribes it (user activation).
+     * Off by default for now: see README, "user activation".
+     */
+    userActivation: boolean;
+    /**
+     * Keying a talkgroup on a slot drops the peer's other user-activated talkgroups on that slot
+     * and mutes its static ones there for one timer period (FreeDMR SINGLE_MODE). Off by default
+     * for now, like user activation.
+     */
+    singleMode: boolean;
+    /** Talkgroups that can never be static, user-activated or dialled. */
+    prohibited: number[];
+    /** Reflector linked to a peer's TG 9 lane at login (FreeDMR DEFAULT_REFLECTOR; 0 = none). */
+    defaultReflector: number;
+    /** The slot that carries the TG 9 dial lane (FreeDMR: TS2). */
+    dialSlot: 1 | 2;
   };
   timers: {
     /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
@@ -58,7 +80,17 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     pingIntervalMs: 10_000,
     maxMissedPings: 3,
   },
-  routing: { ts1Static: [], ts2Static: [], maxStaticPerSlot: 64 },
+  routing: {
+    ts1Static: [],
+    ts2Static: [],
+    maxStaticPerSlot: 64,
+    userActivationMs: 600_000,
+    userActivation: false,
+    singleMode: false,
+    prohibited: [],
+    defaultReflector: 0,
+    dialSlot: 2,
+  },
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };

@@ -1,7 +1,7 @@
 // The state the core's modules share. The Core class owns it; the modules (login, streams, options)
 // are functions over it, so each concept stays in its own file without a web of classes.
 
-import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
+import type { ActionSink, CoreReport, LogEntry } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, LogOnce } from './counters.js';
 import type { DeadlineHeap } from './deadlines.js';
@@ -38,8 +38,6 @@ export interface CoreContext {
   readonly deadlines: DeadlineHeap;
   readonly counters: Counters;
   readonly hot: HotCounters;
-  /** Reused list of a packet's receivers, handed to the sink's fanOut. */
-  readonly scratch: Target[];
   readonly logOnce: LogOnce;
   /**
    * Streams by stream ID, live and recently ended (for `streamIdMemoryMs`): a stream ID belongs to

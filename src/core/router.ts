@@ -6,7 +6,7 @@ import { HbpKind, hbpKind } from '../protocol/hbp/kinds.js';
 import { utf8 } from '../protocol/bytes.js';
 import { checkDmrd } from '../protocol/hbp/dmrd.js';
 import { encodeMstcl } from '../protocol/hbp/messages.js';
-import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
+import type { ActionSink, CoreReport, LogEntry } from './actions.js';
 import { DEFAULT_CORE_CONFIG, type CoreConfig } from './config.js';
 import type { CoreContext, CoreDeps, HotCounters } from './context.js';
 import { Counters, LogOnce } from './counters.js';
@@ -45,7 +45,6 @@ export class Core implements CoreContext {
   readonly deadlines = new DeadlineHeap();
   readonly counters = new Counters();
   readonly hot: HotCounters = { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0, markEpoch: 0 };
-  readonly scratch: Target[] = [];
   readonly logOnce = new LogOnce();
   readonly streams = new Map<number, Stream>();
   liveStreamCount = 0;
@@ -120,8 +119,9 @@ export class Core implements CoreContext {
       }
       s.lastSeen = ev.now;
       const flags = b[15]!;
-      if ((flags & 0x40) !== 0) {
-        this.counters.add('dmrd.unit-call-not-routed');
+      if ((flags & 0x40) !== 0 && (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2) {
+        // Unit data (SMS, GPS): not routed yet.
+        this.counters.add('dmrd.unit-data-not-routed');
         return;
       }
       onGroupPacket(this, s, b, flags, ev.now);
@@ -235,7 +235,7 @@ export class Core implements CoreContext {
       src: st.src,
       dst: st.tg,
       slot: st.slot,
-      callType: 'group',
+      callType: st.unit ? 'private' : 'group',
       kind: st.data ? 'data' : 'voice',
       durationMs: st.lastAt - st.startedAt,
       packets: st.packets,

@@ -56,24 +56,42 @@ function isDmrd(b: Uint8Array): boolean {
 export function staticTalkgroups(raw: Uint8Array, limit: number): [number[], number[]] {
   let text = '';
   for (const c of raw) if (c !== 0 && c < 0x80 && c !== 0x22 && c !== 0x27) text += String.fromCharCode(c);
-  const out: [number[], number[]] = [[], []];
+  // FreeDMR's rule: a repeated TS1= / TS2= replaces the earlier one; TS1_1…TS1_9 (TS2_n) add to it.
+  const plain: [string, string] = ['', ''];
+  const numbered: [string[], string[]] = [[], []];
+  // DIAL= / StartRef= links a default reflector to the TG 9 lane on TS2.
+  let dial = 0;
   for (const piece of text.split(';')) {
     const el = piece.trim();
     if (el === '') continue;
     const parts = el.split('=');
     if (parts.length !== 2 || parts[0]!.trim() === '' || el.startsWith('=')) continue;
     const key = parts[0]!.trim();
-    if (key !== 'TS1' && key !== 'TS2') continue;
+    if (key === 'DIAL' || key === 'StartRef') {
+      const v = parts[1]!.trim();
+      if (/^[0-9]{1,8}$/.test(v)) dial = Number(v);
+      continue;
+    }
+    const m = /^TS([12])(_[1-9])?$/.exec(key);
+    if (!m) continue;
+    const i = m[1] === '1' ? 0 : 1;
+    if (m[2] === undefined) plain[i] = parts[1]!;
+    else numbered[i].push(parts[1]!);
+  }
+  const out: [number[], number[]] = [[], []];
+  for (const i of [0, 1] as const) {
     const list: number[] = [];
-    for (const tok of parts[1]!.split(',')) {
+    for (const tok of [plain[i], ...numbered[i]].join(',').split(',')) {
       const t = tok.trim();
       if (!/^[0-9]{1,8}$/.test(t)) continue;
       const n = parseInt(t, 10);
       if (n < 1 || n > 0xfffffe || list.includes(n) || list.length >= limit) continue;
       list.push(n);
     }
-    out[key === 'TS1' ? 0 : 1] = list;
+    out[i] = list;
   }
+  const dialable = dial >= 5 && dial <= 999_999 && dial !== 8 && dial !== 9 && !(dial >= 4000 && dial <= 5000) && !(dial >= 9990 && dial <= 9999);
+  if (dialable && !out[1].includes(9)) out[1].push(9);
   return out;
 }
 

@@ -1,40 +1,168 @@
-// Applying a peer's RPTO options to its subscriptions (spec §4.4). This issue's vocabulary is the
-// static talkgroup lists `TS1=` and `TS2=`; each slot is parsed on its own, bad tokens are skipped
-// and logged once per session, and a key that is absent means no statics on that slot (as in
-// FreeDMR). When the session ends its subscriptions go with it, so the next login starts again from
-// the server defaults.
+// A peer's RPTO options (spec §4.4), applied the moment they arrive (FreeDMR polls every 26 s).
+//
+// Vocabulary: TS1, TS2 (static talkgroup lists), TS1_1…TS1_9 and TS2_1…TS2_9 (joined into the
+// lists), DIAL / StartRef (default reflector), TIMER / RelinkTime (user-activation and dial timer,
+// minutes; 0 = no expiry), SINGLE (0/1), VOICE / IDENT (0/1 voice ident), LANG (prompt language),
+// IDENTTG / VOICETG (talkgroup of the voice ident), KEY (the first options string with a key locks
+// later changes to that key), UserLink (ignored). Keys are case-sensitive, as in FreeDMR.
+//
+// Each field is checked on its own: a malformed field is skipped and logged once per session with
+// the reason, the valid ones still apply, and TS1 and TS2 never affect each other. A key that is
+// absent takes the server default. Everything reverts to the defaults when the session ends.
 
 import { parseTgList, readAscii, tokenizeOptions } from '../../protocol/index.js';
 import type { CoreContext } from '../context.js';
+import { setDefaultReflector } from '../dial/index.js';
 import type { Session } from './session.js';
 
-export function applyDefaults(ctx: CoreContext, s: Session): void {
-  ctx.index.setStatic(s, 1, ctx.cfg.routing.ts1Static, 'default');
-  ctx.index.setStatic(s, 2, ctx.cfg.routing.ts2Static, 'default');
+export interface PeerOptions {
+  ts1: number[];
+  ts2: number[];
+  /** Default reflector (0 = none). */
+  dial: number;
+  /** User-activation/dial timer in ms; null = the server's. */
+  timerMs: number | null;
+  single: boolean | null;
+  voice: boolean | null;
+  lang: string | null;
+  identTg: number | null;
 }
 
-export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, _now: number): void {
-  s.options = readAscii(raw, 0, raw.length);
+export const NO_OPTIONS: PeerOptions = { ts1: [], ts2: [], dial: 0, timerMs: null, single: null, voice: null, lang: null, identTg: null };
+
+/** TIMER=0 means "never expire": a user activation then lasts for the session. */
+const MAX_TIMER_MINUTES = 100_000;
+
+export interface OptionsResult {
+  options: PeerOptions;
+  rejected: string[];
+  ignored: string[];
+  key: string | null;
+}
+
+/** Parse an options string. Pure; never throws. */
+export function parseOptions(raw: Uint8Array, limit: number): OptionsResult {
   const { fields, malformed } = tokenizeOptions(raw);
   const rejected: string[] = malformed.map((m) => `'${m}' is not key=value`);
   const ignored: string[] = [];
-  let ts1: number[] = [];
-  let ts2: number[] = [];
-  const limit = ctx.cfg.routing.maxStaticPerSlot;
-  for (const { key, value } of fields) {
-    if (key === 'TS1' || key === 'TS2') {
-      const list = parseTgList(value, limit);
-      for (const t of list.rejected) rejected.push(`${key}: '${t}' is not a talkgroup 1..16777214 (or over the limit of ${limit})`);
-      if (key === 'TS1') ts1 = list.tgs;
-      else ts2 = list.tgs;
-    } else {
-      ignored.push(key);
+  const o: PeerOptions = { ...NO_OPTIONS, ts1: [], ts2: [] };
+  let key: string | null = null;
+  // A repeated TS1= / TS2= key replaces the earlier one (as in FreeDMR); TS1_1…TS1_9 add to it.
+  const plain: Record<'TS1' | 'TS2', string> = { TS1: '', TS2: '' };
+  const numbered: Record<'TS1' | 'TS2', string[]> = { TS1: [], TS2: [] };
+  const bool = (k: string, v: string): boolean | null => {
+    if (v === '0' || v === '1') return v === '1';
+    rejected.push(`${k}: '${v}' is not 0 or 1`);
+    return null;
+  };
+  const tg = (k: string, v: string): number | null => {
+    if (/^[0-9]{1,8}$/.test(v) && Number(v) < 0xffffff) return Number(v);
+    rejected.push(`${k}: '${v}' is not a talkgroup number`);
+    return null;
+  };
+  for (const { key: k, value: v } of fields) {
+    const slotList = /^(TS[12])(_[1-9])?$/.exec(k);
+    if (slotList) {
+      const slot = slotList[1] as 'TS1' | 'TS2';
+      if (slotList[2] === undefined) plain[slot] = v;
+      else numbered[slot].push(v);
+      continue;
+    }
+    switch (k) {
+      case 'DIAL':
+      case 'StartRef': {
+        const n = tg(k, v);
+        if (n !== null) o.dial = n;
+        break;
+      }
+      case 'TIMER':
+      case 'RelinkTime':
+        if (/^[0-9]{1,6}$/.test(v) && Number(v) <= MAX_TIMER_MINUTES) o.timerMs = Number(v) * 60_000;
+        else rejected.push(`${k}: '${v}' is not a number of minutes 0..${MAX_TIMER_MINUTES}`);
+        break;
+      case 'SINGLE':
+        o.single = bool(k, v);
+        break;
+      case 'VOICE':
+      case 'IDENT':
+        o.voice = bool(k, v);
+        break;
+      case 'LANG':
+        if (/^[A-Za-z]{2}(_[A-Za-z]{2})?$|^CW$/.test(v)) o.lang = v;
+        else rejected.push(`${k}: '${v}' is not a language code such as en_GB`);
+        break;
+      case 'IDENTTG':
+      case 'VOICETG':
+        o.identTg = tg(k, v);
+        break;
+      case 'KEY':
+        if (v.length > 0 && v.length <= 64) key = v;
+        else rejected.push(`KEY: must be 1..64 characters`);
+        break;
+      case 'UserLink':
+        break;
+      default:
+        ignored.push(k);
     }
   }
-  ctx.index.setStatic(s, 1, ts1, 'options');
-  ctx.index.setStatic(s, 2, ts2, 'options');
-  ctx.log({ code: 'peer.options', level: 'info', peer: s.peerId, detail: `TS1=${ts1.join(',')} TS2=${ts2.join(',')}` });
-  ctx.report({ report: 'peer-options', now: ctx.now, peer: s.peerId, options: s.options, ts1: [...ts1], ts2: [...ts2], rejected: [...rejected] });
+  for (const slot of ['TS1', 'TS2'] as const) {
+    const list = parseTgList([plain[slot], ...numbered[slot]].join(','), limit);
+    for (const t of list.rejected) rejected.push(`${slot}: '${t}' is not a talkgroup 1..16777214 (or over the limit of ${limit})`);
+    if (slot === 'TS1') o.ts1 = list.tgs;
+    else o.ts2 = list.tgs;
+  }
+  return { options: o, rejected, ignored, key };
+}
+
+/** Talkgroups that may not be used as statics, user activations or dial targets. */
+export function prohibited(ctx: CoreContext, tg: number): boolean {
+  return ctx.cfg.routing.prohibited.includes(tg);
+}
+
+export function applyDefaults(ctx: CoreContext, s: Session): void {
+  const keep = (tgs: number[]): number[] => tgs.filter((t) => !prohibited(ctx, t));
+  ctx.index.setStatic(s, 1, keep(ctx.cfg.routing.ts1Static), 'default');
+  ctx.index.setStatic(s, 2, keep(ctx.cfg.routing.ts2Static), 'default');
+  setDefaultReflector(ctx, s, ctx.cfg.routing.defaultReflector);
+}
+
+export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, now: number): void {
+  const text = readAscii(raw, 0, raw.length);
+  const parsed = parseOptions(raw, ctx.cfg.routing.maxStaticPerSlot);
+  if (s.optionsKey !== null && parsed.key !== s.optionsKey) {
+    ctx.counters.add('options.key-mismatch');
+    if (!s.logged.has('options.key-mismatch')) {
+      s.logged.add('options.key-mismatch');
+      ctx.log({ code: 'options.locked', level: 'warn', peer: s.peerId, detail: 'options ignored: they do not carry the KEY this session was locked with' });
+    }
+    return;
+  }
+  if (s.optionsKey === null && parsed.key !== null) s.optionsKey = parsed.key;
+  const o = parsed.options;
+  const rejected = parsed.rejected;
+  const allowed = (slot: string) => (t: number): boolean => {
+    if (!prohibited(ctx, t)) return true;
+    rejected.push(`${slot}: talkgroup ${t} is prohibited on this server`);
+    return false;
+  };
+  o.ts1 = o.ts1.filter(allowed('TS1'));
+  o.ts2 = o.ts2.filter(allowed('TS2'));
+  if (o.dial !== 0 && prohibited(ctx, o.dial)) {
+    rejected.push(`DIAL: talkgroup ${o.dial} is prohibited on this server`);
+    o.dial = 0;
+  }
+  s.options = text;
+  s.opts = o;
+  ctx.index.setStatic(s, 1, o.ts1, 'options');
+  ctx.index.setStatic(s, 2, o.ts2, 'options');
+  setDefaultReflector(ctx, s, o.dial !== 0 ? o.dial : ctx.cfg.routing.defaultReflector);
+  ctx.log({
+    code: 'peer.options',
+    level: 'info',
+    peer: s.peerId,
+    detail: `TS1=${o.ts1.join(',')} TS2=${o.ts2.join(',')}${o.dial ? ` DIAL=${o.dial}` : ''}${o.timerMs !== null ? ` TIMER=${o.timerMs / 60_000}` : ''}${o.single !== null ? ` SINGLE=${o.single ? 1 : 0}` : ''}`,
+  });
+  ctx.report({ report: 'peer-options', now, peer: s.peerId, options: text, ts1: [...o.ts1], ts2: [...o.ts2], rejected: [...rejected] });
   if (rejected.length > 0) {
     ctx.counters.add('options.rejected-field', rejected.length);
     if (!s.logged.has('options.rejected')) {
@@ -42,8 +170,12 @@ export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, _now
       ctx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: rejected.join('; ') });
     }
   }
-  if (ignored.length > 0 && !s.logged.has('options.unsupported')) {
+  if (parsed.ignored.length > 0 && !s.logged.has('options.unsupported')) {
     s.logged.add('options.unsupported');
-    ctx.log({ code: 'options.unsupported', level: 'debug', peer: s.peerId, detail: ignored.join(',') });
+    ctx.log({ code: 'options.unsupported', level: 'debug', peer: s.peerId, detail: parsed.ignored.join(',') });
   }
 }
+
+/** The peer's user-activation/dial timer (ms; 0 = no expiry). */
+export const timerOf = (ctx: CoreContext, s: Session): number => s.opts.timerMs ?? ctx.cfg.routing.userActivationMs;
+export const singleOf = (ctx: CoreContext, s: Session): boolean => s.opts.single ?? ctx.cfg.routing.singleMode;

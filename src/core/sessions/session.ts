@@ -5,6 +5,7 @@ import type { RepeaterConfig } from '../../protocol/hbp/index.js';
 import type { Target } from '../actions.js';
 import type { Stream } from '../streams/stream.js';
 import type { Subscription } from '../subscriptions/index.js';
+import { NO_OPTIONS, type PeerOptions } from './options.js';
 import { NEVER } from '../time.js';
 
 export const SessionState = {
@@ -44,6 +45,12 @@ export class Session {
   config: RepeaterConfig | null = null;
   /** The raw options string from RPTO, or null when the peer sent none (server defaults apply). */
   options: string | null = null;
+  /** The options in force (server defaults where the peer set nothing). */
+  opts: PeerOptions = NO_OPTIONS;
+  /** The KEY the first keyed options string locked this session to. */
+  optionsKey: string | null = null;
+  /** The reflector the dial lane returns to (0 = none). */
+  defaultReflector = 0;
   /** Subscriptions by slot, keyed by the talkgroup the peer uses on the air. */
   readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>] = [null, new Map(), new Map()];
   readonly slots: [null, SlotState, SlotState];

@@ -16,10 +16,14 @@
 // 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
 
 import { readU32 } from '../../protocol/bytes.js';
+import { decodeFullLc, LcRewriter } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import type { Session, SlotState } from '../sessions/session.js';
-import type { Conference } from '../subscriptions/index.js';
-import { Stream } from './stream.js';
+import type { Conference, Subscription } from '../subscriptions/index.js';
+import { dial, DIAL_TG } from '../dial/index.js';
+import { ingressSubscription, touch } from '../subscriptions/user.js';
+import { Stream, type Variant } from './stream.js';
+
 
 
 export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags: number, now: number): void {
@@ -79,7 +83,9 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
       return;
     }
   }
-  lane.rxTg = st.tg;
+  // For hang time a dial-a-TG command counts as traffic on the TG 9 lane it (re)links, so the
+  // reflector's traffic is heard at once after dialling.
+  lane.rxTg = st.unit ? DIAL_TG : st.tg;
   lane.rxTime = now;
   if (b.length === 55) {
     st.berSum += b[53]!;
@@ -94,6 +100,8 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
     st.conference = conf;
   }
   if (conf !== null) forward(ctx, st, conf, b, now, terminator);
+  // Each transmission keeps a user activation or dial link alive from its end.
+  if (terminator && st.ingress !== null && !st.ingress.gone && st.ingress.expiresAt !== 0) touch(ctx, st.ingress, now);
   if (terminator) ctx.endStream(st, now, 'terminator');
 }
 
@@ -141,15 +149,23 @@ function startStream(
     }
     ctx.endStream(cur, now, 'superseded');
   }
-  const sub = s.subs[slot].get(tg);
-  const conf = sub !== undefined ? (ctx.index.conference(sub.conference) ?? null) : null;
-  const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
   const flags = b[15]!;
+  const unit = (flags & 0x40) !== 0;
+  // A private call is a dial-a-TG command to the number dialled; a group call feeds a subscription.
+  const sub = unit ? null : ingressSubscription(ctx, s, slot, tg, now);
+  const conf = sub !== null ? (ctx.index.conference(sub.conference) ?? null) : null;
+  const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
+  st.ingress = sub;
+  st.unit = unit;
+  if ((flags & 0x3f) === 0x21) {
+    const head = decodeFullLc(b, 20);
+    if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
+  }
   st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
   lane.rx = st;
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;
-  if (conf === null) ctx.counters.add('stream.not-subscribed');
+  if (conf === null && !unit) ctx.counters.add('stream.not-subscribed');
   ctx.log({
     code: 'call.start',
     level: 'info',
@@ -158,9 +174,10 @@ function startStream(
     tg,
     slot,
     stream: streamId,
-    ...(conf === null ? { reason: 'not-subscribed' } : {}),
+    ...(unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
   });
-  ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: 'group', kind: st.data ? 'data' : 'voice' });
+  ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
+  if (unit) dial(ctx, s, tg, now);
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;
@@ -173,16 +190,52 @@ function startStream(
 
 function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
   const epoch = ++ctx.hot.markEpoch;
-  const out = st.targets;
-  out.length = 0;
+  const targets: Subscription[] = [];
   for (const m of conf.members) {
-    if (m.session === st.session || m.session.closed || m.session.state !== 2) continue;
+    if (m.session === st.session || m.session.closed || m.session.state !== 2 || m.mutedUntil !== 0) continue;
     const lane = m.session.slots[m.slot];
     if (lane.mark === epoch) continue; // one copy per (peer, slot)
     lane.mark = epoch;
-    out.push(m);
+    targets.push(m);
   }
+  st.targets = targets;
+  // Group the receivers by the talkgroup they hear it on: the stream's own (sent as it came) and,
+  // for a dial link, TG 9 or the reflector's TG (destination and link control rewritten).
+  const variants: Variant[] = [];
+  for (const m of targets) {
+    let v = variants.find((x) => x.tg === m.rfTg);
+    if (v === undefined) {
+      let rewriter: LcRewriter | null = null;
+      if (m.rfTg !== st.tg) {
+        const lc = new Uint8Array(9);
+        lc.set(st.lcPrefix, 0);
+        lc[3] = m.rfTg >>> 16;
+        lc[4] = (m.rfTg >>> 8) & 0xff;
+        lc[5] = m.rfTg & 0xff;
+        lc[6] = st.src >>> 16;
+        lc[7] = (st.src >>> 8) & 0xff;
+        lc[8] = st.src & 0xff;
+        rewriter = new LcRewriter(lc);
+      }
+      v = { tg: m.rfTg, subs: [], rewriter, scratch: [], pending: null, count: 0 };
+      if (m.rfTg === st.tg) variants.unshift(v);
+      else variants.push(v);
+    }
+    v.subs.push(m);
+  }
+  st.variants = variants;
   st.version = conf.version;
+}
+
+/** A copy of frame `b` for receivers on another talkgroup: destination and link control rewritten. */
+function variantFrame(b: Uint8Array, v: Variant): Uint8Array {
+  const out = new Uint8Array(55);
+  out.set(b.subarray(0, Math.min(b.length, 55)));
+  out[8] = v.tg >>> 16;
+  out[9] = (v.tg >>> 8) & 0xff;
+  out[10] = v.tg & 0xff;
+  v.rewriter!.patchFrame(out, out[15]!, 20);
+  return out;
 }
 
 function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
@@ -190,35 +243,49 @@ function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, 
   const t = ctx.cfg.timers;
   const hang = t.groupHangtimeMs;
   const window = t.collisionWindowMs;
-  const targets = st.targets;
-  const scratch = ctx.scratch;
-  let n = 0;
-  for (let i = 0; i < targets.length; i++) {
-    const sub = targets[i]!;
-    const lane = sub.session.slots[sub.slot];
-    const tg = sub.rfTg;
-    const rx = lane.rx;
-    if (rx !== null && !rx.ended && now - lane.rxTime < window) continue;
-    if (lane.rxTg !== tg && now - lane.rxTime < hang) continue;
-    if (lane.txTg !== tg && now - lane.txTime < hang) continue;
-    if (lane.txStream !== st.id) {
-      if (!lane.txEnded && now - lane.txTime < window) continue;
-      st.receivers++;
-    }
-    lane.txStream = st.id;
-    lane.txTg = tg;
-    lane.txTime = now;
-    lane.txEnded = terminator;
-    scratch[n++] = lane.target;
-  }
-  if (n === 0) return;
+  const variants = st.variants;
   let frame = b;
   if (b.length !== 55) {
     frame = new Uint8Array(55);
     frame.set(b.subarray(0, 53));
   }
-  st.forwarded++;
-  ctx.hot.framesForwarded++;
-  ctx.hot.sendsForwarded += n;
-  ctx.sink.fanOut(frame, scratch, n);
+  for (let k = 0; k < variants.length; k++) {
+    const v = variants[k]!;
+    const subs = v.subs;
+    const tg = v.tg;
+    const scratch = v.scratch;
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!;
+      const lane = sub.session.slots[sub.slot];
+      const rx = lane.rx;
+      if (rx !== null && !rx.ended && now - lane.rxTime < window) continue;
+      if (lane.rxTg !== tg && now - lane.rxTime < hang) continue;
+      if (lane.txTg !== tg && now - lane.txTime < hang) continue;
+      if (lane.txStream !== st.id) {
+        if (!lane.txEnded && now - lane.txTime < window) continue;
+        st.receivers++;
+      }
+      lane.txStream = st.id;
+      lane.txTg = tg;
+      lane.txTime = now;
+      lane.txEnded = terminator;
+      scratch[n++] = lane.target;
+    }
+    if (n === 0) continue;
+    // The rewritten copies are made before the frame itself goes out (the shell patches it in place).
+    const out = v.rewriter === null ? frame : variantFrame(b, v);
+    st.forwarded++;
+    ctx.hot.framesForwarded++;
+    ctx.hot.sendsForwarded += n;
+    v.pending = out;
+    v.count = n;
+  }
+  for (let k = variants.length - 1; k >= 0; k--) {
+    const v = variants[k]!;
+    if (v.count === 0) continue;
+    ctx.sink.fanOut(v.pending!, v.scratch, v.count);
+    v.count = 0;
+    v.pending = null;
+  }
 }

@@ -3,7 +3,22 @@
 // only when the conference's membership changes.
 
 import type { Session } from '../sessions/session.js';
+import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
+import type { Target } from '../actions.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
+
+/** The receivers of a stream that hear it on one talkgroup, and how its frames are rewritten for them. */
+export interface Variant {
+  tg: number;
+  subs: Subscription[];
+  /** Null for the stream's own talkgroup (frames go out as they came). */
+  rewriter: LcRewriter | null;
+  /** Reused list of this packet's receivers. */
+  scratch: Target[];
+  /** The frame and receiver count of the current packet, between selection and sending. */
+  pending: Uint8Array | null;
+  count: number;
+}
 
 export type EndReason = 'terminator' | 'timeout' | 'superseded' | 'peer-gone' | 'shutdown';
 
@@ -24,13 +39,23 @@ export class Stream {
   receivers = 0;
   /** The stream began with a data frame (CSBK, data header, data block) rather than voice. */
   data = false;
+  /** A private (unit-to-unit) call: a dial-a-TG control call, never forwarded. */
+  unit = false;
   ended = false;
   endReason: EndReason | null = null;
   /** The stream stopped being forwarded (max duration reached) but is not ended yet. */
   cutOff = false;
   /** Subscriptions that receive this stream (built at start; rebuilt when `version` is stale). */
   targets: Subscription[] = [];
+  variants: Variant[] = [];
   version = -1;
+  /** The subscription the talker's lane feeds (null: not routed). */
+  ingress: Subscription | null = null;
+  /**
+   * First three link-control bytes (FLCO, FID, service options) for rewritten copies: from the
+   * voice header, or FreeDMR's `00 00 20` when the stream began without one (late entry).
+   */
+  lcPrefix: readonly number[] = [0x00, 0x00, 0x20];
   /** Deadline currently scheduled for the inactivity check. */
   deadlineAt = 0;
 

@@ -6,16 +6,29 @@
 
 import type { Session } from '../sessions/session.js';
 
-export type SubscriptionSource = 'default' | 'options';
+/**
+ * Where a subscription came from: the server's static defaults, the peer's RPTO statics, a user
+ * activation (keying a talkgroup), a dial-a-TG link, or the peer's default reflector.
+ */
+export type SubscriptionSource = 'default' | 'options' | 'user' | 'dial' | 'default-reflector';
+
+/** Sources that are static talkgroups (replaced as a set by options or config). */
+export const isStatic = (s: SubscriptionSource): boolean => s === 'default' || s === 'options';
 
 export interface Subscription {
   readonly session: Session;
   readonly slot: 1 | 2;
   /** The talkgroup the peer uses on the air. */
   readonly rfTg: number;
-  /** The conference it is joined to (equal to rfTg for a static talkgroup). */
+  /** The conference it is joined to (equal to rfTg except on the TG 9 dial lane). */
   readonly conference: number;
   readonly source: SubscriptionSource;
+  /** When it lapses (user activation, dial link), 0 = never. Refreshed on use. */
+  expiresAt: number;
+  /** Muted by single mode until this time (0 = not muted): it neither sends nor receives. */
+  mutedUntil: number;
+  /** Removed from the index. */
+  gone: boolean;
 }
 
 export class Conference {
@@ -44,7 +57,7 @@ export class SubscriptionIndex {
   add(session: Session, slot: 1 | 2, rfTg: number, conference: number, source: SubscriptionSource): Subscription | null {
     const lanes = session.subs[slot];
     if (lanes.has(rfTg)) return null;
-    const sub: Subscription = { session, slot, rfTg, conference, source };
+    const sub: Subscription = { session, slot, rfTg, conference, source, expiresAt: 0, mutedUntil: 0, gone: false };
     lanes.set(rfTg, sub);
     let conf = this.conferences.get(conference);
     if (!conf) {
@@ -62,6 +75,7 @@ export class SubscriptionIndex {
     const lanes = sub.session.subs[sub.slot];
     if (lanes.get(sub.rfTg) !== sub) return;
     lanes.delete(sub.rfTg);
+    sub.gone = true;
     const conf = this.conferences.get(sub.conference);
     if (conf) {
       const i = conf.members.indexOf(sub);
@@ -76,6 +90,14 @@ export class SubscriptionIndex {
     this.onChange(sub, change);
   }
 
+  /** Mute or unmute a subscription (single mode); members' streams rebuild their targets. */
+  setMuted(sub: Subscription, until: number): void {
+    if (sub.mutedUntil === until) return;
+    sub.mutedUntil = until;
+    const conf = this.conferences.get(sub.conference);
+    if (conf) conf.version++;
+  }
+
   removeAll(session: Session): void {
     for (const slot of [1, 2] as const) for (const sub of [...session.subs[slot].values()]) this.remove(sub);
   }
@@ -84,7 +106,7 @@ export class SubscriptionIndex {
   setStatic(session: Session, slot: 1 | 2, tgs: readonly number[], source: SubscriptionSource): void {
     const lanes = session.subs[slot];
     for (const sub of [...lanes.values()]) {
-      if ((sub.source === 'default' || sub.source === 'options') && !tgs.includes(sub.rfTg)) this.remove(sub);
+      if (isStatic(sub.source) && !tgs.includes(sub.rfTg)) this.remove(sub);
     }
     for (const tg of tgs) {
       const cur = lanes.get(tg);
