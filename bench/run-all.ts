@@ -202,7 +202,8 @@ async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<Dmr
   const dir = mkdtempSync(join(os.tmpdir(), 'dmrhub-bench-'));
   const cfg = join(dir, 'dmrhub.toml');
   writeFileSync(cfg, configText(dir, limits));
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
+  // The server runs with the same V8 flag as `npm start` and the dmrhub command (see src/main.ts).
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=2', ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
