@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatConfigErrors, loadConfigFile } from './config/load.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
-import { Driver, secretDigest, sha256 } from './shell/driver.js';
+import { Driver, secretDigest, sha256, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -20,6 +21,8 @@ usage:
   dmrhub check-config [--config] FILE            validate a config file and exit (0 = good)
   dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
          [--digest-only]
+  dmrhub lastheard [--config FILE] [--limit N] [--json]
+                                                 the latest call of each subscriber, from the SQLite file
   dmrhub version
 `;
 
@@ -107,6 +110,25 @@ function replay(args: string[]): void {
   if (result.errors.length > 0) fail(result.errors.map((e) => `replay: ${e}`).join('\n'), 1);
 }
 
+/** What workers/sqlite-read.js offers (loaded by path, so src/ does not depend on workers/). */
+interface LastheardReader {
+  readLastheard(path: string, limit: number): unknown[];
+  formatLastheardTable(rows: unknown[]): string;
+}
+
+async function lastheard(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
+  const app = loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const limit = Number(values.limit ?? 50);
+  if (!Number.isInteger(limit) || limit < 1) fail('lastheard: --limit takes a whole number >= 1');
+  if (!existsSync(app.sql.path)) fail(`lastheard: no database at ${app.sql.path} (is [sql] enabled, and has the server run?)`, 1);
+  // The SQLite module is loaded only in this command's own process, never in the server's main
+  // thread (the reporting workers own the database there).
+  const reader = (await import(pathToFileURL(workerFile('sqlite-read.js')).href)) as LastheardReader;
+  const rows = reader.readLastheard(app.sql.path, limit);
+  process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : reader.formatLastheardTable(rows));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -116,6 +138,8 @@ async function main(argv: string[]): Promise<void> {
       return checkConfig(rest);
     case 'replay':
       return replay(rest);
+    case 'lastheard':
+      return lastheard(rest);
     case 'version':
     case '--version':
       process.stdout.write(VERSION + '\n');

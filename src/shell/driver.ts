@@ -48,7 +48,7 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
   }
   if (app.sql.enabled) {
     const data: SqlSinkOptions = { path: app.sql.path, retentionDays: app.sql.retentionDays, busyTimeoutMs: 100, pruneEveryMs: 10_000, pruneChunk: 1000 };
-    sinks.push({ name: 'sql', filename: workerFile('sql-writer.js'), workerData: data });
+    sinks.push({ name: 'sql', filename: workerFile('sqlite-sink.js'), workerData: data });
   }
   return sinks;
 }

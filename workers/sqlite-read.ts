@@ -1,0 +1,48 @@
+// Reading the lastheard table for `dmrhub lastheard` (its own short-lived process, read-only).
+
+import Database from 'better-sqlite3';
+
+export interface LastheardRow {
+  src: number;
+  dst: number;
+  peer: number;
+  slot: number;
+  call_type: string;
+  kind: string;
+  stream: string;
+  started_at: number;
+  duration_ms: number | null;
+  loss: number | null;
+  ber: number | null;
+  rssi: number | null;
+  reason: string | null;
+}
+
+/** The newest `limit` rows; throws a clear error when the file does not exist. */
+export function readLastheard(path: string, limit: number): LastheardRow[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(`SELECT * FROM lastheard ORDER BY started_at DESC LIMIT ?`).all(limit) as LastheardRow[];
+  } finally {
+    db.close();
+  }
+}
+
+const pad = (s: string, n: number): string => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+export function formatLastheardTable(rows: LastheardRow[]): string {
+  const head = `${pad('time', 19)}  ${lpad('source', 8)}  ${lpad('TG/dst', 8)}  ${pad('type', 7)}  ${lpad('peer', 10)}  ${pad('slot', 4)}  ${lpad('secs', 6)}  ${lpad('loss', 6)}  reason`;
+  const lines = rows.map((r) => {
+    const secs = r.duration_ms === null ? '' : (r.duration_ms / 1000).toFixed(1);
+    const loss = r.loss === null ? '' : `${(r.loss * 100).toFixed(1)}%`;
+    return `${pad(localTime(r.started_at), 19)}  ${lpad(String(r.src), 8)}  ${lpad(String(r.dst), 8)}  ${pad(r.call_type, 7)}  ${lpad(String(r.peer), 10)}  ${pad(`TS${r.slot}`, 4)}  ${lpad(secs, 6)}  ${lpad(loss, 6)}  ${r.reason ?? ''}`;
+  });
+  return [head, ...lines].join('\n') + '\n';
+}

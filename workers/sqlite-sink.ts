@@ -1,0 +1,223 @@
+// Reporting sink: lastheard, call log and peer sessions in a local SQLite file (better-sqlite3),
+// run by piscina in a worker thread. The database is opened on the first task, never at load, so
+// the server routes before any database work happens. One batch is one transaction that never
+// waits on anything; a locked, busy or full database fails the batch at once (`ok: false`) and the
+// shell retries it later. Old rows are pruned in small chunks from a timer.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { workerData } from 'node:worker_threads';
+import type { BatchTask, CallEndEvent, CallStartEvent, PeerLoginEvent, ReportEvent, StateSnapshot, StopTask, TaskResult } from '../src/reporting/events.js';
+import type { SqlSinkOptions } from '../src/reporting/sinks.js';
+
+const opts = workerData as SqlSinkOptions;
+
+/** Schema steps, applied in order; PRAGMA user_version says how many have run. Never edit one. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE lastheard (
+     src INTEGER PRIMARY KEY,
+     dst INTEGER NOT NULL,
+     peer INTEGER NOT NULL,
+     slot INTEGER NOT NULL,
+     call_type TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     stream TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     duration_ms INTEGER,
+     loss REAL,
+     ber REAL,
+     rssi REAL,
+     reason TEXT
+   );
+   CREATE INDEX lastheard_started ON lastheard(started_at);
+   CREATE TABLE calls (
+     id INTEGER PRIMARY KEY,
+     stream TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER NOT NULL,
+     src INTEGER NOT NULL,
+     dst INTEGER NOT NULL,
+     peer INTEGER NOT NULL,
+     slot INTEGER NOT NULL,
+     call_type TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     packets INTEGER NOT NULL,
+     lost INTEGER NOT NULL,
+     loss REAL NOT NULL,
+     ber REAL,
+     rssi REAL,
+     reason TEXT NOT NULL,
+     receivers INTEGER NOT NULL
+   );
+   CREATE INDEX calls_started ON calls(started_at);
+   CREATE INDEX calls_src ON calls(src);
+   CREATE TABLE peer_sessions (
+     id INTEGER PRIMARY KEY,
+     peer INTEGER NOT NULL,
+     callsign TEXT NOT NULL,
+     address TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     software TEXT NOT NULL,
+     login_at INTEGER NOT NULL,
+     logout_at INTEGER,
+     logout_reason TEXT
+   );
+   CREATE INDEX peer_sessions_peer ON peer_sessions(peer, logout_at);`,
+];
+
+type Db = Database.Database;
+type Stmt = Database.Statement;
+
+let db: Db | null = null;
+let q: Record<'heardStart' | 'heardEnd' | 'call' | 'login' | 'logout' | 'closeAll' | 'closeMissing', Stmt> | null = null;
+let state: TaskResult['state'] = 'starting';
+let pruner: NodeJS.Timeout | null = null;
+
+export function migrate(d: Db): number {
+  const from = d.pragma('user_version', { simple: true }) as number;
+  for (let v = from; v < MIGRATIONS.length; v++) {
+    d.transaction(() => {
+      d.exec(MIGRATIONS[v]!);
+      d.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return from;
+}
+
+function open(): Db {
+  if (db) return db;
+  mkdirSync(dirname(opts.path), { recursive: true });
+  const d = new Database(opts.path);
+  d.pragma('journal_mode = WAL');
+  d.pragma('synchronous = NORMAL');
+  d.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
+  migrate(d);
+  q = {
+    heardStart: d.prepare(
+      `INSERT INTO lastheard (src, dst, peer, slot, call_type, kind, stream, started_at, duration_ms, loss, ber, rssi, reason)
+       VALUES (@src, @dst, @peer, @slot, @callType, @kind, @stream, @at, NULL, NULL, NULL, NULL, 'active')
+       ON CONFLICT(src) DO UPDATE SET dst = excluded.dst, peer = excluded.peer, slot = excluded.slot, call_type = excluded.call_type,
+         kind = excluded.kind, stream = excluded.stream, started_at = excluded.started_at, duration_ms = NULL, loss = NULL,
+         ber = NULL, rssi = NULL, reason = 'active'`,
+    ),
+    heardEnd: d.prepare(
+      `INSERT INTO lastheard (src, dst, peer, slot, call_type, kind, stream, started_at, duration_ms, loss, ber, rssi, reason)
+       VALUES (@src, @dst, @peer, @slot, @callType, @kind, @stream, @startedAt, @durationMs, @loss, @ber, @rssi, @reason)
+       ON CONFLICT(src) DO UPDATE SET dst = excluded.dst, peer = excluded.peer, slot = excluded.slot, call_type = excluded.call_type,
+         kind = excluded.kind, stream = excluded.stream, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+         loss = excluded.loss, ber = excluded.ber, rssi = excluded.rssi, reason = excluded.reason
+       WHERE lastheard.started_at <= excluded.started_at`,
+    ),
+    call: d.prepare(
+      `INSERT INTO calls (stream, started_at, ended_at, src, dst, peer, slot, call_type, kind, duration_ms, packets, lost, loss, ber, rssi, reason, receivers)
+       VALUES (@stream, @startedAt, @at, @src, @dst, @peer, @slot, @callType, @kind, @durationMs, @packets, @lost, @loss, @ber, @rssi, @reason, @receivers)`,
+    ),
+    login: d.prepare(
+      `INSERT INTO peer_sessions (peer, callsign, address, port, software, login_at) VALUES (@peer, @callsign, @address, @port, @softwareId, @at)`,
+    ),
+    logout: d.prepare(`UPDATE peer_sessions SET logout_at = @at, logout_reason = @reason WHERE peer = @peer AND logout_at IS NULL`),
+    closeAll: d.prepare(`UPDATE peer_sessions SET logout_at = @at, logout_reason = @reason WHERE logout_at IS NULL`),
+    closeMissing: d.prepare(
+      `UPDATE peer_sessions SET logout_at = @at, logout_reason = 'unknown (reports were dropped)'
+       WHERE logout_at IS NULL AND peer NOT IN (SELECT value FROM json_each(@peers))`,
+    ),
+  };
+  db = d;
+  startPruner();
+  return d;
+}
+
+function apply(e: ReportEvent): void {
+  const s = q!;
+  switch (e.family) {
+    case 'server':
+      // A start closes sessions a previous run left open (it stopped without saying so).
+      if (e.type === 'started') s.closeAll.run({ at: e.at, reason: 'server restarted' });
+      else s.closeAll.run({ at: e.at, reason: 'server stopped' });
+      break;
+    case 'peer':
+      if (e.type === 'login') s.login.run(e);
+      else if (e.type === 'logout') s.logout.run({ at: e.at, reason: e.reason, peer: e.peer });
+      break;
+    case 'call':
+      if (e.type === 'start') s.heardStart.run(e);
+      else {
+        const row = endRow(e);
+        s.heardEnd.run(row);
+        s.call.run(row);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function endRow(e: CallEndEvent): Record<string, unknown> {
+  return { ...e, startedAt: e.at - e.durationMs };
+}
+
+function applySnapshot(snap: StateSnapshot): void {
+  const s = q!;
+  s.closeMissing.run({ at: snap.at, peers: JSON.stringify(snap.peers.map((p) => p.peer)) });
+  const open = db!.prepare(`SELECT 1 FROM peer_sessions WHERE peer = ? AND logout_at IS NULL LIMIT 1`);
+  for (const p of snap.peers as PeerLoginEvent[]) if (!open.get(p.peer)) s.login.run(p);
+  for (const c of snap.activeCalls as CallStartEvent[]) s.heardStart.run(c);
+}
+
+function startPruner(): void {
+  if (pruner || opts.retentionDays <= 0) return;
+  pruner = setInterval(pruneOnce, Math.max(100, opts.pruneEveryMs));
+  pruner.unref();
+}
+
+/** Delete at most one chunk of expired rows from each table; a lock just waits for the next tick. */
+export function pruneOnce(): number {
+  if (!db) return 0;
+  const cutoff = Date.now() - opts.retentionDays * 86_400_000;
+  const chunk = Math.max(1, opts.pruneChunk);
+  let n = 0;
+  try {
+    n += db.prepare(`DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE ended_at < ? LIMIT ${chunk})`).run(cutoff).changes;
+    n += db.prepare(`DELETE FROM peer_sessions WHERE rowid IN (SELECT rowid FROM peer_sessions WHERE logout_at < ? LIMIT ${chunk})`).run(cutoff).changes;
+    n += db.prepare(`DELETE FROM lastheard WHERE rowid IN (SELECT rowid FROM lastheard WHERE started_at < ? LIMIT ${chunk})`).run(cutoff).changes;
+  } catch {
+    /* locked or busy: try again next tick */
+  }
+  return n;
+}
+
+export interface QueryTask {
+  op: 'query';
+  what: 'lastheard';
+  limit: number;
+}
+
+export default async function handle(task: BatchTask | StopTask | QueryTask): Promise<TaskResult & { rows?: unknown[] }> {
+  try {
+    const d = open();
+    if (task.op === 'stop') {
+      if (pruner) clearInterval(pruner);
+      d.pragma('wal_checkpoint(TRUNCATE)');
+      d.close();
+      db = null;
+      q = null;
+      return { ok: true, delivered: 0, state: 'off' };
+    }
+    if (task.op === 'query') {
+      const rows = d.prepare(`SELECT * FROM lastheard ORDER BY started_at DESC LIMIT ?`).all(Math.max(1, Math.min(10_000, task.limit)));
+      return { ok: true, delivered: 0, state, rows };
+    }
+    d.transaction(() => {
+      if (task.snapshot) applySnapshot(task.snapshot);
+      for (const e of task.events) apply(e);
+    })();
+    state = 'up';
+    return { ok: true, delivered: task.events.length, state };
+  } catch (err) {
+    state = 'down';
+    const e = err as { code?: string; message?: string };
+    return { ok: false, delivered: 0, state, error: `${e.code ?? 'error'}: ${e.message ?? String(err)}` };
+  }
+}
