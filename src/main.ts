@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatConfigErrors, loadConfigFile } from './config/load.js';
+import { loadConfigIsolated } from './config/load-isolated.js';
+import { formatConfigErrors, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
 import { Driver, secretDigest, sha256, workerFile } from './shell/driver.js';
@@ -31,15 +32,18 @@ function fail(msg: string, code = 2): never {
   process.exit(code);
 }
 
-function loadOrExit(path: string) {
-  const r = loadConfigFile(path);
+/** The parser runs in its own module, loaded only by the commands that are not the server. */
+const loadConfigFile = async (path: string): Promise<ConfigResult> => (await import('./config/load.js')).loadConfigFile(path);
+
+async function loadOrExit(path: string, isolated = false) {
+  const r = isolated ? await loadConfigIsolated(path) : await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s); not started`);
   return r.config;
 }
 
 async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, record: { type: 'string' }, seed: { type: 'string' } } });
-  const app = loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml', true);
   const driver = new Driver(app, {
     recordPath: values.record ? resolve(values.record) : null,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
@@ -62,7 +66,9 @@ async function start(args: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => {
-    if (driver.reload()) driver.logger.info({ code: 'config.reloaded' }, 'config reloaded');
+    void driver.reload().then((ok) => {
+      if (ok) driver.logger.info({ code: 'config.reloaded' }, 'config reloaded');
+    });
   });
   process.on('SIGUSR2', () => {
     const file = driver.dumpFlightRecorder('flight');
@@ -71,16 +77,16 @@ async function start(args: string[]): Promise<void> {
   await driver.start();
 }
 
-function checkConfig(args: string[]): void {
+async function checkConfig(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
   const path = values.config ?? positionals[0];
   if (!path) fail('check-config: name the config file');
-  const r = loadConfigFile(path);
+  const r = await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s)`, 1);
   process.stdout.write(`${path}: ok\n`);
 }
 
-function replay(args: string[]): void {
+async function replay(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -93,7 +99,7 @@ function replay(args: string[]): void {
   const configPath = values.config ?? header?.configPath ?? null;
   let secret: string | null = null;
   if (configPath && existsSync(configPath)) {
-    const r = loadConfigFile(configPath);
+    const r = await loadConfigFile(configPath);
     if (r.ok) secret = r.config.core.hbp.passphrase;
   }
   const result = replayLog(
@@ -118,7 +124,7 @@ interface LastheardReader {
 
 async function lastheard(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
-  const app = loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml');
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) fail('lastheard: --limit takes a whole number >= 1');
   if (!existsSync(app.sql.path)) fail(`lastheard: no database at ${app.sql.path} (is [sql] enabled, and has the server run?)`, 1);

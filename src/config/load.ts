@@ -3,52 +3,15 @@
 // camelCase, paths absolute). Bad input never throws: every problem found comes back at once as a
 // ConfigError naming the dotted key, the line it is on and what was expected.
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import type { CoreConfig } from '../core/config.js';
+import type { AppConfig, ConfigError, ConfigResult } from './types.js';
 import { indexKeyLines, locateKey } from './locate.js';
 import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';
 
-export interface AppConfig {
-  core: CoreConfig;
-  server: { name: string };
-  hbp: { address: string; port: number; recvBufferBytes: number };
-  /** Paths are absolute (relative ones in the file are taken from the file's directory). */
-  record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
-  log: { level: string; pretty: 'auto' | boolean };
-  reporting: { queueDepth: number; batchSize: number; batchMs: number };
-  /** MQTT publishing; off when `url` is empty. File paths are absolute or empty. */
-  mqtt: {
-    url: string;
-    prefix: string;
-    clientId: string;
-    username: string;
-    password: string;
-    caFile: string;
-    certFile: string;
-    keyFile: string;
-    rejectUnauthorized: boolean;
-    reconnectMinMs: number;
-    reconnectMaxMs: number;
-  };
-  sql: { enabled: boolean; path: string; retentionDays: number };
-  /** absolute path of the file it came from, or null when built from text */
-  source: string | null;
-}
-
-export interface ConfigError {
-  /** Dotted key, e.g. "timers.group_hangtime"; "" for problems with the file as a whole. */
-  key: string;
-  /** 1-based line in the file, or null when it cannot be told. */
-  line: number | null;
-  /** What was expected, e.g. `expected a number of seconds >= 0 and <= 86400, got "five"`. */
-  message: string;
-}
-
-export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: ConfigError[] };
 
 /** Parses and validates config text. Relative paths in it are resolved against `baseDir`. */
 export function parseConfigText(text: string, baseDir: string, source: string | null = null): ConfigResult {
@@ -73,26 +36,6 @@ export function loadConfigFile(path: string): ConfigResult {
     return { ok: false, errors: [{ key: '', line: null, message: unreadable(absolute, err) }] };
   }
   return parseConfigText(text, dirname(absolute), absolute);
-}
-
-/** One line per error: "<file>:<line>: <key>: <message>" (":<line>" left out when unknown,
- *  "<key>: " left out for whole-file problems such as syntax errors). */
-export function formatConfigErrors(errors: ConfigError[], file: string): string {
-  return errors
-    .map((e) => {
-      const where = e.line === null ? file : `${file}:${e.line}`;
-      const what = e.key === '' ? e.message : `${e.key}: ${e.message}`;
-      return `${where}: ${what}`;
-    })
-    .join('\n');
-}
-
-/** Values with secrets replaced by "sha256:<hex>" — for event-log headers. */
-export function redactConfig(cfg: AppConfig): unknown {
-  const copy = structuredClone(cfg);
-  copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
-  if (copy.mqtt.password !== '') copy.mqtt.password = `sha256:${createHash('sha256').update(cfg.mqtt.password, 'utf8').digest('hex')}`;
-  return copy;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,3 +168,6 @@ function unknownKeyMessage(parent: readonly PropertyKey[], name: string, raw: un
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
+
+export type { AppConfig, ConfigError, ConfigResult } from './types.js';
+export { formatConfigErrors, redactConfig } from './types.js';

@@ -6,7 +6,8 @@ import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { loadConfigFile, formatConfigErrors, redactConfig, type AppConfig } from '../config/load.js';
+import { loadConfigIsolated } from '../config/load-isolated.js';
+import { formatConfigErrors, redactConfig, type AppConfig } from '../config/types.js';
 import { createCore, type Core, type CoreConfig, type CoreEvent } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
@@ -150,9 +151,9 @@ export class Driver {
   }
 
   /** SIGHUP: load the file again; a bad file keeps the running config. */
-  reload(): boolean {
+  async reload(): Promise<boolean> {
     if (!this.app.source) return false;
-    const r = loadConfigFile(this.app.source);
+    const r = await loadConfigIsolated(this.app.source);
     if (!r.ok) {
       this.logger.error({ code: 'config.reload-failed', errors: r.errors }, `config reload refused, keeping the running config:\n${formatConfigErrors(r.errors, this.app.source)}`);
       return false;

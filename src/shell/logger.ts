@@ -1,5 +1,5 @@
-// Logs through pino: JSON lines by default, pretty on a TTY (pino-pretty runs in pino's transport
-// worker, so formatting stays off the main thread). The core's log entries carry a code and plain
+// Logs through pino: JSON lines by default, pretty on a TTY. Either way the writing (and the pretty
+// formatting) runs in pino's transport worker thread, so it stays off the main thread. The core's log entries carry a code and plain
 // fields; the message text is made here.
 
 import pino, { type Logger } from 'pino';
@@ -10,7 +10,8 @@ export function createLogger(opts: { level: string; pretty: 'auto' | boolean }):
   if (pretty) {
     return pino({ level: opts.level, base: undefined }, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }));
   }
-  return pino({ level: opts.level, base: undefined }, pino.destination({ dest: 1, sync: false }));
+  // JSON lines are written by pino's transport worker thread, off the packet path.
+  return pino({ level: opts.level, base: undefined }, pino.transport({ target: 'pino/file', options: { destination: 1 } }));
 }
 
 const slotName = (s?: number): string => (s === undefined ? '' : `TS${s}`);

@@ -1,0 +1,65 @@
+// The loaded config's shape and the helpers that need no parser: what the server's main thread
+// imports. Parsing and validation (smol-toml, zod) live in ./load.ts and run in a short-lived worker
+// thread at start and on reload (./load-isolated.ts), so their code never stays in the server.
+
+import { createHash } from 'node:crypto';
+import type { CoreConfig } from '../core/config.js';
+
+export interface AppConfig {
+  core: CoreConfig;
+  server: { name: string };
+  hbp: { address: string; port: number; recvBufferBytes: number };
+  /** Paths are absolute (relative ones in the file are taken from the file's directory). */
+  record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
+  log: { level: string; pretty: 'auto' | boolean };
+  reporting: { queueDepth: number; batchSize: number; batchMs: number };
+  /** MQTT publishing; off when `url` is empty. File paths are absolute or empty. */
+  mqtt: {
+    url: string;
+    prefix: string;
+    clientId: string;
+    username: string;
+    password: string;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    rejectUnauthorized: boolean;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+  };
+  sql: { enabled: boolean; path: string; retentionDays: number };
+  /** absolute path of the file it came from, or null when built from text */
+  source: string | null;
+}
+
+export interface ConfigError {
+  /** Dotted key, e.g. "timers.group_hangtime"; "" for problems with the file as a whole. */
+  key: string;
+  /** 1-based line in the file, or null when it cannot be told. */
+  line: number | null;
+  /** What was expected, e.g. `expected a number of seconds >= 0 and <= 86400, got "five"`. */
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: ConfigError[] };
+
+/** One line per error: "<file>:<line>: <key>: <message>" (":<line>" left out when unknown,
+ *  "<key>: " left out for whole-file problems such as syntax errors). */
+
+export function formatConfigErrors(errors: ConfigError[], file: string): string {
+  return errors
+    .map((e) => {
+      const where = e.line === null ? file : `${file}:${e.line}`;
+      const what = e.key === '' ? e.message : `${e.key}: ${e.message}`;
+      return `${where}: ${what}`;
+    })
+    .join('\n');
+}
+
+/** Values with secrets replaced by "sha256:<hex>" — for event-log headers. */
+export function redactConfig(cfg: AppConfig): unknown {
+  const copy = structuredClone(cfg);
+  copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
+  if (copy.mqtt.password !== '') copy.mqtt.password = `sha256:${createHash('sha256').update(cfg.mqtt.password, 'utf8').digest('hex')}`;
+  return copy;
+}
