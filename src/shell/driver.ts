@@ -45,7 +45,7 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
         rejectUnauthorized: m.rejectUnauthorized,
       },
     };
-    sinks.push({ name: 'mqtt', filename: workerFile('mqtt-publisher.js'), workerData: data });
+    sinks.push({ name: 'mqtt', filename: workerFile('mqtt-sink.js'), workerData: data });
   }
   if (app.sql.enabled) {
     const data: SqlSinkOptions = { path: app.sql.path, retentionDays: app.sql.retentionDays, busyTimeoutMs: 100, pruneEveryMs: 10_000, pruneChunk: 1000 };

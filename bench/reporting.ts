@@ -1,0 +1,288 @@
+// Reporting off the packet path, measured (issue: reporting workers):
+//  - startup: with a 1,000,000-row SQLite database, how soon after the process starts a first
+//    login is answered;
+//  - paced 200 peers / 50 streams at the DMR rate with the workers off, on (MQTT to a local
+//    mosquitto + SQLite), and on with the broker stopped and the database locked: loss, p99, CPU;
+//  - RSS of the whole process with the workers on at 2000 peers, the thread count, and RSS per
+//    worker thread (on minus off, divided by the reporting workers).
+//
+//   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20]
+// Prints a table and writes bench/results/reporting-<time>.json.
+
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import dgram from 'node:dgram';
+import { encodeRptl } from '../src/protocol/index.js';
+import { runLoad, type LoadResult } from './loadgen.js';
+import { median } from './lib/stats.js';
+import { sleep } from './lib/cli.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN_JS = join(REPO, 'dist', 'src', 'main.js');
+const SINK_JS = join(REPO, 'dist', 'workers', 'sqlite-sink.js');
+const say = (s: string): void => void process.stderr.write(`[reporting] ${s}\n`);
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Broker {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startBroker(dir: string): Promise<Broker> {
+  const port = await freeTcpPort();
+  const conf = join(dir, `mosquitto-${port}.conf`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = new Socket();
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+      sock.connect(port, '127.0.0.1');
+    });
+    if (ok) break;
+    await sleep(30);
+  }
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  pid: number;
+  stop(): Promise<number | null>;
+}
+
+function configText(o: { sql: string | null; mqttPort: number | null }): string {
+  return [
+    '[hbp]',
+    'address = "127.0.0.1"',
+    'port = 0',
+    '[log]',
+    'level = "info"',
+    'pretty = false',
+    '[record]',
+    'flight_recorder_events = 20000',
+    '[sql]',
+    `enabled = ${o.sql !== null}`,
+    ...(o.sql !== null ? [`path = ${JSON.stringify(o.sql)}`] : []),
+    '[mqtt]',
+    `url = ${JSON.stringify(o.mqttPort !== null ? `mqtt://127.0.0.1:${o.mqttPort}` : '')}`,
+    'reconnect_min = 0.5',
+    'reconnect_max = 5',
+  ].join('\n');
+}
+
+async function startServer(dir: string, o: { sql: string | null; mqttPort: number | null }): Promise<Server & { spawnedAt: number }> {
+  const cfg = join(dir, `dmrhub-${Math.random().toString(36).slice(2)}.toml`);
+  writeFileSync(cfg, configText(o));
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error('server did not start')), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"code":"server\.listening"[^\n]*"port":(\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', () => reject(new Error('server exited')));
+  });
+  return {
+    child,
+    port,
+    pid: child.pid!,
+    spawnedAt,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+function procStatus(pid: number): { rssMb: number; threads: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024;
+  return { rssMb: Math.round(rss * 10) / 10, threads: readdirSync(`/proc/${pid}/task`).length };
+}
+
+/** A SQLite file with the server's schema and `rows` rows in the call log. */
+async function bigDatabase(path: string, rows: number): Promise<void> {
+  const { migrate } = (await import(SINK_JS)) as { migrate(d: Database.Database): number };
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  migrate(db);
+  const now = Date.now();
+  db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+    INSERT INTO calls (stream, started_at, ended_at, src, dst, peer, slot, call_type, kind, duration_ms, packets, lost, loss, ber, rssi, reason, receivers)
+    SELECT printf('%08x', i), ${now} - i * 1000, ${now} - i * 1000 + 3000, 3100000 + i % 5000, 91 + i % 50, 310000000 + i % 200, 2, 'group', 'voice', 3000, 50, 0, 0, 0, 0, 'terminator', 3 FROM n`);
+  db.exec(`INSERT INTO lastheard SELECT src, dst, peer, slot, call_type, kind, stream, MAX(started_at), duration_ms, loss, ber, rssi, reason FROM calls GROUP BY src`);
+  db.close();
+}
+
+/** Time from process spawn until a first RPTL is answered (RPTL sent every 5 ms from spawn). */
+async function firstLoginMs(dir: string, db: string): Promise<{ listeningMs: number; firstAnswerMs: number }> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  let answeredAt = 0;
+  sock.on('message', (m) => {
+    if (answeredAt === 0 && m.toString('latin1', 0, 6) === 'RPTACK') answeredAt = performance.now();
+  });
+  const srvP = startServer(dir, { sql: db, mqttPort: null });
+  // The port is unknown until the listening line; poll with RPTL as soon as it is known.
+  const srv = await srvP;
+  const listeningMs = performance.now() - srv.spawnedAt;
+  for (let i = 0; i < 400 && answeredAt === 0; i++) {
+    sock.send(encodeRptl(399000001), srv.port, '127.0.0.1');
+    await sleep(5);
+  }
+  const firstAnswerMs = answeredAt - srv.spawnedAt;
+  await srv.stop();
+  sock.close();
+  return { listeningMs: Math.round(listeningMs), firstAnswerMs: Math.round(firstAnswerMs) };
+}
+
+interface PacedRow {
+  scenario: string;
+  loss: number;
+  p99: number;
+  p999: number;
+  cpuPct: number | null;
+  rssMb: number | null;
+  threads: number;
+}
+
+async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: number): Promise<PacedRow> {
+  const dbPath = join(dir, `paced-${scenario}-${Date.now()}.sqlite`);
+  const broker = scenario === 'off' ? null : await startBroker(dir);
+  const srv = await startServer(dir, { sql: scenario === 'off' ? null : dbPath, mqttPort: broker?.port ?? null });
+  let locker: Database.Database | null = null;
+  if (scenario === 'down') {
+    await sleep(500); // let the sinks start and create the file
+    await broker!.stop();
+    locker = new Database(dbPath);
+    locker.exec('BEGIN EXCLUSIVE');
+  }
+  const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid });
+  const st = procStatus(srv.pid);
+  if (locker) {
+    locker.exec('ROLLBACK');
+    locker.close();
+  }
+  await srv.stop();
+  await broker?.stop();
+  return {
+    scenario,
+    loss: r.delivery.loss,
+    p99: r.latencyMs.p99,
+    p999: r.latencyMs.p999,
+    cpuPct: r.server?.cpuPct ?? null,
+    rssMb: r.server?.rssMb ?? null,
+    threads: st.threads,
+  };
+}
+
+async function rss2000(dir: string, on: boolean): Promise<{ on: boolean; rssMb: number; threads: number }> {
+  const broker = on ? await startBroker(dir) : null;
+  const srv = await startServer(dir, { sql: on ? join(dir, `rss-${Date.now()}.sqlite`) : null, mqttPort: broker?.port ?? null });
+  const load = runLoad({ port: srv.port, peers: 2000, streams: 0, mode: 'paced', seconds: 6 });
+  await sleep(4500);
+  const st = procStatus(srv.pid);
+  await load;
+  await srv.stop();
+  await broker?.stop();
+  return { on, ...st };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' } } });
+  const runs = Number(values.runs ?? 3);
+  const seconds = Number(values.seconds ?? 20);
+  const rows = Number(values.rows ?? 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'dmrhub-reporting-bench-'));
+  try {
+    say(`building a ${rows}-row database`);
+    const big = join(dir, 'big.sqlite');
+    const t0 = performance.now();
+    await bigDatabase(big, rows);
+    say(`built in ${Math.round(performance.now() - t0)} ms`);
+    const startup = [];
+    for (let i = 0; i < runs; i++) {
+      startup.push(await firstLoginMs(dir, big));
+      say(`startup ${i + 1}/${runs}: ${JSON.stringify(startup.at(-1))}`);
+    }
+    const pacedRows: PacedRow[] = [];
+    for (let i = 0; i < runs; i++) {
+      for (const sc of ['off', 'on', 'down'] as const) {
+        const r = await paced(dir, sc, seconds);
+        pacedRows.push(r);
+        say(`paced ${sc} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, ${r.threads} threads`);
+      }
+    }
+    const rss: { on: boolean; rssMb: number; threads: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      for (const on of [false, true]) {
+        rss.push(await rss2000(dir, on));
+        say(`rss 2000 peers, workers ${on ? 'on' : 'off'}: ${JSON.stringify(rss.at(-1))}`);
+      }
+    }
+    const med = (xs: number[]): number => Math.round(median(xs) * 1000) / 1000;
+    const by = (sc: string, f: (r: PacedRow) => number | null): number => med(pacedRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
+    const rssOn = med(rss.filter((r) => r.on).map((r) => r.rssMb));
+    const rssOff = med(rss.filter((r) => !r.on).map((r) => r.rssMb));
+    const thrOn = med(rss.filter((r) => r.on).map((r) => r.threads));
+    const thrOff = med(rss.filter((r) => !r.on).map((r) => r.threads));
+    const table = [
+      `| measurement | median of ${runs} | goal |`,
+      '|---|---:|---|',
+      `| startup with a ${rows.toLocaleString('en')}-row database: listening after | ${med(startup.map((s) => s.listeningMs))} ms | |`,
+      `| … first login answered after (from process spawn) | ${med(startup.map((s) => s.firstAnswerMs))} ms | ≤ 1000 ms |`,
+      ...(['off', 'on', 'down'] as const).map(
+        (sc) =>
+          `| paced 200 peers / 50 streams, workers ${sc === 'off' ? 'off' : sc === 'on' ? 'on (MQTT + SQLite)' : 'on, broker stopped + database locked'}: loss / p99 / p99.9 / server CPU | ${by(sc, (r) => r.loss * 100)} % / ${by(sc, (r) => r.p99)} ms / ${by(sc, (r) => r.p999)} ms / ${by(sc, (r) => r.cpuPct)} % | ${sc === 'off' ? 'baseline' : 'no loss, p99 within 10% of off'} |`,
+      ),
+      `| RSS, 2000 peers logged in, workers off | ${rssOff} MB | |`,
+      `| RSS, 2000 peers logged in, workers on (whole process) | ${rssOn} MB | ≤ 120 MB |`,
+      `| threads: workers off / on | ${thrOff} / ${thrOn} | |`,
+      `| RSS per reporting worker ((on − off) ÷ 2 workers) | ${Math.round(((rssOn - rssOff) / 2) * 10) / 10} MB | |`,
+    ].join('\n');
+    process.stdout.write(table + '\n');
+    mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+    const file = join(REPO, 'bench', 'results', `reporting-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ runs, seconds, rows, startup, paced: pacedRows, rss, table }, null, 2) + '\n');
+    say(`raw results: ${file}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
