@@ -101,7 +101,7 @@ async function startServer(dir: string, o: { sql: string | null; mqttPort: numbe
   const cfg = join(dir, `dmrhub-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(cfg, configText(o));
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error('server did not start')), 10_000);

@@ -15,9 +15,9 @@
 //   rss         server RSS with 2000 peers logged in, and with none.
 //
 // Every dmrhub measurement gets a fresh server process (dist/src/main.js, a temporary config on
-// port 0, log level "warn"), stopped with SIGTERM afterwards. At "warn" the server does not print
-// its `server.listening` line, so its port is read from /proc (the UDP socket among its file
-// descriptors); the log line is used instead when it does appear.
+// port 0, log level "info" as by default), stopped with SIGTERM afterwards. Its port comes from the
+// `server.listening` log line, or from /proc (the UDP socket among its file descriptors) when the
+// line does not appear.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -185,7 +185,7 @@ function configText(dir: string, limits: Limits): string {
     `flight_recorder_dir = ${JSON.stringify(dir)}`,
     '',
     '[log]',
-    'level = "warn"',
+    'level = "info"',
     'pretty = false',
   ];
   if (limits === 'lifted') {
@@ -203,7 +203,7 @@ async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<Dmr
   const cfg = join(dir, 'dmrhub.toml');
   writeFileSync(cfg, configText(dir, limits));
   // The server runs with the same V8 flag as `npm start` and the dmrhub command (see src/main.ts).
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=2', ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=1', ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -765,7 +765,7 @@ function renderMarkdown(res: Results, rows: Row[], resultsFile: string): string 
   L.push('Each row is the median over the runs, with the smallest and largest run beside it. A goal is judged on the median');
   L.push('(for GCs: on the worst run). Every dmrhub measurement uses a fresh server process (`dist/src/main.js start`, a');
   L.push(
-    'temporary config on port 0, log level "warn", everything else at its default: flight recorder on, ' +
+    'temporary config on port 0, log level "info" (the default), everything else at its default: flight recorder on, ' +
       (res.server.sql ? 'SQLite reporting sink on (writing to the temporary directory)' : 'SQLite reporting sink off (`--no-sql`)') +
       '), stopped with SIGTERM afterwards.',
   );

@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// (The routing path allocates nothing per packet, so a 2 MB young generation is plenty and keeps
+#!/usr/bin/env -S node --max-semi-space-size=1
+// (The routing path allocates nothing per packet, so a 1 MB young generation is plenty and keeps
 // the resident set ~10 MB smaller; `npm start` passes the same flag.)
 // dmrhub command line: start, check-config, replay, version.
 
