@@ -117,7 +117,16 @@ export class ReportingHub {
   /** Start the worker pools. Call after the sockets are open: nothing here delays routing. */
   start(): void {
     for (const sink of this.sinks) {
-      sink.pool = new Piscina({ filename: sink.spec.filename, workerData: sink.spec.workerData, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+      // atomics 'disabled': an idle worker must keep its event loop running (the MQTT client's
+      // socket, the SQLite pruning timer); piscina's default parks idle threads in Atomics.wait.
+      sink.pool = new Piscina({
+        filename: sink.spec.filename,
+        workerData: sink.spec.workerData,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Infinity,
+        atomics: 'disabled',
+      });
       sink.pool.on('error', (err: Error) => this.markDown(sink, `worker error: ${err.message}`));
     }
     if (this.sinks.length > 0) {
