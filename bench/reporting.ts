@@ -224,24 +224,27 @@ async function rss2000(dir: string, on: boolean): Promise<{ on: boolean; rssMb: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' } } });
+  const only = new Set((values.only ?? 'startup,paced,rss').split(','));
   const runs = Number(values.runs ?? 3);
   const seconds = Number(values.seconds ?? 20);
   const rows = Number(values.rows ?? 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'dmrhub-reporting-bench-'));
   try {
-    say(`building a ${rows}-row database`);
-    const big = join(dir, 'big.sqlite');
-    const t0 = performance.now();
-    await bigDatabase(big, rows);
-    say(`built in ${Math.round(performance.now() - t0)} ms`);
     const startup = [];
-    for (let i = 0; i < runs; i++) {
+    const big = join(dir, 'big.sqlite');
+    if (only.has('startup')) {
+      say(`building a ${rows}-row database`);
+      const t0 = performance.now();
+      await bigDatabase(big, rows);
+      say(`built in ${Math.round(performance.now() - t0)} ms`);
+    }
+    for (let i = 0; i < (only.has('startup') ? runs : 0); i++) {
       startup.push(await firstLoginMs(dir, big));
       say(`startup ${i + 1}/${runs}: ${JSON.stringify(startup.at(-1))}`);
     }
     const pacedRows: PacedRow[] = [];
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < (only.has('paced') ? runs : 0); i++) {
       for (const sc of ['off', 'on', 'down'] as const) {
         const r = await paced(dir, sc, seconds);
         pacedRows.push(r);
@@ -249,7 +252,7 @@ async function main(): Promise<void> {
       }
     }
     const rss: { on: boolean; rssMb: number; threads: number }[] = [];
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < (only.has('rss') ? runs : 0); i++) {
       for (const on of [false, true]) {
         rss.push(await rss2000(dir, on));
         say(`rss 2000 peers, workers ${on ? 'on' : 'off'}: ${JSON.stringify(rss.at(-1))}`);
