@@ -126,6 +126,9 @@ export class ReportingHub {
         maxThreads: 1,
         idleTimeout: Infinity,
         atomics: 'disabled',
+        // Bounded heaps: a login storm makes the sinks serialise thousands of events at once, and an
+        // unbounded young generation keeps that high-water mark as resident memory.
+        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
       });
       sink.pool.on('error', (err: Error) => this.markDown(sink, `worker error: ${err.message}`));
     }
