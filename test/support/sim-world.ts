@@ -7,6 +7,7 @@
 //  - SimWorld: a seeded simulation of many HBP clients (login, options, keepalive, logout, voice
 //    streams at the DMR rate with loss, duplication and reordering) against one core.
 
+import { DeadlineHeap } from '../../src/core/deadlines.js';
 import { createCore, type ActionSink, type Core, type CoreConfig, type CoreEvent, type LogEntry, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
@@ -71,60 +72,31 @@ export class SimRandom {
 
 // ── a queue of timed actions ─────────────────────────────────────────────────────────────────
 
-interface Item {
-  at: number;
-  seq: number;
-  run: () => void;
-}
-
+/** Timed actions of the simulated world, in time order, ties in insertion order (the core's heap). */
 export class Timeline {
-  private heap: Item[] = [];
-  private seq = 0;
+  private readonly heap = new DeadlineHeap();
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   at(at: number, run: () => void): void {
-    const h = this.heap;
-    h.push({ at, seq: this.seq++, run });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!earlier(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
+    this.heap.schedule(at, run);
   }
 
   peek(): number | null {
-    return this.heap.length > 0 ? this.heap[0]!.at : null;
+    return this.heap.peek();
   }
 
-  pop(): Item | null {
-    const h = this.heap;
-    if (h.length === 0) return null;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && earlier(h[l]!, h[m]!)) m = l;
-        if (r < h.length && earlier(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
+  /** The earliest action, removed from the queue (null when empty). */
+  pop(): { at: number; run: () => void } | null {
+    const at = this.heap.peek();
+    if (at === null) return null;
+    const d = this.heap.popDue(at)!;
+    return { at: d.at, run: () => d.fire(d.at) };
   }
 }
 
-const earlier = (a: Item, b: Item): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 // ── the driver ───────────────────────────────────────────────────────────────────────────────
 
