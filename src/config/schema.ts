@@ -32,7 +32,7 @@ export const DEFAULT_APP_SETTINGS = {
   flightRecorderDir: 'data',
   logLevel: 'info' satisfies LogLevel,
   reportingQueueDepth: 10_000,
-  reportingBatchSize: 500,
+  reportingBatchSize: 100,
   reportingBatchMs: 200,
   mqttPrefix: 'dmrhub',
   mqttReconnectMinMs: 500,
