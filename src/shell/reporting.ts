@@ -87,8 +87,8 @@ class Sink {
 
 /** Key under which a newer event replaces an older queued one, or null when it never does. */
 function coalesceKey(e: ReportEvent): string | null {
+  // Health events are never coalesced: each carries counts that were reset when it was made.
   if (e.family === 'peer' && e.type === 'options') return `options:${e.peer}`;
-  if (e.family === 'reporting') return 'health';
   return null;
 }
 
@@ -339,6 +339,6 @@ export class ReportingHub {
       sinks,
     };
     sink.unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
-    this.enqueue(sink, { event, priority: 0, dead: false, key: 'health' });
+    this.enqueue(sink, { event, priority: 0, dead: false, key: null });
   }
 }

@@ -114,6 +114,11 @@ export function parseOptions(raw: Uint8Array, limit: number): OptionsResult {
   return { options: o, rejected, ignored, key };
 }
 
+/** The options text with the KEY value hidden: reports and logs must never carry the lock. */
+export function maskKey(text: string): string {
+  return text.replace(/(^|;)(\s*KEY\s*=)[^;]*/g, '$1$2***');
+}
+
 /** Talkgroups that may not be used as statics, user activations or dial targets. */
 export function prohibited(ctx: CoreContext, tg: number): boolean {
   return ctx.cfg.routing.prohibited.includes(tg);
@@ -162,12 +167,13 @@ export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, now:
     peer: s.peerId,
     detail: `TS1=${o.ts1.join(',')} TS2=${o.ts2.join(',')}${o.dial ? ` DIAL=${o.dial}` : ''}${o.timerMs !== null ? ` TIMER=${o.timerMs / 60_000}` : ''}${o.single !== null ? ` SINGLE=${o.single ? 1 : 0}` : ''}`,
   });
-  ctx.report({ report: 'peer-options', now, peer: s.peerId, options: text, ts1: [...o.ts1], ts2: [...o.ts2], rejected: [...rejected] });
+  const shown = rejected.map((r) => (r.includes('KEY') ? maskKey(r.replace(/'[^']*'/g, "'***'")) : r));
+  ctx.report({ report: 'peer-options', now, peer: s.peerId, options: maskKey(text), ts1: [...o.ts1], ts2: [...o.ts2], rejected: shown });
   if (rejected.length > 0) {
     ctx.counters.add('options.rejected-field', rejected.length);
     if (!s.logged.has('options.rejected')) {
       s.logged.add('options.rejected');
-      ctx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: rejected.join('; ') });
+      ctx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: shown.join('; ') });
     }
   }
   if (parsed.ignored.length > 0 && !s.logged.has('options.unsupported')) {
