@@ -7,3 +7,7 @@ export * from './bptc196.js';
 export * from './embedded-lc.js';
 export * from './lc.js';
 export * from './rewrite.js';
+export * from './emb.js';
+export * from './slot-type.js';
+export * from './voice.js';
+export * from './ambe-pack.js';
