@@ -71,7 +71,7 @@ type Db = Database.Database;
 type Stmt = Database.Statement;
 
 let db: Db | null = null;
-let q: Record<'heardStart' | 'heardEnd' | 'call' | 'login' | 'logout' | 'closeAll' | 'closeMissing', Stmt> | null = null;
+let q: Record<'heardStart' | 'heardEnd' | 'endActive' | 'call' | 'login' | 'logout' | 'closeAll' | 'closeMissing', Stmt> | null = null;
 let state: TaskResult['state'] = 'starting';
 let pruner: NodeJS.Timeout | null = null;
 
@@ -89,11 +89,17 @@ export function migrate(d: Db): number {
 function open(): Db {
   if (db) return db;
   mkdirSync(dirname(opts.path), { recursive: true });
-  const d = new Database(opts.path);
-  d.pragma('journal_mode = WAL');
-  d.pragma('synchronous = NORMAL');
-  d.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
-  migrate(d);
+  // The timeout option is SQLite's busy_timeout; better-sqlite3's default (5 s) would apply to the
+  // journal_mode pragma and the migrations if it were set later.
+  const d = new Database(opts.path, { timeout: Math.max(0, Math.floor(opts.busyTimeoutMs)) });
+  try {
+    d.pragma('journal_mode = WAL');
+    d.pragma('synchronous = NORMAL');
+    migrate(d);
+  } catch (err) {
+    d.close(); // a locked file at start: the next task opens afresh, nothing leaks
+    throw err;
+  }
   q = {
     heardStart: d.prepare(
       `INSERT INTO lastheard (src, dst, peer, slot, call_type, kind, stream, started_at, duration_ms, loss, ber, rssi, reason)
@@ -109,6 +115,9 @@ function open(): Db {
          kind = excluded.kind, stream = excluded.stream, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
          loss = excluded.loss, ber = excluded.ber, rssi = excluded.rssi, reason = excluded.reason
        WHERE lastheard.started_at <= excluded.started_at`,
+    ),
+    endActive: d.prepare(
+      `UPDATE lastheard SET reason = @reason WHERE reason = 'active' AND stream NOT IN (SELECT value FROM json_each(@keep))`,
     ),
     call: d.prepare(
       `INSERT INTO calls (stream, started_at, ended_at, src, dst, peer, slot, call_type, kind, duration_ms, packets, lost, loss, ber, rssi, reason, receivers)
@@ -136,6 +145,7 @@ function apply(e: ReportEvent): void {
       // A start closes sessions a previous run left open (it stopped without saying so).
       if (e.type === 'started') s.closeAll.run({ at: e.at, reason: 'server restarted' });
       else s.closeAll.run({ at: e.at, reason: 'server stopped' });
+      s.endActive.run({ reason: 'unknown', keep: '[]' });
       break;
     case 'peer':
       if (e.type === 'login') s.login.run(e);
@@ -164,6 +174,7 @@ function applySnapshot(snap: StateSnapshot): void {
   const open = db!.prepare(`SELECT 1 FROM peer_sessions WHERE peer = ? AND logout_at IS NULL LIMIT 1`);
   for (const p of snap.peers as PeerLoginEvent[]) if (!open.get(p.peer)) s.login.run(p);
   for (const c of snap.activeCalls as CallStartEvent[]) s.heardStart.run(c);
+  s.endActive.run({ reason: 'unknown (reports were dropped)', keep: JSON.stringify(snap.activeCalls.map((c) => c.stream)) });
 }
 
 function startPruner(): void {
@@ -179,7 +190,7 @@ export function pruneOnce(): number {
   const chunk = Math.max(1, opts.pruneChunk);
   let n = 0;
   try {
-    n += db.prepare(`DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE ended_at < ? LIMIT ${chunk})`).run(cutoff).changes;
+    n += db.prepare(`DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE started_at < ? LIMIT ${chunk})`).run(cutoff).changes;
     n += db.prepare(`DELETE FROM peer_sessions WHERE rowid IN (SELECT rowid FROM peer_sessions WHERE logout_at < ? LIMIT ${chunk})`).run(cutoff).changes;
     n += db.prepare(`DELETE FROM lastheard WHERE rowid IN (SELECT rowid FROM lastheard WHERE started_at < ? LIMIT ${chunk})`).run(cutoff).changes;
   } catch {
@@ -196,15 +207,20 @@ export interface QueryTask {
 
 export default async function handle(task: BatchTask | StopTask | QueryTask): Promise<TaskResult & { rows?: unknown[] }> {
   try {
-    const d = open();
     if (task.op === 'stop') {
       if (pruner) clearInterval(pruner);
-      d.pragma('wal_checkpoint(TRUNCATE)');
-      d.close();
-      db = null;
-      q = null;
-      return { ok: true, delivered: 0, state: 'off' };
+      pruner = null;
+      if (db) {
+        const d = db;
+        db = null;
+        q = null;
+        d.pragma('wal_checkpoint(TRUNCATE)');
+        d.close();
+      }
+      state = 'off';
+      return { ok: true, delivered: 0, state };
     }
+    const d = open();
     if (task.op === 'query') {
       const rows = d.prepare(`SELECT * FROM lastheard ORDER BY started_at DESC LIMIT ?`).all(Math.max(1, Math.min(10_000, task.limit)));
       return { ok: true, delivered: 0, state, rows };
@@ -212,7 +228,7 @@ export default async function handle(task: BatchTask | StopTask | QueryTask): Pr
     d.transaction(() => {
       if (task.snapshot) applySnapshot(task.snapshot);
       for (const e of task.events) apply(e);
-    })();
+    }).immediate();
     state = 'up';
     return { ok: true, delivered: task.events.length, state };
   } catch (err) {
