@@ -125,7 +125,11 @@ const app = DEFAULT_APP_SETTINGS;
 
 export const serverSection = section('server', {
   id: integer(0, 0xffff_ffff, 'an integer server ID', core.serverId),
-  name: text(1, 64, 'a name', app.serverName),
+  // The name becomes an MQTT topic level: no '/', '+', '#', spaces or control characters.
+  name: z
+    .string(expecting('a name of 1..64 letters, digits, dots, dashes or underscores'))
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, expecting('a name of 1..64 letters, digits, dots, dashes or underscores'))
+    .default(app.serverName),
 });
 
 const addressError = expecting('an IPv4 or IPv6 address literal such as "127.0.0.1", "0.0.0.0" or "::"');
