@@ -22,6 +22,7 @@ import { encodeRptl } from '../src/protocol/index.js';
 import { runLoad, type LoadResult } from './loadgen.js';
 import { median } from './lib/stats.js';
 import { sleep } from './lib/cli.js';
+import { SERVER_NODE_FLAGS } from './lib/server-flags.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN_JS = join(REPO, 'dist', 'src', 'main.js');
@@ -101,7 +102,7 @@ async function startServer(dir: string, o: { sql: string | null; mqttPort: numbe
   const cfg = join(dir, `dmrhub-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(cfg, configText(o));
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error('server did not start')), 10_000);
@@ -211,16 +212,20 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
   };
 }
 
-async function rss2000(dir: string, on: boolean): Promise<{ on: boolean; rssMb: number; threads: number }> {
-  const broker = on ? await startBroker(dir) : null;
-  const srv = await startServer(dir, { sql: on ? join(dir, `rss-${Date.now()}.sqlite`) : null, mqttPort: broker?.port ?? null });
+type RssSinks = 'none' | 'sql' | 'mqtt' | 'both';
+
+async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sinks: RssSinks; rssMb: number; threads: number }> {
+  const on = sinks !== 'none';
+  const broker = sinks === 'mqtt' || sinks === 'both' ? await startBroker(dir) : null;
+  const sql = sinks === 'sql' || sinks === 'both' ? join(dir, `rss-${Date.now()}.sqlite`) : null;
+  const srv = await startServer(dir, { sql, mqttPort: broker?.port ?? null });
   const load = runLoad({ port: srv.port, peers: 2000, streams: 0, mode: 'paced', seconds: 6 });
   await sleep(4500);
   const st = procStatus(srv.pid);
   await load;
   await srv.stop();
   await broker?.stop();
-  return { on, ...st };
+  return { on: sinks === 'both', sinks, ...st };
 }
 
 async function main(): Promise<void> {
@@ -251,19 +256,22 @@ async function main(): Promise<void> {
         say(`paced ${sc} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, ${r.threads} threads`);
       }
     }
-    const rss: { on: boolean; rssMb: number; threads: number }[] = [];
-    for (let i = 0; i < (only.has('rss') ? runs : 0); i++) {
-      for (const on of [false, true]) {
-        rss.push(await rss2000(dir, on));
-        say(`rss 2000 peers, workers ${on ? 'on' : 'off'}: ${JSON.stringify(rss.at(-1))}`);
+    const rss: { on: boolean; sinks: RssSinks; rssMb: number; threads: number }[] = [];
+    const rssSinks: RssSinks[] = only.has('rss-each') ? ['none', 'sql', 'mqtt', 'both'] : ['none', 'both'];
+    for (let i = 0; i < (only.has('rss') || only.has('rss-each') ? runs : 0); i++) {
+      for (const sinks of rssSinks) {
+        rss.push(await rss2000(dir, sinks));
+        say(`rss 2000 peers, sinks ${sinks}: ${JSON.stringify(rss.at(-1))}`);
       }
     }
     const med = (xs: number[]): number => Math.round(median(xs) * 1000) / 1000;
     const by = (sc: string, f: (r: PacedRow) => number | null): number => med(pacedRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
     const rssOn = med(rss.filter((r) => r.on).map((r) => r.rssMb));
-    const rssOff = med(rss.filter((r) => !r.on).map((r) => r.rssMb));
+    const rssOff = med(rss.filter((r) => r.sinks === 'none').map((r) => r.rssMb));
+    const rssSql = med(rss.filter((r) => r.sinks === 'sql').map((r) => r.rssMb));
+    const rssMqtt = med(rss.filter((r) => r.sinks === 'mqtt').map((r) => r.rssMb));
     const thrOn = med(rss.filter((r) => r.on).map((r) => r.threads));
-    const thrOff = med(rss.filter((r) => !r.on).map((r) => r.threads));
+    const thrOff = med(rss.filter((r) => r.sinks === 'none').map((r) => r.threads));
     const table = [
       `| measurement | median of ${runs} | goal |`,
       '|---|---:|---|',
@@ -277,6 +285,9 @@ async function main(): Promise<void> {
       `| RSS, 2000 peers logged in, workers on (whole process) | ${rssOn} MB | ≤ 120 MB |`,
       `| threads: workers off / on | ${thrOff} / ${thrOn} | |`,
       `| RSS per reporting worker ((on − off) ÷ 2 workers) | ${Math.round(((rssOn - rssOff) / 2) * 10) / 10} MB | |`,
+      ...(only.has('rss-each')
+        ? [`| RSS added by the SQLite worker alone / the MQTT worker alone | ${Math.round((rssSql - rssOff) * 10) / 10} MB / ${Math.round((rssMqtt - rssOff) * 10) / 10} MB | |`]
+        : []),
     ].join('\n');
     process.stdout.write(table + '\n');
     mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });

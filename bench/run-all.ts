@@ -32,6 +32,7 @@ import { runSaturation, type SaturationResult } from './saturation.js';
 import { isMain, sleep } from './lib/cli.js';
 import { sampleProcess } from './lib/procfs.js';
 import { median } from './lib/stats.js';
+import { SERVER_NODE_FLAGS } from './lib/server-flags.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN_JS = join(REPO, 'dist', 'src', 'main.js');
@@ -203,7 +204,7 @@ async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<Dmr
   const cfg = join(dir, 'dmrhub.toml');
   writeFileSync(cfg, configText(dir, limits));
   // The server runs with the same V8 flag as `npm start` and the dmrhub command (see src/main.ts).
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=1', ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // (The routing path allocates nothing per packet, so a 1 MB young generation is plenty and keeps
 // the resident set ~10 MB smaller; `npm start` passes the same flag.)
 // dmrhub command line: start, check-config, replay, version.

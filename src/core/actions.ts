@@ -78,6 +78,8 @@ export type CoreReport =
       slot: 1 | 2;
       callType: 'group' | 'private';
       kind: 'voice' | 'data';
+      /** The core time of the stream's first packet. */
+      startedNow: number;
       durationMs: number;
       packets: number;
       lost: number;

@@ -237,6 +237,7 @@ export class Core implements CoreContext {
       slot: st.slot,
       callType: st.unit ? 'private' : 'group',
       kind: st.data ? 'data' : 'voice',
+      startedNow: st.startedAt,
       durationMs: st.lastAt - st.startedAt,
       packets: st.packets,
       lost: st.lost,

@@ -104,6 +104,9 @@ export interface CallStartEvent extends Base {
 
 export interface CallEndEvent extends Omit<CallStartEvent, 'type'> {
   type: 'end';
+  /** Wall-clock time of the call's first packet (ms since the epoch); `at` is when it ended. */
+  startedAt: number;
+  /** First packet to last packet. */
   durationMs: number;
   packets: number;
   lost: number;
@@ -123,7 +126,9 @@ export type CallEvent = CallStartEvent | CallEndEvent;
 export interface ReportingHealthEvent extends Base {
   family: 'reporting';
   type: 'health';
-  /** Events dropped since the last health event, by reason. */
+  /** The sink whose queue this event describes (every sink receives every health event). */
+  sink: string;
+  /** Events dropped from that sink's queue since its last health event, by reason. */
   dropped: { queueFull: number; sinkDown: number; coalesced: number };
   queueDepth: number;
   sinks: Record<string, SinkState>;
@@ -154,19 +159,44 @@ export interface StateSnapshot {
 
 export interface BatchTask {
   op: 'batch';
+  /** The sink the batch is for (the reporting thread hosts every configured sink). */
+  sink: string;
   events: ReportEvent[];
-  /** Present when the sink must rebuild its retained state from scratch before the events. */
+  /**
+   * Present when the queue dropped events: the state as it is now, after every event of this batch
+   * (and possibly after later ones still queued). The sink applies it after the batch's events.
+   */
   snapshot?: StateSnapshot;
 }
 
 export interface StopTask {
   op: 'stop';
+  sink: string;
 }
 
-/** What a worker answers for a task. `ok: false` means nothing of the batch was delivered. */
+/**
+ * What a worker answers for a task. `ok: false` means the batch must be sent again: nothing of it,
+ * or not all of it, was delivered (a sink that may have delivered part of it says so in
+ * `delivered`; consumers see those events twice, with the same `seq`).
+ */
 export interface TaskResult {
   ok: boolean;
   delivered: number;
   state: SinkState;
   error?: string;
+  /** Events the sink could never store (they broke a constraint); skipped, counted, not retried. */
+  rejected?: number;
+}
+
+/** One sink as the reporting thread hosts it: the module that implements it and its options. */
+export interface HostedSink {
+  name: string;
+  /** Absolute path of the sink module (compiled JS); it exports `createSink(options)`. */
+  module: string;
+  options: unknown;
+}
+
+/** What a sink module's `createSink` returns. */
+export interface SinkInstance {
+  run(task: BatchTask | StopTask): Promise<TaskResult>;
 }

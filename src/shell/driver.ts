@@ -45,11 +45,11 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
         rejectUnauthorized: m.rejectUnauthorized,
       },
     };
-    sinks.push({ name: 'mqtt', filename: workerFile('mqtt-sink.js'), workerData: data });
+    sinks.push({ name: 'mqtt', module: workerFile('mqtt-sink.js'), options: data });
   }
   if (app.sql.enabled) {
     const data: SqlSinkOptions = { path: app.sql.path, retentionDays: app.sql.retentionDays, busyTimeoutMs: 100, pruneEveryMs: 10_000, pruneChunk: 1000 };
-    sinks.push({ name: 'sql', filename: workerFile('sqlite-sink.js'), workerData: data });
+    sinks.push({ name: 'sql', module: workerFile('sqlite-sink.js'), options: data });
   }
   return sinks;
 }
@@ -85,12 +85,13 @@ export class Driver {
       batchSize: app.reporting.batchSize,
       batchMs: app.reporting.batchMs,
       sinks: sinkSpecs(app),
+      hostFile: workerFile('reporting-host.js'),
       logger: this.logger,
     });
     this.transport = new UdpTransport(
       this.logger,
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
-      this.reporting.active ? (r) => this.reporting.push(toReportInput(r, this.wallClock(r.now))) : null,
+      this.reporting.active ? (r) => this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono))) : null,
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
   }

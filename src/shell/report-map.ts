@@ -6,7 +6,9 @@ import type { ReportInput } from './reporting.js';
 const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 const mean = (sum: number, n: number): number | null => (n > 0 ? Math.round((sum / n) * 100) / 100 : null);
 
-export function toReportInput(r: CoreReport, at: number): ReportInput {
+/** `wall` turns the core's monotonic milliseconds into wall-clock milliseconds since the epoch. */
+export function toReportInput(r: CoreReport, wall: (monotonicMs: number) => number): ReportInput {
+  const at = wall(r.now);
   switch (r.report) {
     case 'peer-login': {
       const { report: _r, now: _n, ...fields } = r;
@@ -34,6 +36,7 @@ export function toReportInput(r: CoreReport, at: number): ReportInput {
         slot: r.slot,
         callType: r.callType,
         kind: r.kind,
+        startedAt: wall(r.startedNow),
         durationMs: r.durationMs,
         packets: r.packets,
         lost: r.lost,

@@ -1,6 +1,6 @@
 // The reporting path of the shell: report events leave the packet path through one bounded queue
-// per sink and go to the sink's worker thread (piscina) in batches. The driver only ever calls
-// `push`, which never waits. Per sink:
+// per sink and go, in batches, to the reporting thread (piscina, one worker hosting every sink:
+// workers/reporting-host.ts). The driver only ever calls `push`, which never waits. Per sink:
 //  - at most one batch in flight; a batch goes out when it is full or when the oldest event has
 //    waited `batchMs`;
 //  - a batch the worker could not deliver (`ok: false`) goes back to the head of the queue and the
@@ -10,7 +10,8 @@
 //    options event for the same peer replaces the older one); every drop is counted;
 //  - after drops, the next batch carries a snapshot of the current state (connected peers, active
 //    calls) so the sink can rebuild retained state; a health event reports the drops when the sink
-//    is up again.
+//    is up again. Health events go to every sink and name the sink they describe, so `seq` has no
+//    gaps other than dropped events.
 
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
@@ -19,23 +20,21 @@ import {
   REPORT_VERSION,
   type BatchTask,
   type CallStartEvent,
+  type HostedSink,
   type PeerLoginEvent,
   type ReportEvent,
   type ReportingHealthEvent,
   type SinkState,
   type StateSnapshot,
+  type StopTask,
   type TaskResult,
 } from '../reporting/events.js';
 
 /** An event as the hub receives it: everything but the fields the hub stamps. */
 export type ReportInput = ReportEvent extends infer E ? (E extends ReportEvent ? Omit<E, 'v' | 'server' | 'seq'> : never) : never;
 
-export interface SinkSpec {
-  name: string;
-  /** Absolute path of the worker module (compiled JS). */
-  filename: string;
-  workerData: unknown;
-}
+/** A sink: its name, the module implementing it (compiled JS, exports `createSink`) and its options. */
+export type SinkSpec = HostedSink;
 
 export interface HubOptions {
   server: string;
@@ -43,6 +42,8 @@ export interface HubOptions {
   batchSize: number;
   batchMs: number;
   sinks: SinkSpec[];
+  /** Absolute path of the reporting thread's module (workers/reporting-host.js, compiled). */
+  hostFile: string;
   logger: Logger;
   /** Wall-clock source (ms since the epoch); injectable for tests. */
   clock?: () => number;
@@ -63,6 +64,8 @@ export interface SinkCounters {
   failedBatches: number;
   droppedQueueFull: number;
   coalesced: number;
+  /** Events the sink refused for good (they broke its schema); logged, never retried. */
+  rejected: number;
 }
 
 class Sink {
@@ -74,10 +77,9 @@ class Sink {
   retryAt = 0;
   backoff: number;
   needSnapshot = false;
-  readonly counters: SinkCounters = { delivered: 0, batches: 0, failedBatches: 0, droppedQueueFull: 0, coalesced: 0 };
+  readonly counters: SinkCounters = { delivered: 0, batches: 0, failedBatches: 0, droppedQueueFull: 0, coalesced: 0, rejected: 0 };
   /** Drops not yet reported in a health event. */
   unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
-  pool: Piscina | null = null;
   lastError = '';
 
   constructor(readonly spec: SinkSpec, backoffMin: number) {
@@ -102,11 +104,14 @@ export class ReportingHub {
   private readonly backoffMin: number;
   private readonly backoffMax: number;
   private stopping = false;
+  private pool: Piscina | null = null;
 
   constructor(private readonly opts: HubOptions) {
     this.clock = opts.clock ?? Date.now;
     this.backoffMin = opts.backoffMinMs ?? 250;
-    this.backoffMax = opts.backoffMaxMs ?? 10_000;
+    // Short: a retry while a sink is down costs one message to the reporting thread, and a long
+    // backoff would hold events back for that long after the sink is back.
+    this.backoffMax = opts.backoffMaxMs ?? 2000;
     this.sinks = opts.sinks.map((s) => new Sink(s, this.backoffMin));
   }
 
@@ -114,28 +119,30 @@ export class ReportingHub {
     return this.sinks.length > 0;
   }
 
-  /** Start the worker pools. Call after the sockets are open: nothing here delays routing. */
+  /** Start the reporting thread. Call after the sockets are open: nothing here delays routing. */
   start(): void {
-    for (const sink of this.sinks) {
-      // atomics 'disabled': an idle worker must keep its event loop running (the MQTT client's
-      // socket, the SQLite pruning timer); piscina's default parks idle threads in Atomics.wait.
-      sink.pool = new Piscina({
-        filename: sink.spec.filename,
-        workerData: sink.spec.workerData,
-        minThreads: 1,
-        maxThreads: 1,
-        idleTimeout: Infinity,
-        atomics: 'disabled',
-        // Bounded heaps: a login storm makes the sinks serialise thousands of events at once, and an
-        // unbounded young generation keeps that high-water mark as resident memory.
-        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
-      });
-      sink.pool.on('error', (err: Error) => this.markDown(sink, `worker error: ${err.message}`));
-    }
-    if (this.sinks.length > 0) {
-      this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
-      this.timer.unref();
-    }
+    if (this.sinks.length === 0) return;
+    // atomics 'disabled': an idle worker must keep its event loop running (the MQTT client's
+    // socket, the SQLite pruning timer); piscina's default parks idle threads in Atomics.wait.
+    // One task per sink at a time, so the sinks never wait for each other's batches.
+    this.pool = new Piscina({
+      filename: this.opts.hostFile,
+      workerData: { sinks: this.sinks.map((s) => s.spec) },
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: this.sinks.length + 1,
+      idleTimeout: Infinity,
+      atomics: 'disabled',
+      recordTiming: false,
+      // A bounded heap: a login storm makes the sinks serialise thousands of events at once, and an
+      // unbounded young generation keeps that high-water mark as resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
+    });
+    this.pool.on('error', (err: Error) => {
+      for (const sink of this.sinks) this.markDown(sink, `reporting thread error: ${err.message}`);
+    });
+    this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
+    this.timer.unref();
   }
 
   /** Take one event. Never waits, never throws. */
@@ -162,7 +169,7 @@ export class ReportingHub {
   async stop(deadlineMs = 5000, downGraceMs = 1000): Promise<void> {
     this.stopping = true;
     const start = Date.now();
-    const pending = (s: Sink): boolean => s.pool !== null && (s.live > 0 || s.inFlight !== null);
+    const pending = (s: Sink): boolean => this.pool !== null && (s.live > 0 || s.inFlight !== null);
     for (const s of this.sinks) if (s.state === 'down') s.retryAt = 0;
     // A sink that is down (at the start or on the way) gets a short grace, not the whole deadline.
     const giveUp = (s: Sink): number => start + (s.state === 'down' ? Math.min(downGraceMs, deadlineMs) : deadlineMs);
@@ -178,10 +185,12 @@ export class ReportingHub {
       if (s.live > 0) {
         this.opts.logger.warn({ code: 'reporting.unflushed', sink: s.spec.name, events: s.live }, `${s.spec.name}: ${s.live} events not delivered at shutdown`);
       }
-      if (!s.pool) continue;
-      if (s.state !== 'down') await bounded(s.pool.run({ op: 'stop' }), 2000);
-      await bounded(s.pool.destroy(), 2000);
     }
+    const pool = this.pool;
+    if (pool === null) return;
+    await Promise.all(this.sinks.map((s) => bounded(pool.run({ op: 'stop', sink: s.spec.name } satisfies StopTask), 2000)));
+    await bounded(pool.destroy(), 2000);
+    this.pool = null;
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────
@@ -257,7 +266,8 @@ export class ReportingHub {
   }
 
   private send(sink: Sink): void {
-    if (sink.inFlight !== null || sink.pool === null || sink.live === 0 || Date.now() < sink.retryAt) return;
+    const pool = this.pool;
+    if (sink.inFlight !== null || pool === null || sink.live === 0 || Date.now() < sink.retryAt) return;
     const batch: Entry[] = [];
     while (batch.length < this.opts.batchSize && sink.queue.length > 0) {
       const e = sink.queue.shift()!;
@@ -268,12 +278,12 @@ export class ReportingHub {
     sink.live -= batch.length;
     if (batch.length === 0) return;
     sink.inFlight = batch;
-    const task: BatchTask = { op: 'batch', events: batch.map((e) => e.event) };
+    const task: BatchTask = { op: 'batch', sink: sink.spec.name, events: batch.map((e) => e.event) };
     if (sink.needSnapshot) task.snapshot = this.snapshot();
     const hadSnapshot = sink.needSnapshot;
     sink.needSnapshot = false;
     sink.counters.batches++;
-    (sink.pool.run(task) as Promise<TaskResult>).then(
+    (pool.run(task) as Promise<TaskResult>).then(
       (result) => this.settle(sink, batch, result, hadSnapshot),
       (err: unknown) => this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
     );
@@ -282,7 +292,15 @@ export class ReportingHub {
   private settle(sink: Sink, batch: Entry[], result: TaskResult, hadSnapshot: boolean): void {
     sink.inFlight = null;
     if (result.ok) {
-      sink.counters.delivered += batch.length;
+      const rejected = result.rejected ?? 0;
+      sink.counters.delivered += batch.length - rejected;
+      if (rejected > 0) {
+        sink.counters.rejected += rejected;
+        this.opts.logger.warn(
+          { code: 'reporting.rejected', sink: sink.spec.name, events: rejected, error: result.error },
+          `${sink.spec.name}: ${rejected} event(s) refused by the sink and skipped (${result.error ?? 'no reason given'})`,
+        );
+      }
       const wasDown = sink.state !== 'up';
       sink.state = 'up';
       sink.backoff = this.backoffMin;
@@ -322,7 +340,7 @@ export class ReportingHub {
     sink.lastError = error;
   }
 
-  /** Queue a health event for one sink (each sink hears about its own drops). */
+  /** Queue a health event about one sink's queue, for every sink (so no sink sees a `seq` gap). */
   private health(sink: Sink): void {
     const u = sink.unreported;
     const sinks: Record<string, SinkState> = {};
@@ -334,11 +352,12 @@ export class ReportingHub {
       at: this.clock(),
       family: 'reporting',
       type: 'health',
+      sink: sink.spec.name,
       dropped: { ...u },
       queueDepth: sink.live,
       sinks,
     };
     sink.unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
-    this.enqueue(sink, { event, priority: 0, dead: false, key: null });
+    for (const s of this.sinks) this.enqueue(s, { event, priority: 0, dead: false, key: null });
   }
 }

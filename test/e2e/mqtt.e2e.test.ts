@@ -13,6 +13,7 @@
 // Scenario 2: a tiny reporting queue overflows while the broker is away; a health event reports
 // the drops and the retained state is rebuilt from the hub's snapshot.
 
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { existsSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -122,7 +123,7 @@ afterEach(async () => {
   broker = null;
 });
 
-async function bringUp(reporting: Json = {}): Promise<{ srv: ServerHandle; a: HbpClient; b: HbpClient; brk: TestBroker; rly: Relay; early: Msg[] }> {
+async function bringUp(reporting: Json = {}, sql: Json = { enabled: false }): Promise<{ srv: ServerHandle; a: HbpClient; b: HbpClient; brk: TestBroker; rly: Relay; early: Msg[] }> {
   broker = await startBroker();
   const early = await listen(broker.url); // there before the server: sees every event
   relay = await startRelay(broker.port);
@@ -131,7 +132,7 @@ async function bringUp(reporting: Json = {}): Promise<{ srv: ServerHandle; a: Hb
       server: { name: NAME },
       mqtt: { url: relay.url, prefix: PREFIX, reconnect_min: 0.2, reconnect_max: 1 },
       reporting: { batch_interval: 0.05, ...reporting },
-      sql: { enabled: false },
+      sql,
     },
   });
   const a = new HbpClient(PEER_A);
@@ -316,6 +317,7 @@ describe('MQTT reporting end to end (server process + mosquitto)', () => {
     const health = await until('a reporting health event', () => eventsOf(back, 'reporting').find((e) => e['type'] === 'health'), 12_000);
     const dropped = health['dropped'] as { queueFull: number; sinkDown: number; coalesced: number };
     expect(dropped.queueFull + dropped.sinkDown).toBeGreaterThan(0);
+    expect(health['sink']).toBe('mqtt');
     expect(health['sinks']).toMatchObject({ mqtt: 'up' });
     // Rebuilt from the snapshot: a fresh subscriber sees both peers and no stale call.
     const fresh = await listen(brk.url);
@@ -323,5 +325,28 @@ describe('MQTT reporting end to end (server process + mosquitto)', () => {
     await sleep(100);
     expect(heldState(fresh, 'calls')).toEqual([]);
     expect(serverState(fresh)).toMatchObject({ online: true });
+  });
+
+  it('hears about the SQLite writer dropping events (a health event names the sink), with no seq gaps', async () => {
+    const { srv, a, b, early } = await bringUp({ queue_depth: 20 }, { enabled: true, path: 'db/dmrhub.sqlite' });
+    const dbFile = join(srv.dir, 'db', 'dmrhub.sqlite');
+    await until('the database file', () => existsSync(dbFile), 5000);
+    const locker = new Database(dbFile);
+    locker.exec('BEGIN EXCLUSIVE');
+    const base = dmrdCount(b);
+    let sent = 0;
+    for (let i = 0; i < 15; i++) sent += await talk(a, 3120200 + i, 0x5d000000 + i, 0); // 30 call events > 20
+    await until('every packet routed', () => dmrdCount(b) - base === sent, 3000);
+    await srv.waitForLog((l) => l['code'] === 'reporting.sink-down' && l['sink'] === 'sql', 5000, 'the SQLite sink to report the lock');
+    locker.exec('ROLLBACK');
+    locker.close();
+    const health = await until('a health event about sql on MQTT', () => eventsOf(early, 'reporting').find((e) => e['type'] === 'health' && e['sink'] === 'sql'), 12_000);
+    const dropped = health['dropped'] as { queueFull: number; sinkDown: number };
+    expect(dropped.queueFull + dropped.sinkDown).toBeGreaterThan(0);
+    // MQTT itself lost nothing: every seq from 1 up to the health event's arrived.
+    const families = ['server', 'peer', 'subscription', 'call', 'reporting'];
+    const seqs = families.flatMap((f) => eventsOf(early, f).map((e) => e['seq'] as number)).sort((x, y) => x - y);
+    const top = health['seq'] as number;
+    expect(seqs.filter((q) => q <= top)).toEqual(Array.from({ length: top }, (_, i) => i + 1));
   });
 });

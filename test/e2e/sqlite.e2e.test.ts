@@ -24,8 +24,8 @@ afterEach(async () => {
   }
 });
 
-async function setup(): Promise<{ s: ServerHandle; a: HbpClient; b: HbpClient; db: string }> {
-  server = await startServer({ config: { sql: { enabled: true, path: 'db/dmrhub.sqlite' }, reporting: { batch_interval: 0.05 } } });
+async function setup(reporting: Record<string, unknown> = { batch_interval: 0.05 }): Promise<{ s: ServerHandle; a: HbpClient; b: HbpClient; db: string }> {
+  server = await startServer({ config: { sql: { enabled: true, path: 'db/dmrhub.sqlite' }, reporting } });
   const a = new HbpClient(310001);
   const b = new HbpClient(310002);
   clients.push(a, b);
@@ -126,5 +126,14 @@ describe('SQLite lastheard through the real server', () => {
     expect(await s.stop()).toBe(0);
     expect(countCalls(db)).toBe(calls);
     expect(s.logs.some((l) => l['code'] === 'reporting.unflushed')).toBe(false);
+  });
+
+  it('a crash loses at most the last second: calls that ended a second before a SIGKILL are stored', async () => {
+    const { s, a, b, db } = await setup({}); // the default batching, as shipped
+    for (let i = 0; i < 4; i++) await call(a, b, 3100200 + i, 0x54000000 + i);
+    await sleep(1000);
+    s.child.kill('SIGKILL');
+    await new Promise<void>((r) => (s.child.exitCode !== null || s.child.signalCode !== null ? r() : s.child.once('exit', () => r())));
+    expect(countCalls(db)).toBe(4);
   });
 });

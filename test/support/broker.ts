@@ -2,7 +2,7 @@
 // process (never the system service). `stop()` kills it, `start()` runs it again on the same port,
 // so a test can take the broker away mid-traffic and bring it back. Every wait is bounded.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,16 +17,30 @@ export interface TestBroker {
   start(): Promise<void>;
   /** Stop it and remove its temporary directory. */
   dispose(): Promise<void>;
+  /** Send the running broker a signal (SIGSTOP/SIGCONT to freeze it, SIGKILL to lose what it holds). */
+  signal(sig: NodeJS.Signals): void;
+  /** The broker's temporary directory (its config and, with persistence, its database). */
+  dir: string;
+}
+
+export interface BrokerOptions {
+  readyTimeoutMs?: number;
+  /** Keep retained messages in a file across restarts (saved when the broker stops cleanly). */
+  persistence?: boolean;
+  /** A TLS listener with these PEM files instead of plain TCP (the URL is then mqtts://). */
+  tls?: { caFile: string; certFile: string; keyFile: string };
+  /** Require this user and password (anonymous clients are refused). */
+  user?: { name: string; password: string };
 }
 
 const INSTALL_HINT = 'mosquitto not found: install it with `apt-get install -y mosquitto` (tests run /usr/sbin/mosquitto themselves, never the service)';
 
 /** The mosquitto binary: on PATH, or in the sbin directories Debian installs it to. */
-export function mosquittoBinary(): string {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+export function mosquittoBinary(name = 'mosquitto'): string {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin', '/usr/bin'];
   for (const d of dirs) {
     if (d === '') continue;
-    const candidate = join(d, 'mosquitto');
+    const candidate = join(d, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -65,12 +79,23 @@ function canConnect(port: number): Promise<boolean> {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startBroker(opts: { readyTimeoutMs?: number } = {}): Promise<TestBroker> {
+export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker> {
   const bin = mosquittoBinary();
   const port = await pickPort();
   const dir = mkdtempSync(join(tmpdir(), 'dmrhub-broker-'));
   const configFile = join(dir, 'mosquitto.conf');
-  writeFileSync(configFile, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join('\n'));
+  // `user root`: started as root, mosquitto would otherwise switch to the mosquitto user, which
+  // cannot read this private directory (password file, persistence). Ignored when not root.
+  const lines = [`listener ${port} 127.0.0.1`, 'log_dest stderr', 'user root'];
+  lines.push(...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']));
+  if (opts.tls) lines.push(`cafile ${opts.tls.caFile}`, `certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`);
+  if (opts.user) {
+    const passwords = join(dir, 'passwords');
+    writeFileSync(passwords, '');
+    execFileSync(mosquittoBinary('mosquitto_passwd'), ['-b', passwords, opts.user.name, opts.user.password], { stdio: 'pipe' });
+    lines.push('allow_anonymous false', `password_file ${passwords}`);
+  } else lines.push('allow_anonymous true');
+  writeFileSync(configFile, lines.join('\n') + '\n');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
 
   let proc: ChildProcess | null = null;
@@ -127,5 +152,8 @@ export async function startBroker(opts: { readyTimeoutMs?: number } = {}): Promi
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return { port, url: `mqtt://127.0.0.1:${port}`, stop, start, dispose };
+  const signal = (sig: NodeJS.Signals): void => {
+    proc?.kill(sig);
+  };
+  return { port, url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, stop, start, dispose, signal, dir };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
+import { SERVER_NODE_FLAGS } from '../../bench/lib/server-flags.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
@@ -79,7 +80,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     writeFileSync(configPath, testConfigText(opts.config));
   }
   const recordPath = opts.record ? join(dir, 'events.ndjson') : null;
-  const args = [MAIN_JS, 'start', '--config', configPath, ...(recordPath ? ['--record', recordPath] : [])];
+  const args = [...SERVER_NODE_FLAGS, MAIN_JS, 'start', '--config', configPath, ...(recordPath ? ['--record', recordPath] : [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 
   const logs: Record<string, unknown>[] = [];

@@ -80,6 +80,7 @@ const examples = {
     seq: 58,
     family: 'call',
     type: 'end',
+    startedAt: 1795437301004,
     durationMs: 4380,
     packets: 73,
     lost: 1,
@@ -93,6 +94,7 @@ const examples = {
     ...base,
     at: 1795437410250,
     seq: 1204,
+    sink: 'mqtt',
     family: 'reporting',
     type: 'health',
     dropped: { queueFull: 0, sinkDown: 214, coalesced: 3 },
@@ -241,7 +243,7 @@ function fromCore(options: string): ReportEvent[] {
     w.datagram(5001, p);
   }
   w.advance(40_000); // both peers fall silent: keepalive lost, then logout
-  return w.sink.reports.map((r, i) => ({ ...toReportInput(r, 1795437293915 + r.now), v: REPORT_VERSION, server: 'hub-north', seq: i + 1 }) as ReportEvent);
+  return w.sink.reports.map((r, i) => ({ ...toReportInput(r, (mono) => 1795437293915 + mono), v: REPORT_VERSION, server: 'hub-north', seq: i + 1 }) as ReportEvent);
 }
 
 describe('report events from the core', () => {

@@ -1,4 +1,4 @@
-// The MQTT sink worker (dist/workers/mqtt-sink.js) driven through a piscina pool, the way the
+// The MQTT sink (dist/workers/mqtt-sink.js) in the reporting thread, driven through a piscina pool the way the
 // ReportingHub drives it, against a private mosquitto: it refuses batches at once while the broker
 // is away, reconnects on its own, and a snapshot clears retained peers that are no longer there.
 
@@ -13,6 +13,7 @@ import { startBroker, type TestBroker } from '../support/broker.js';
 import { REPO_ROOT } from '../support/server-process.js';
 
 const WORKER = join(REPO_ROOT, 'dist', 'workers', 'mqtt-sink.js');
+const HOST = join(REPO_ROOT, 'dist', 'workers', 'reporting-host.js');
 const PREFIX = 'unit';
 const SERVER = 'hub1';
 const ROOT = `${PREFIX}/${SERVER}`;
@@ -30,7 +31,7 @@ beforeAll(() => {
 afterEach(async () => {
   for (const s of subs.splice(0)) s.end(true);
   if (pool) {
-    await Promise.race([pool.run({ op: 'stop' } satisfies StopTask).catch(() => undefined), sleep(2000)]);
+    await Promise.race([pool.run({ op: 'stop', sink: 'mqtt' } satisfies StopTask).catch(() => undefined), sleep(2000)]);
     await pool.destroy();
     pool = null;
   }
@@ -38,13 +39,13 @@ afterEach(async () => {
   broker = null;
 });
 
-function openPool(url: string): Piscina {
-  const data: MqttSinkOptions = { url, prefix: PREFIX, server: SERVER, reconnect: { minMs: 50, maxMs: 200 } };
-  pool = new Piscina({ filename: WORKER, workerData: data, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled' });
+function openPool(url: string, reconnect = { minMs: 50, maxMs: 200 }): Piscina {
+  const data: MqttSinkOptions = { url, prefix: PREFIX, server: SERVER, reconnect };
+  pool = new Piscina({ filename: HOST, workerData: { sinks: [{ name: 'mqtt', module: WORKER, options: data }] }, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled' });
   return pool;
 }
 
-const run = (p: Piscina, task: BatchTask | StopTask): Promise<TaskResult> => p.run(task) as Promise<TaskResult>;
+const run = (p: Piscina, task: Omit<BatchTask, 'sink'> | Omit<StopTask, 'sink'>): Promise<TaskResult> => p.run({ ...task, sink: 'mqtt' }) as Promise<TaskResult>;
 
 let seq = 0;
 function login(peer: number): PeerLoginEvent {
@@ -84,7 +85,7 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
 async function deliver(p: Piscina, events: ReportEvent[], snapshot?: BatchTask['snapshot']): Promise<TaskResult> {
   const end = Date.now() + 5000;
   for (;;) {
-    const task: BatchTask = { op: 'batch', events, ...(snapshot ? { snapshot } : {}) };
+    const task: BatchTask = { op: 'batch', sink: 'mqtt', events, ...(snapshot ? { snapshot } : {}) };
     const r = await run(p, task);
     if (r.ok || Date.now() > end) return r;
     await sleep(30);
@@ -96,7 +97,7 @@ describe('MQTT sink worker', () => {
     broker = await startBroker();
     await broker.stop();
     const p = openPool(broker.url);
-    const batch: BatchTask = { op: 'batch', events: [login(4001)] };
+    const batch: BatchTask = { op: 'batch', sink: 'mqtt', events: [login(4001)] };
     await run(p, batch); // the first task also loads the worker
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -137,4 +138,46 @@ describe('MQTT sink worker', () => {
     expect(await run(p, { op: 'stop' })).toMatchObject({ ok: true, state: 'off' });
     await until('offline', () => fresh.last.get(`${ROOT}/state/server`) === '{"online":false}');
   });
+
+  it('clears again after a reconnect a retained peer whose clear the broker never acknowledged', async () => {
+    broker = await startBroker({ persistence: true });
+    // Reconnects a second after a loss: time for the test to see the stale retained copy first.
+    const p = openPool(broker.url, { minMs: 1000, maxMs: 1000 });
+    expect(await deliver(p, [login(6001)])).toMatchObject({ ok: true, delivered: 1 });
+    const topic = `${ROOT}/state/peers/6001`;
+    const w = await watch(broker.url);
+    await until('retained 6001', () => (w.last.get(topic) ?? '') !== '');
+    // A clean restart writes the retained 6001 into the broker's persistence file.
+    await broker.stop();
+    await broker.start();
+    expect(await deliver(p, [])).toMatchObject({ ok: true });
+    // Freeze the broker: the logout's bytes reach the socket (the batch is taken), the clear's
+    // PUBACK never comes, and the kill loses what the broker had not processed.
+    broker.signal('SIGSTOP');
+    expect(await run(p, { op: 'batch', events: [{ ...login(6001), type: 'logout', reason: 'closed', durationMs: 5 } as ReportEvent] })).toMatchObject({ ok: true });
+    broker.signal('SIGKILL');
+    await sleep(100);
+    await broker.start(); // from the persistence file: 6001 is still retained there
+    const fresh = await watch(broker.url);
+    await until('the stale retained 6001 from the persistence file', () => (fresh.last.get(topic) ?? '') !== '');
+    expect(await deliver(p, [])).toMatchObject({ ok: true });
+    await until('6001 cleared after the reconnect', () => fresh.last.get(topic) === '');
+  });
+
+  it('answers ok:false with what was written when the socket does not drain, and the retry delivers', async () => {
+    broker = await startBroker();
+    const p = openPool(broker.url);
+    expect(await deliver(p, [login(7001)])).toMatchObject({ ok: true });
+    broker.signal('SIGSTOP');
+    // Far more than the loopback socket buffers hold: the writes cannot finish while it is frozen.
+    const big = Array.from({ length: 30_000 }, (_, i) => ({ ...login(100_000 + i), description: 'x'.repeat(400) }));
+    const t0 = Date.now();
+    const r = await run(p, { op: 'batch', events: big });
+    expect(r.ok).toBe(false);
+    expect(r.delivered).toBeLessThan(big.length);
+    expect(r.error).toMatch(/drain/);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    broker.signal('SIGCONT');
+    expect(await deliver(p, big.slice(0, 10))).toMatchObject({ ok: true, delivered: 10 });
+  }, 20_000);
 });

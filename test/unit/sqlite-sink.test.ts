@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchTask, ReportEvent, TaskResult } from '../../src/reporting/events.js';
 
 const SINK = resolve(import.meta.dirname, '../../dist/workers/sqlite-sink.js');
+const HOST = resolve(import.meta.dirname, '../../dist/workers/reporting-host.js');
 const dirs: string[] = [];
 const pools: Piscina[] = [];
 afterEach(async () => {
@@ -19,7 +20,8 @@ afterEach(async () => {
 });
 
 function pool(path: string, retentionDays = 30, pruneEveryMs = 60_000, pruneChunk = 1000): Piscina {
-  const p = new Piscina({ filename: SINK, workerData: { path, retentionDays, busyTimeoutMs: 50, pruneEveryMs, pruneChunk }, minThreads: 1, maxThreads: 1, atomics: 'disabled' });
+  const options = { path, retentionDays, busyTimeoutMs: 50, pruneEveryMs, pruneChunk };
+  const p = new Piscina({ filename: HOST, workerData: { sinks: [{ name: 'sql', module: SINK, options }] }, minThreads: 1, maxThreads: 1, atomics: 'disabled' });
   pools.push(p);
   return p;
 }
@@ -32,9 +34,15 @@ const tmpDb = (): string => {
 
 const base = { v: 1 as const, server: 'test', seq: 1 };
 function callEnd(src: number, at: number): ReportEvent {
-  return { ...base, at, family: 'call', type: 'end', stream: src.toString(16).padStart(8, '0'), peer: 1, src, dst: 91, slot: 2, callType: 'group', kind: 'voice', durationMs: 1000, packets: 17, lost: 0, loss: 0, ber: null, rssi: null, reason: 'terminator', receivers: 1 };
+  return { ...base, at, family: 'call', type: 'end', stream: src.toString(16).padStart(8, '0'), peer: 1, src, dst: 91, slot: 2, callType: 'group', kind: 'voice', startedAt: at - 1000, durationMs: 1000, packets: 17, lost: 0, loss: 0, ber: null, rssi: null, reason: 'terminator', receivers: 1 };
 }
-const batch = (events: ReportEvent[]): BatchTask => ({ op: 'batch', events });
+function login(peer: number, at: number): ReportEvent {
+  return {
+    ...base, at, family: 'peer', type: 'login', peer, callsign: `N${peer}`, address: '127.0.0.1', port: 40000, rxFreq: '0', txFreq: '0',
+    colorCode: '1', slots: '3', location: '', description: '', url: '', softwareId: 'test', packageId: 'test',
+  };
+}
+const batch = (events: ReportEvent[]): BatchTask => ({ op: 'batch', sink: 'sql', events });
 const count = (path: string, table: string): number => {
   const db = new Database(path, { readonly: true });
   try {
@@ -49,7 +57,7 @@ describe('SQLite sink', () => {
     const path = tmpDb();
     const p = pool(path);
     expect(((await p.run(batch([callEnd(3100001, Date.now())]))) as TaskResult).ok).toBe(true);
-    await p.run({ op: 'stop' });
+    await p.run({ op: 'stop', sink: 'sql' });
     const db = new Database(path);
     const version = db.pragma('user_version', { simple: true });
     db.close();
@@ -95,5 +103,51 @@ describe('SQLite sink', () => {
     locker.close();
     expect(((await p.run(batch([callEnd(3100002, Date.now())]))) as TaskResult).ok).toBe(true);
     expect(count(path, 'calls')).toBe(2);
+  });
+
+  it('writing the same batch twice (its answer was lost) leaves one row per call and per session', async () => {
+    const path = tmpDb();
+    const p = pool(path);
+    const events: ReportEvent[] = [login(41, 1_000), callEnd(3100001, Date.now()), callEnd(3100002, Date.now())];
+    expect(((await p.run(batch(events))) as TaskResult).ok).toBe(true);
+    expect(((await p.run(batch(events))) as TaskResult).ok).toBe(true);
+    expect(count(path, 'calls')).toBe(2);
+    expect(count(path, 'peer_sessions')).toBe(1);
+  });
+
+  it('skips and counts an event the schema refuses instead of retrying the batch forever', async () => {
+    const path = tmpDb();
+    const p = pool(path);
+    const bad = { ...callEnd(3100003, Date.now()), src: null } as unknown as ReportEvent;
+    const r = (await p.run(batch([callEnd(3100001, Date.now()), bad, callEnd(3100002, Date.now())]))) as TaskResult;
+    expect(r).toMatchObject({ ok: true, delivered: 2, rejected: 1, state: 'up' });
+    expect(r.error).toMatch(/NOT NULL/);
+    expect(count(path, 'calls')).toBe(2);
+  });
+
+  it('applies a snapshot after the batch it came with (the snapshot is the newer state)', async () => {
+    const path = tmpDb();
+    const p = pool(path);
+    // The batch still carries 42's login, but by the time it was sent 42 had logged out (dropped).
+    const r = (await p.run({ ...batch([login(42, 2_000)]), snapshot: { at: Date.now(), peers: [], activeCalls: [] } })) as TaskResult;
+    expect(r.ok).toBe(true);
+    const db = new Database(path, { readonly: true });
+    const row = db.prepare('SELECT logout_at, logout_reason FROM peer_sessions WHERE peer = 42').get() as { logout_at: number | null; logout_reason: string };
+    db.close();
+    expect(row.logout_at).not.toBeNull();
+    expect(row.logout_reason).toMatch(/dropped/);
+  });
+
+  it('stores the real start of a call that ended by timeout (not its end minus its duration)', async () => {
+    const path = tmpDb();
+    const p = pool(path);
+    const end = Date.now();
+    // Last packet 1 s after the first, but the stream timeout ended it 2 s after that.
+    const e = { ...callEnd(3100009, end), startedAt: end - 3000, durationMs: 1000, reason: 'timeout' } as ReportEvent;
+    expect(((await p.run(batch([e]))) as TaskResult).ok).toBe(true);
+    const db = new Database(path, { readonly: true });
+    const row = db.prepare('SELECT started_at, ended_at FROM calls').get() as { started_at: number; ended_at: number };
+    db.close();
+    expect(row).toEqual({ started_at: end - 3000, ended_at: end });
   });
 });
