@@ -43,7 +43,7 @@ export function loadConfigFile(path: string): ConfigResult {
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, record, log, reporting, mqtt, sql } = file;
+  const { server, hbp, routing, timers, limits, echo, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   return {
     core: {
@@ -66,6 +66,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         prohibited: routing.prohibited_talkgroups,
         defaultReflector: routing.default_reflector,
         dialSlot: routing.dial_slot === 1 ? 1 : 2,
+        talkerAlias: routing.talker_alias,
       },
       timers: {
         groupHangtimeMs: msFromSeconds(timers.group_hangtime),
@@ -75,6 +76,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
     },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },

@@ -167,6 +167,7 @@ export const routingSection = section('routing', {
   prohibited_talkgroups: talkgroups(core.routing.prohibited),
   default_reflector: integer(0, 999_999, 'a reflector number', core.routing.defaultReflector, '0 = none'),
   dial_slot: integer(1, 2, 'a slot', core.routing.dialSlot),
+  talker_alias: z.boolean(expecting('true or false')).default(core.routing.talkerAlias),
 }).superRefine((routing, ctx) => {
   for (const key of ['ts1_static', 'ts2_static'] as const) {
     const list = routing[key];
@@ -199,6 +200,13 @@ export const timersSection = section('timers', {
 export const limitsSection = section('limits', {
   max_packet_rate: atLeast(1, 'an integer number of packets per second', core.limits.maxPacketRate),
   rate_grace_packets: atLeast(0, 'an integer packet count', core.limits.rateGracePackets),
+});
+
+export const echoSection = section('echo', {
+  talkgroup: integer(0, 16_777_214, 'a talkgroup', core.echo.tg, '0 = no echo'),
+  max_seconds: seconds(true, core.echo.maxMs),
+  max_recordings: integer(1, 10_000, 'an integer', core.echo.maxRecordings),
+  delay: seconds(false, core.echo.delayMs),
 });
 
 const booleanError = expecting('true or false');
@@ -259,6 +267,7 @@ export const SECTIONS = {
   routing: routingSection,
   timers: timersSection,
   limits: limitsSection,
+  echo: echoSection,
   record: recordSection,
   log: logSection,
   reporting: reportingSection,
@@ -275,6 +284,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   routing: Object.keys(routingSection.shape),
   timers: Object.keys(timersSection.shape),
   limits: Object.keys(limitsSection.shape),
+  echo: Object.keys(echoSection.shape),
   record: Object.keys(recordSection.shape),
   log: Object.keys(logSection.shape),
   reporting: Object.keys(reportingSection.shape),
@@ -294,6 +304,7 @@ export const configFileSchema = z.strictObject(
     routing: routingSection.prefault({}),
     timers: timersSection.prefault({}),
     limits: limitsSection.prefault({}),
+    echo: echoSection.prefault({}),
     record: recordSection.prefault({}),
     log: logSection.prefault({}),
     reporting: reportingSection.prefault({}),

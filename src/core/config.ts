@@ -46,6 +46,8 @@ export interface CoreConfig {
     defaultReflector: number;
     /** The slot that carries the TG 9 dial lane (FreeDMR: TS2). */
     dialSlot: 1 | 2;
+    /** Forward talker alias (DMRA) to the peers receiving the talker's stream. */
+    talkerAlias: boolean;
   };
   timers: {
     /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
@@ -61,6 +63,16 @@ export interface CoreConfig {
      * it arriving from another peer (a loop) are dropped instead of starting it again (FreeDMR 60 s).
      */
     streamIdMemoryMs: number;
+  };
+  echo: {
+    /** The echo (parrot) talkgroup, by group or private call; 0 = no echo. FreeDMR: 9990. */
+    tg: number;
+    /** Longest recording; what goes beyond it is not recorded. */
+    maxMs: number;
+    /** Most echoes (recording or waiting to play back) at once, over all peers. */
+    maxRecordings: number;
+    /** Pause between the end of the call and the playback (FreeDMR 2 s). */
+    delayMs: number;
   };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
@@ -90,7 +102,22 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     prohibited: [],
     defaultReflector: 0,
     dialSlot: 2,
+    talkerAlias: true,
   },
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
+  echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };
+
+/**
+ * `cfg` with every section and key it lacks taken from the defaults (one level deep: sections,
+ * then their keys), so a config recorded by an older version still drives this one.
+ */
+export function withDefaults(cfg: CoreConfig): CoreConfig {
+  const out: Record<string, unknown> = { ...DEFAULT_CORE_CONFIG, ...cfg };
+  for (const [k, v] of Object.entries(DEFAULT_CORE_CONFIG)) {
+    const given = (cfg as unknown as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = { ...v, ...(typeof given === 'object' && given !== null ? given : {}) };
+  }
+  return out as unknown as CoreConfig;
+}

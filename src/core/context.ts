@@ -47,6 +47,8 @@ export interface CoreContext {
   liveStreamCount: number;
   /** Sessions counted against maxPeers (the status probe is not). */
   peerCount: number;
+  /** Echo recordings and their pending playbacks in progress (bounded by cfg.echo.maxRecordings). */
+  echoActive: number;
 
   /** `now` of the event being handled. */
   now: number;

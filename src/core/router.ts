@@ -7,7 +7,7 @@ import { utf8 } from '../protocol/bytes.js';
 import { checkDmrd } from '../protocol/hbp/dmrd.js';
 import { encodeMstcl } from '../protocol/hbp/messages.js';
 import type { ActionSink, CoreReport, LogEntry } from './actions.js';
-import { DEFAULT_CORE_CONFIG, type CoreConfig } from './config.js';
+import { DEFAULT_CORE_CONFIG, withDefaults, type CoreConfig } from './config.js';
 import type { CoreContext, CoreDeps, HotCounters } from './context.js';
 import { Counters, LogOnce } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
@@ -19,6 +19,7 @@ import { SessionState, type PendingLogin, type Session } from './sessions/sessio
 import { onGroupPacket } from './streams/group-voice.js';
 import type { EndReason, Stream } from './streams/stream.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
+import { finishEcho } from './echo/index.js';
 
 const NULL_SINK: ActionSink = { send() {}, fanOut() {}, log() {} };
 
@@ -49,6 +50,7 @@ export class Core implements CoreContext {
   readonly streams = new Map<number, Stream>();
   liveStreamCount = 0;
   peerCount = 0;
+  echoActive = 0;
   now = 0;
   private started = false;
   private stopped = false;
@@ -219,6 +221,7 @@ export class Core implements CoreContext {
     st.ended = true;
     st.endReason = reason;
     this.liveStreamCount--;
+    if (st.echo !== null) finishEcho(this, st, now, reason);
     // Receivers that got the terminator were freed as it went out. Any other end (timeout, the
     // talker gone) leaves their slots busy until the collision window has passed, as for a lost
     // terminator. The ID stays known for a while, to drop late duplicates and loops.
@@ -267,7 +270,8 @@ export class Core implements CoreContext {
   }
 
   private applyConfig(cfg: CoreConfig): void {
-    this.cfg = cfg;
+    // An event log written by an older version lacks the newer keys: they take their defaults.
+    this.cfg = withDefaults(cfg);
     this.passphrase = utf8(cfg.hbp.passphrase);
     for (const s of this.sessions.values()) {
       if (s.state === SessionState.Connected && s.options === null && s.peerId !== 0xffffffff) applyDefaults(this, s);

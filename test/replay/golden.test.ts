@@ -395,7 +395,48 @@ const duplicates: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates];
+// 7. echo — default timers. A calls TG 9990 on TS2 (8 packets, 1000..1420): nothing is routed
+//    (L also listens on TS2, to TG 91); 2 s after the terminator, at 3420, A alone hears the call
+//    back, one frame every 60 ms, with a new stream ID, the same talker and TG 9990. Then B makes a
+//    private call to 9990 on TS1 and hears it back as a group call on TG 9.
+const A7 = peer(1);
+const B7 = peer(2);
+const L7 = peer(3);
+const echo: GoldenScenario = {
+  name: 'echo',
+  build() {
+    const s = new Scenario({ seed: 707, config: scenarioConfig() });
+    s.at(100).login(A7, { options: 'TS2=91' });
+    s.at(150).login(B7, { options: 'TS2=91' });
+    s.at(200).login(L7, { options: 'TS2=91' });
+    s.call({ peer: A7, src: 2347001, tg: 9990, slot: 2, streamId: 0x9990, at: 1000 });
+    s.call({ peer: B7, src: 2347002, tg: 9990, slot: 1, streamId: 0x9991, at: 5000, private: true });
+    return s.shutdown(9000);
+  },
+  check(lines) {
+    const sends = dmrdOf(sendsOf(lines));
+    expect(to(sends, L7)).toEqual([]);
+    const toA = to(sends, A7);
+    expect(toA.map((f) => f.now)).toEqual([3420, 3480, 3540, 3600, 3660, 3720, 3780, 3840]);
+    expect(new Set(toA.map(streamOf)).size).toBe(1);
+    expect(streamOf(toA[0]!)).not.toBe(0x9990);
+    expect(toA.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const f of toA) {
+      expect(readU32(f.bytes, 5) >>> 8).toBe(2347001); // src [5:8)
+      expect(readU32(f.bytes, 8) >>> 8).toBe(9990); // dst [8:11)
+      expect(slotBit(f)).toBe(0x80);
+    }
+    const toB = to(sends, B7);
+    expect(toB.map((f) => f.now)).toEqual([7420, 7480, 7540, 7600, 7660, 7720, 7780, 7840]);
+    for (const f of toB) {
+      expect(readU32(f.bytes, 8) >>> 8).toBe(9);
+      expect(f.bytes[15]! & 0xc0).toBe(0); // TS1, group call
+    }
+    expect(logsOf(lines, 'echo.recorded').map((l) => l.f['peer'])).toEqual([String(A7.id), String(B7.id)]);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo];
 
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 

@@ -25,6 +25,10 @@
 //    the peer-ID and slot-bit rewrite, and the 53→55 byte padding), and not by the receiver itself
 //    (not even when another peer sent the same bytes too: one radio heard by two hotspots);
 //  - the packet belongs to a stream that is live (a `call.start` without its `call.end` yet).
+// An echo playback (a stream the core makes itself) is checked differently: it goes only to a
+// (peer, slot) that made a call to the echo talkgroup before, from the same talker, on the echo
+// talkgroup (group call) or TG 9 (private call); the slot-collision rule applies to it like to any
+// stream.
 // At the end of a run (finish): every `call.start` has its `call.end`, and `live-streams` is 0.
 // Control replies go only to the datagram's sender, except MSTCL to a session's own address.
 // Each violation has a code (ViolationCode); `violations({ ignore })` can leave out a code that a
@@ -145,6 +149,15 @@ interface Receiver {
   lanes: [LaneState | null, LaneState | null];
 }
 
+interface FrameInfo {
+  key: string;
+  sent: SentPacket | undefined;
+  tg: number;
+  src: number;
+  stream: number;
+  terminator: boolean;
+}
+
 interface SentPacket {
   id: number;
   /** Peer IDs that sent exactly this packet (after normalisation). */
@@ -161,6 +174,8 @@ export interface CheckerStats {
   deliveries: number;
   deliveriesByTg: Map<number, number>;
   deliveriesByPeer: Map<number, number>;
+  /** Deliveries that were echo playbacks. */
+  echoFrames: number;
   streamsStarted: number;
   endReasons: Map<string, number>;
   /** Most streams live at once (call.start minus call.end). */
@@ -193,6 +208,8 @@ export class InvariantChecker {
   private readonly sessions = new Map<number, ModelSession>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sent = new Map<string, SentPacket>();
+  /** Talkers (src) each `peer/slot` has sent calls to the echo talkgroup from: group and private. */
+  private readonly echoCallers = new Map<string, { group: Set<number>; unit: Set<number> }>();
   /** call.start count minus call.end count, by stream ID. */
   private readonly open = new Map<number, number>();
   /** The talkgroup each stream started on (call.start). */
@@ -207,6 +224,7 @@ export class InvariantChecker {
     deliveries: 0,
     deliveriesByTg: new Map(),
     deliveriesByPeer: new Map(),
+    echoFrames: 0,
     streamsStarted: 0,
     endReasons: new Map(),
     maxLive: 0,
@@ -334,6 +352,13 @@ export class InvariantChecker {
     const peerId = u32(bytes, 11);
     const s = this.sessions.get(peerId);
     if (!s || !s.connected || s.address !== address || s.port !== port) return;
+    const echoTg = this.cfg?.echo?.tg ?? 0;
+    if (echoTg !== 0 && u24(bytes, 8) === echoTg) {
+      const k = `${peerId}/${(bytes[15]! & 0x80) !== 0 ? 2 : 1}`;
+      let e = this.echoCallers.get(k);
+      if (!e) this.echoCallers.set(k, (e = { group: new Set(), unit: new Set() }));
+      ((bytes[15]! & 0x40) !== 0 ? e.unit : e.group).add(u24(bytes, 5));
+    }
     const key = normalise(bytes);
     let p = this.sent.get(key);
     if (!p) {
@@ -436,9 +461,18 @@ export class InvariantChecker {
     }
   }
 
-  private frameInfo(frame: Uint8Array): { key: string; sent: SentPacket | undefined; tg: number; stream: number; terminator: boolean } {
+  private frameInfo(frame: Uint8Array): FrameInfo {
     const key = normalise(frame);
-    return { key, sent: this.sent.get(key), tg: u24(frame, 8), stream: u32(frame, 16), terminator: (frame[15]! & 0x3f) === 0x22 };
+    return { key, sent: this.sent.get(key), tg: u24(frame, 8), src: u24(frame, 5), stream: u32(frame, 16), terminator: (frame[15]! & 0x3f) === 0x22 };
+  }
+
+  /** A frame no peer sent, to a (peer, slot) that called the echo talkgroup as this talker: a playback. */
+  private echoPlayback(info: FrameInfo, peerId: number, slot: 1 | 2): boolean {
+    if (info.sent !== undefined || this.open.has(info.stream)) return false;
+    const e = this.echoCallers.get(`${peerId}/${slot}`);
+    if (!e) return false;
+    const echoTg = this.cfg?.echo?.tg ?? 0;
+    return (info.tg === echoTg && e.group.has(info.src)) || (info.tg === 9 && e.unit.has(info.src));
   }
 
   private onFanOut(frame: Uint8Array, targets: readonly Target[], count: number): void {
@@ -457,31 +491,29 @@ export class InvariantChecker {
     }
   }
 
-  private deliver(
-    info: { sent: SentPacket | undefined; tg: number; stream: number; terminator: boolean },
-    peerId: number,
-    address: string,
-    port: number,
-    slot: 1 | 2,
-  ): void {
+  private deliver(info: FrameInfo, peerId: number, address: string, port: number, slot: 1 | 2): void {
     this.stats.deliveries++;
     this.stats.deliveriesByTg.set(info.tg, (this.stats.deliveriesByTg.get(info.tg) ?? 0) + 1);
     this.stats.deliveriesByPeer.set(peerId, (this.stats.deliveriesByPeer.get(peerId) ?? 0) + 1);
     const what = `stream ${hex(info.stream)} TG ${info.tg} to peer ${peerId} TS${slot}`;
     const si = slot === 2 ? 1 : 0;
+    const echo = this.echoPlayback(info, peerId, slot);
+    if (echo) this.stats.echoFrames++;
 
     const s = this.sessions.get(peerId);
     if (!s || !s.connected || s.address !== address || s.port !== port) {
       this.violation('not-connected', `${what}: the receiver is not connected at ${address}:${port}`);
-    } else if (!s.subs[si].has(info.tg)) {
+    } else if (!echo && !s.subs[si].has(info.tg)) {
       const text = `${what}: not subscribed (TS${slot} has ${[...s.subs[si]].join(',') || 'nothing'})`;
       const startTg = this.streamTg.get(info.stream);
       if (startTg !== undefined && startTg !== info.tg && s.subs[si].has(startTg)) this.violation('tg-changed-mid-stream', `${text}; the stream started on TG ${startTg}`);
       else this.violation('not-subscribed', text);
     }
-    if ((this.open.get(info.stream) ?? 0) <= 0) this.violation('stream-not-live', `${what}: the stream is not live (no call.start, or ended)`);
+    if (!echo && (this.open.get(info.stream) ?? 0) <= 0) this.violation('stream-not-live', `${what}: the stream is not live (no call.start, or ended)`);
 
-    if (info.sent === undefined) {
+    if (echo) {
+      /* made by the core: no sender to check */
+    } else if (info.sent === undefined) {
       this.violation('never-sent', `${what}: no logged-in peer sent this packet`);
     } else if (info.sent.senders.has(peerId)) {
       this.violation('own-packet', `${what}: the receiver itself sent this packet`);

@@ -75,6 +75,8 @@ export interface FrameSpec {
   seq: number;
   /** Byte 15 without slot/call-type bits: 0x21 voice header, 0x10 sync burst A, 0x01..0x05 bursts B–F, 0x22 terminator. */
   frame: number;
+  /** A private call (call-type bit set). */
+  private?: boolean;
 }
 
 /** One 55-byte group-call DMRD. The payload carries seq and frame so each packet is recognisable. */
@@ -82,7 +84,7 @@ export function dmrd(f: FrameSpec): Uint8Array {
   const payload = new Uint8Array(33);
   payload[0] = f.seq & 0xff;
   payload[1] = f.frame;
-  return encodeDmrd({ seq: f.seq, src: f.src, dst: f.tg, peerId: f.peer.id, slot: f.slot, frame: f.frame, streamId: f.streamId, payload });
+  return encodeDmrd({ seq: f.seq, src: f.src, dst: f.tg, peerId: f.peer.id, slot: f.slot, frame: f.frame, streamId: f.streamId, payload, unit: f.private === true });
 }
 
 /** The frame types of a voice call: header, `superframes` × bursts A–F, terminator. */
@@ -107,6 +109,8 @@ export interface CallSpec {
   /** false: the terminator is lost. */
   terminator?: boolean;
   seq0?: number;
+  /** A private (unit-to-unit) call to `tg` rather than a group call. */
+  private?: boolean;
 }
 
 /** The packets of a voice call with their send times (sequence numbers count up from seq0). */
@@ -115,7 +119,7 @@ export function callPackets(c: CallSpec): Timed[] {
   return voiceFrameTypes(c.superframes ?? 1, c.terminator ?? true).map((frame, i) => ({
     at: c.at + i * interval,
     peer: c.peer,
-    bytes: dmrd({ peer: c.peer, src: c.src, tg: c.tg, slot: c.slot, streamId: c.streamId, seq: (c.seq0 ?? 0) + i, frame }),
+    bytes: dmrd({ peer: c.peer, src: c.src, tg: c.tg, slot: c.slot, streamId: c.streamId, seq: (c.seq0 ?? 0) + i, frame, private: c.private === true }),
   }));
 }
 

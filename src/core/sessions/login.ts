@@ -28,6 +28,7 @@ import type { CoreContext } from '../context.js';
 import type { DatagramEvent } from '../events.js';
 import { applyOptions, applyDefaults } from './options.js';
 import { Session, SessionState, type PendingLogin } from './session.js';
+import { onTalkerAlias } from '../streams/talker-alias.js';
 
 const pendingKey = (peerId: number, address: string, port: number): string => `${peerId}|${address}|${port}`;
 
@@ -209,11 +210,13 @@ export function onClose(ctx: CoreContext, ev: DatagramEvent): void {
 export function onAuxiliary(ctx: CoreContext, ev: DatagramEvent, name: string): void {
   if (ev.bytes.length < 8) return ctx.bad(ev, 'hbp.bad-length');
   const peerId = ((ev.bytes[4]! << 24) | (ev.bytes[5]! << 16) | (ev.bytes[6]! << 8) | ev.bytes[7]!) >>> 0;
-  if (!own(ctx, ev, peerId, SessionState.Connected)) {
+  const s = own(ctx, ev, peerId, SessionState.Connected);
+  if (!s) {
     ctx.counters.add(`${name}.not-logged-in`);
     return;
   }
   ctx.counters.add(`${name}.received`);
+  if (name === 'dmra') onTalkerAlias(ctx, s, ev.bytes);
 }
 
 /** The keepalive limit passed: tell the peer (MSTCL, as FreeDMR does) and drop it. */

@@ -22,6 +22,7 @@ import type { Session, SlotState } from '../sessions/session.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
 import { dial, DIAL_TG } from '../dial/index.js';
 import { ingressSubscription, touch } from '../subscriptions/user.js';
+import { beginEcho, isEchoCall, recordEcho } from '../echo/index.js';
 import { Stream, type Variant } from './stream.js';
 
 
@@ -83,6 +84,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
       return;
     }
   }
+  if (st.echo !== null) recordEcho(ctx, st, b);
   // For hang time a dial-a-TG command counts as traffic on the TG 9 lane it (re)links, so the
   // reflector's traffic is heard at once after dialling.
   lane.rxTg = st.unit ? DIAL_TG : st.tg;
@@ -151,8 +153,10 @@ function startStream(
   }
   const flags = b[15]!;
   const unit = (flags & 0x40) !== 0;
-  // A private call is a dial-a-TG command to the number dialled; a group call feeds a subscription.
-  const sub = unit ? null : ingressSubscription(ctx, s, slot, tg, now);
+  // A call to the echo talkgroup is recorded, never routed. Otherwise a private call is a dial-a-TG
+  // command to the number dialled, and a group call feeds a subscription.
+  const echo = isEchoCall(ctx, tg);
+  const sub = unit || echo ? null : ingressSubscription(ctx, s, slot, tg, now);
   const conf = sub !== null ? (ctx.index.conference(sub.conference) ?? null) : null;
   const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
   st.ingress = sub;
@@ -165,7 +169,8 @@ function startStream(
   lane.rx = st;
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;
-  if (conf === null && !unit) ctx.counters.add('stream.not-subscribed');
+  if (echo) beginEcho(ctx, st);
+  else if (conf === null && !unit) ctx.counters.add('stream.not-subscribed');
   ctx.log({
     code: 'call.start',
     level: 'info',
@@ -174,10 +179,10 @@ function startStream(
     tg,
     slot,
     stream: streamId,
-    ...(unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
+    ...(echo ? { reason: 'echo' } : unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
   });
   ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
-  if (unit) dial(ctx, s, tg, now);
+  if (unit && !echo) dial(ctx, s, tg, now);
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;

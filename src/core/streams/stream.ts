@@ -6,6 +6,7 @@ import type { Session } from '../sessions/session.js';
 import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
 import type { Target } from '../actions.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
+import type { EchoRecording } from '../echo/index.js';
 
 /** The receivers of a stream that hear it on one talkgroup, and how its frames are rewritten for them. */
 export interface Variant {
@@ -56,6 +57,8 @@ export class Stream {
    * voice header, or FreeDMR's `00 00 20` when the stream began without one (late entry).
    */
   lcPrefix: readonly number[] = [0x00, 0x00, 0x20];
+  /** A call to the echo talkgroup being recorded for playback (never routed). */
+  echo: EchoRecording | null = null;
   /** Deadline currently scheduled for the inactivity check. */
   deadlineAt = 0;
 

@@ -1,0 +1,103 @@
+// Echo (parrot) on the echo talkgroup (9990 by default), by group call or private call: the stream
+// is recorded instead of routed, and after its end (terminator, or a lost terminator's timeout)
+// it is played back to the caller's slot after a pause (2 s), with a new stream ID, one frame per
+// 60 ms (spec §8.3, done in-process as the spec suggests, with no loopback peer).
+//
+//  - A group call to 9990 plays back unchanged (TG 9990, the caller's ID). A private call to 9990
+//    plays back as a group call to TG 9, which every hotspot's radio hears (FreeDMR reaches the
+//    parrot from a private call through a TG 9 dial link, so this is what its users know); the
+//    destination and link control are rewritten like any dial-a-TG frame.
+//  - Recordings are bounded in length (`echo.maxMs`; frames beyond it are not recorded, so a
+//    truncated recording plays back without its terminator and the radio ends it by timeout) and
+//    in number (`echo.maxRecordings`, counting recordings and their pending playbacks).
+//  - An echo never reaches any other peer or any link; it takes part in contention on the caller's
+//    slot like any stream (src/core/playout).
+
+import { LcRewriter } from '../../protocol/dmr/index.js';
+import type { CoreContext } from '../context.js';
+import { DIAL_TG } from '../dial/index.js';
+import { FRAME_MS, startPlayout } from '../playout/index.js';
+import type { EndReason, Stream } from '../streams/stream.js';
+
+/** How long a playback may wait for the caller's slot to become free. */
+const MAX_WAIT_MS = 10_000;
+
+export class EchoRecording {
+  readonly frames: Uint8Array[] = [];
+  truncated = false;
+}
+
+export function isEchoCall(ctx: CoreContext, dst: number): boolean {
+  return ctx.cfg.echo.tg !== 0 && dst === ctx.cfg.echo.tg;
+}
+
+/** At the stream's first packet: start recording, unless too many echoes are in progress. */
+export function beginEcho(ctx: CoreContext, st: Stream): void {
+  if (ctx.echoActive >= ctx.cfg.echo.maxRecordings) {
+    ctx.counters.add('echo.busy');
+    ctx.log({ code: 'echo.busy', level: 'warn', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, detail: `${ctx.echoActive} echoes in progress` });
+    return;
+  }
+  ctx.echoActive++;
+  st.echo = new EchoRecording();
+}
+
+/** Each accepted packet of an echo stream (after the sequence checks). */
+export function recordEcho(ctx: CoreContext, st: Stream, b: Uint8Array): void {
+  const rec = st.echo!;
+  // Frames 60 ms apart, plus the voice header and terminator.
+  if (rec.frames.length >= Math.ceil(ctx.cfg.echo.maxMs / FRAME_MS) + 2) {
+    if (!rec.truncated) {
+      rec.truncated = true;
+      ctx.counters.add('echo.truncated');
+    }
+    return;
+  }
+  const copy = new Uint8Array(55);
+  copy.set(b.subarray(0, Math.min(55, b.length)));
+  rec.frames.push(copy);
+}
+
+/** The stream ended: play it back, or let the recording go. */
+export function finishEcho(ctx: CoreContext, st: Stream, now: number, reason: EndReason): void {
+  const rec = st.echo!;
+  st.echo = null;
+  if ((reason !== 'terminator' && reason !== 'timeout') || rec.frames.length === 0) {
+    ctx.echoActive--;
+    ctx.counters.add('echo.dropped');
+    return;
+  }
+  let frames: Uint8Array[] = rec.frames;
+  let tg = st.tg;
+  if (st.unit) {
+    // Private call to the echo number: back as a group call on TG 9.
+    tg = DIAL_TG;
+    const lc = new Uint8Array([0x00, st.lcPrefix[1] ?? 0, st.lcPrefix[2] ?? 0, 0, 0, DIAL_TG, st.src >>> 16, (st.src >>> 8) & 0xff, st.src & 0xff]);
+    const rw = new LcRewriter(lc);
+    frames = rec.frames.map((f) => {
+      f[8] = 0;
+      f[9] = 0;
+      f[10] = DIAL_TG;
+      f[15] = f[15]! & ~0x40;
+      rw.patchFrame(f, f[15]!, 20);
+      return f;
+    });
+  }
+  let streamId = ctx.prng.nextU32();
+  while (streamId === 0 || ctx.streams.has(streamId)) streamId = ctx.prng.nextU32();
+  ctx.counters.add('echo.recorded');
+  ctx.log({ code: 'echo.recorded', level: 'info', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, packets: frames.length });
+  startPlayout(ctx, {
+    session: st.session,
+    slot: st.slot,
+    frames,
+    tg,
+    streamId,
+    startAt: now + ctx.cfg.echo.delayMs,
+    maxWaitMs: MAX_WAIT_MS,
+    kind: 'echo',
+    onEnd: () => {
+      ctx.echoActive--;
+    },
+  });
+}

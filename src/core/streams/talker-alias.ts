@@ -1,0 +1,51 @@
+// Talker alias (DMRA, spec §1.8): a peer tells us the alias its radio sends for the talker of its
+// current call. When the server forwards aliases (routing.talkerAlias, on by default), the message
+// goes to every peer that is receiving that talker's stream right now, once per peer, with the
+// receiver's own peer ID at [4:8) as every master→peer message carries it. The alias is never
+// sent anywhere the voice is not going, and an alias for a talker with no live stream goes nowhere.
+//
+// Layout from a peer: "DMRA" + peer ID (4) + source ID (3) + block type (1) + alias bytes. Only
+// the first 12 bytes are required; the rest is passed on as it came.
+
+import { readU24 } from '../../protocol/bytes.js';
+import type { CoreContext } from '../context.js';
+import type { Session } from '../sessions/session.js';
+
+export function onTalkerAlias(ctx: CoreContext, s: Session, b: Uint8Array): void {
+  if (!ctx.cfg.routing.talkerAlias) return;
+  if (b.length < 12) {
+    ctx.counters.add('dmra.short');
+    return;
+  }
+  const src = readU24(b, 8);
+  let st = null;
+  for (const slot of [1, 2] as const) {
+    const rx = s.slots[slot].rx;
+    if (rx !== null && !rx.ended && rx.src === src) st = rx;
+  }
+  if (st === null || st.echo !== null) {
+    ctx.counters.add('dmra.no-stream');
+    return;
+  }
+  const epoch = ++ctx.hot.markEpoch;
+  let sent = 0;
+  for (const v of st.variants) {
+    for (const sub of v.subs) {
+      const lane = sub.session.slots[sub.slot];
+      if (lane.txStream !== st.id || sub.session.closed) continue;
+      // One copy per peer, even when both of its slots carry the stream.
+      const other = sub.session.slots[sub.slot === 1 ? 2 : 1];
+      if (other.mark === epoch || lane.mark === epoch) continue;
+      lane.mark = epoch;
+      const out = b.slice();
+      const id = sub.session.peerId;
+      out[4] = id >>> 24;
+      out[5] = (id >>> 16) & 0xff;
+      out[6] = (id >>> 8) & 0xff;
+      out[7] = id & 0xff;
+      ctx.sink.send(lane.target.socket, lane.target.address, lane.target.port, out);
+      sent++;
+    }
+  }
+  ctx.counters.add(sent > 0 ? 'dmra.forwarded' : 'dmra.no-receivers');
+}
