@@ -1,5 +1,7 @@
 // Core throughput: time and heap allocation per mid-stream group voice packet, through
-// Core.handle only (no sockets). One talker, F listeners on the same talkgroup.
+// Core.handle only (no sockets). One talker, F listeners on the same talkgroup; with --dial, every
+// second listener hears it through a dial-a-TG link instead (DIAL=91: TG 9 on TS2, so each packet
+// is also copied for them with its destination and link control rewritten).
 //
 // Allocation is measured as heap growth over a window with no garbage collection in it: run with a
 // young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
@@ -15,6 +17,7 @@ const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256'
 
 export interface CoreBenchResult {
   fanout: number;
+  dial: boolean;
   packets: number;
   nsPerPacket: number;
   bytesAllocatedPerPacket: number;
@@ -25,7 +28,7 @@ export interface CoreBenchResult {
   sendsPerPacket: number;
 }
 
-export function runCoreBench(fanout: number, packets: number): CoreBenchResult {
+export function runCoreBench(fanout: number, packets: number, dial = false): CoreBenchResult {
   const core = createCore({ sha256 });
   let sends = 0;
   let lastSalt = 0;
@@ -53,7 +56,7 @@ export function runCoreBench(fanout: number, packets: number): CoreBenchResult {
     salt.write('passw0rd', 4);
     core.handle(ev(port, encodeRptk(id, sha256(salt))), sink);
     core.handle(ev(port, encodeRptc({ peerId: id, callsign: 'BENCH' })), sink);
-    core.handle(ev(port, encodeRpto(id, 'TS2=91;')), sink);
+    core.handle(ev(port, encodeRpto(id, dial && i % 2 === 0 && i > 0 ? 'DIAL=91;' : 'TS2=91;')), sink);
   }
   const talker = 310000000;
   const frame = encodeDmrd({ seq: 0, src: 3100001, dst: 91, peerId: talker, slot: 2, frame: 0x21, streamId: 0xc0ffee });
@@ -84,6 +87,7 @@ export function runCoreBench(fanout: number, packets: number): CoreBenchResult {
   const heap1 = process.memoryUsage().heapUsed;
   return {
     fanout,
+    dial,
     packets,
     nsPerPacket: ((t1 - t0) * 1e6) / packets,
     bytesAllocatedPerPacket: Math.max(0, heap1 - heap0) / packets,
@@ -103,8 +107,8 @@ new PerformanceObserver((list) => {
 export const gcsBetween = (t0: number, t1: number): number => gcStarts.filter((t) => t >= t0 && t <= t1).length;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' } } });
-  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000));
+  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' }, dial: { type: 'boolean' } } });
+  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000), values.dial === true);
   // The GC observer reports asynchronously; let it catch up before printing.
   setTimeout(() => console.log(JSON.stringify({ ...r, gcsDuringWindow: gcsBetween(r.windowStart, r.windowEnd) })), 50);
 }

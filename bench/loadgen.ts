@@ -83,8 +83,11 @@ export interface LoadOptions {
   /** Timeslot of the traffic and of the default options (default 2). */
   slot?: 1 | 2;
   passphrase?: string;
-  /** RPTO options per peer; `{tg}`, `{slot}` and `{id}` are substituted. Default `TS{slot}={tg};`. */
-  optionsTemplate?: string;
+  /**
+   * RPTO options per peer; `{tg}`, `{slot}` and `{id}` are substituted. Default `TS{slot}={tg};`.
+   * A function chooses the template per peer (peer index; talkers first, then listeners).
+   */
+  optionsTemplate?: string | ((index: number) => string);
   /** Peer i gets ID idBase + i (default 310000000). */
   idBase?: number;
   /** Logins in flight at once (default 50). */
@@ -349,7 +352,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   }
   for (const p of peers) {
-    p.options = template.replaceAll('{tg}', String(p.tg)).replaceAll('{slot}', String(slot)).replaceAll('{id}', String(p.id));
+    const t = typeof template === 'function' ? template(p.idx) : template;
+    p.options = t.replaceAll('{tg}', String(p.tg)).replaceAll('{slot}', String(slot)).replaceAll('{id}', String(p.id));
   }
 
   // ---- receive path ----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ const PARTS = ['core', 'paced', 'saturation', 'rss'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Durations and sizes; `--quick` shortens them. */
-interface Plan {
+export interface Plan {
   runs: number;
   quick: boolean;
   only: Set<Part>;
@@ -171,7 +171,7 @@ interface DmrhubProcess {
 type Limits = 'default' | 'lifted';
 
 /** Server settings every run shares; `--no-sql` turns the SQLite reporting sink off. */
-const serverSettings = { sql: true };
+export const serverSettings = { sql: true };
 
 function configText(dir: string, limits: Limits): string {
   const lines = [
@@ -198,7 +198,7 @@ function configText(dir: string, limits: Limits): string {
   return lines.join('\n') + '\n';
 }
 
-async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<DmrhubProcess> {
+export async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<DmrhubProcess> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npm run build\` first`);
   const dir = mkdtempSync(join(os.tmpdir(), 'dmrhub-bench-'));
   const cfg = join(dir, 'dmrhub.toml');
@@ -268,7 +268,7 @@ async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<Dmr
 
 // ---- parts -----------------------------------------------------------------------------------
 
-interface CoreRun {
+export interface CoreRun {
   fanout: number;
   packets: number;
   nsPerPacket: number;
@@ -277,9 +277,9 @@ interface CoreRun {
   sendsPerPacket: number;
 }
 
-function runCoreChild(fanout: number, packets: number): Promise<CoreRun> {
+export function runCoreChild(fanout: number, packets: number, dial = false): Promise<CoreRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', CORE_JS, '--fanout', String(fanout), '--packets', String(packets)], {
+    const child = spawn(process.execPath, ['--expose-gc', CORE_JS, '--fanout', String(fanout), '--packets', String(packets), ...(dial ? ['--dial'] : [])], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -311,7 +311,7 @@ function runCoreChild(fanout: number, packets: number): Promise<CoreRun> {
   });
 }
 
-interface PacedRun {
+export interface PacedRun {
   /** DMRD datagrams received by the listeners per second of sending. */
   forwardedPerSec: number;
   expectedPerSec: number;
@@ -357,7 +357,7 @@ function exitAnomalies(e: ServerExit): string[] {
   return a;
 }
 
-async function runPaced(p: Plan): Promise<PacedRun> {
+export async function runPaced(p: Plan, optionsTemplate?: (index: number) => string): Promise<PacedRun> {
   const srv = await startDmrhub('default');
   let r: LoadResult;
   try {
@@ -370,6 +370,7 @@ async function runPaced(p: Plan): Promise<PacedRun> {
       seconds: p.pacedSeconds,
       callSeconds: p.pacedCallSeconds,
       serverPid: srv.pid,
+      ...(optionsTemplate ? { optionsTemplate } : {}),
     });
   } catch (e) {
     await srv.stop();

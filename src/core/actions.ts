@@ -97,8 +97,11 @@ export interface ActionSink {
   /**
    * Send one frame to `count` targets (the first `count` entries of `targets`). For each target the
    * shell writes its peer ID and slot bit into the frame and sends it, without copying per target.
+   * Returns true when the sink still holds on to `frame` after returning (a send the kernel could
+   * not take at once was queued with it), so the caller must not write into it again; a sink that
+   * copies, or sends at once, returns false or nothing.
    */
-  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): void;
+  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean | void;
   log(entry: LogEntry): void;
   /** Reports for the reporting path; a sink that has no use for them may leave this out. */
   report?(r: CoreReport): void;

@@ -68,8 +68,9 @@ export class UdpTransport implements ActionSink {
     this.sockets[socket]?.send(bytes, port, address);
   }
 
-  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): void {
+  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean {
     let buf = frame;
+    let retained = false;
     for (let i = 0; i < count; i++) {
       const t = targets[i]!;
       const id = t.peerId;
@@ -80,11 +81,17 @@ export class UdpTransport implements ActionSink {
       buf[15] = (buf[15]! & 0x7f) | t.slotBit;
       const sock = this.sockets[t.socket]!;
       sock.send(buf, t.port, t.address);
-      if (i + 1 < count && sock.getSendQueueCount() > 0) {
-        this.queuedSends++;
-        buf = buf.slice();
+      if (sock.getSendQueueCount() > 0) {
+        // The send may still be waiting with `buf`: later receivers get their own copy, and if it
+        // was the caller's frame, the caller is told not to reuse it.
+        if (buf === frame) retained = true;
+        if (i + 1 < count) {
+          this.queuedSends++;
+          buf = buf.slice();
+        }
       }
     }
+    return retained;
   }
 
   log(entry: LogEntry): void {

@@ -288,7 +288,7 @@ export class InvariantChecker {
       },
       fanOut: (frame, targets, count) => {
         this.onFanOut(frame, targets, count);
-        inner.fanOut(frame, targets, count);
+        return inner.fanOut(frame, targets, count);
       },
       log: (entry) => {
         this.onLog(entry);

@@ -174,4 +174,35 @@ describe('dial-a-TG', () => {
     expect(p4.ts2).toEqual([9]);
     expect(w.sink.logs.some((l) => l.code === 'dial.refused' && l.peer === 1004)).toBe(true);
   });
+
+  it('reuses its rewrite buffer only while the shell does not hold on to it (a queued send)', () => {
+    for (const retains of [false, true]) {
+      const w = new World();
+      w.login(1001, 5001, 'TS2=2350;');
+      w.login(1002, 5002);
+      play(w, 5002, privateCall(1002, 2350, 0x61));
+      // A sink that keeps the frames it is given, as a queued send would, and says so (or not).
+      const kept: { frame: Uint8Array; copy: Uint8Array }[] = [];
+      const sink = {
+        send() {},
+        log() {},
+        fanOut(frame: Uint8Array) {
+          kept.push({ frame, copy: frame.slice() });
+          return retains;
+        },
+      };
+      for (const [i, p] of realCall(ref2350, 1001, 2, 0x62).entries()) {
+        w.core.handle({ kind: 'datagram-received', now: w.now + 60 * (i + 1), socket: 0, address: '127.0.0.1', port: 5001, bytes: p }, sink);
+      }
+      const rewritten = kept.filter((k) => readU24(k.copy, 8) === 9);
+      expect(rewritten).toHaveLength(8);
+      const distinct = new Set(rewritten.map((k) => k.frame)).size;
+      if (retains) {
+        // Every frame the sink still holds is untouched, so each rewritten frame is a new buffer.
+        expect(distinct).toBe(8);
+        for (const k of rewritten) expect(k.frame).toEqual(k.copy);
+      } else expect(distinct).toBe(1); // one buffer, reused: no allocation per packet
+    }
+  });
 });
+

@@ -222,7 +222,7 @@ function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
         lc[8] = st.src & 0xff;
         rewriter = new LcRewriter(lc);
       }
-      v = { tg: m.rfTg, subs: [], rewriter, scratch: [], pending: null, count: 0 };
+      v = { tg: m.rfTg, subs: [], rewriter, scratch: [], pending: null, count: 0, buffer: null };
       if (m.rfTg === st.tg) variants.unshift(v);
       else variants.push(v);
     }
@@ -232,10 +232,18 @@ function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
   st.version = conf.version;
 }
 
-/** A copy of frame `b` for receivers on another talkgroup: destination and link control rewritten. */
+/**
+ * A copy of frame `b` for receivers on another talkgroup: destination and link control rewritten.
+ * The variant's buffer is reused from packet to packet unless the shell said it still holds it.
+ */
 function variantFrame(b: Uint8Array, v: Variant): Uint8Array {
-  const out = new Uint8Array(55);
-  out.set(b.subarray(0, Math.min(b.length, 55)));
+  let out = v.buffer;
+  if (out === null) out = v.buffer = new Uint8Array(55);
+  out.set(b); // 53 or 55 bytes (a longer datagram is refused before it gets here)
+  if (b.length < 55) {
+    out[53] = 0;
+    out[54] = 0;
+  }
   out[8] = v.tg >>> 16;
   out[9] = (v.tg >>> 8) & 0xff;
   out[10] = v.tg & 0xff;
@@ -289,7 +297,7 @@ function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, 
   for (let k = variants.length - 1; k >= 0; k--) {
     const v = variants[k]!;
     if (v.count === 0) continue;
-    ctx.sink.fanOut(v.pending!, v.scratch, v.count);
+    if (ctx.sink.fanOut(v.pending!, v.scratch, v.count) === true && v.pending === v.buffer) v.buffer = null;
     v.count = 0;
     v.pending = null;
   }

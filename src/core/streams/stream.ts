@@ -19,6 +19,8 @@ export interface Variant {
   /** The frame and receiver count of the current packet, between selection and sending. */
   pending: Uint8Array | null;
   count: number;
+  /** Reused buffer for this variant's rewritten frames (null: make a new one; the last is still queued). */
+  buffer: Uint8Array | null;
 }
 
 export type EndReason = 'terminator' | 'timeout' | 'superseded' | 'peer-gone' | 'shutdown';
