@@ -43,7 +43,7 @@ export function loadConfigFile(path: string): ConfigResult {
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, echo, record, log, reporting, mqtt, sql } = file;
+  const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   return {
     core: {
@@ -77,7 +77,9 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
+      prompts: { language: prompts.language, sourceId: prompts.source_id, delayMs: msFromSeconds(prompts.delay) },
     },
+    prompts: { directory: optionalPath(prompts.directory), languages: [...new Set([prompts.language, ...prompts.more_languages])] },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
     record: {

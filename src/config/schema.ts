@@ -209,6 +209,17 @@ export const echoSection = section('echo', {
   delay: seconds(false, core.echo.delayMs),
 });
 
+const languageError = expecting('a language code such as "en_GB" (letters, digits, "_" or "-", up to 32)');
+const language = (fallback: string) => z.string(languageError).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, languageError).default(fallback);
+
+export const promptsSection = section('prompts', {
+  directory: text(0, 4096, 'a directory path', ''),
+  language: language(core.prompts.language),
+  more_languages: z.array(language(''), expecting('an array of language codes, e.g. ["en_US", "de_DE"]')).default(() => []),
+  source_id: integer(1, 16_777_215, 'a DMR ID', core.prompts.sourceId),
+  delay: seconds(false, core.prompts.delayMs),
+});
+
 const booleanError = expecting('true or false');
 
 export const recordSection = section('record', {
@@ -268,6 +279,7 @@ export const SECTIONS = {
   timers: timersSection,
   limits: limitsSection,
   echo: echoSection,
+  prompts: promptsSection,
   record: recordSection,
   log: logSection,
   reporting: reportingSection,
@@ -285,6 +297,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   timers: Object.keys(timersSection.shape),
   limits: Object.keys(limitsSection.shape),
   echo: Object.keys(echoSection.shape),
+  prompts: Object.keys(promptsSection.shape),
   record: Object.keys(recordSection.shape),
   log: Object.keys(logSection.shape),
   reporting: Object.keys(reportingSection.shape),
@@ -305,6 +318,7 @@ export const configFileSchema = z.strictObject(
     timers: timersSection.prefault({}),
     limits: limitsSection.prefault({}),
     echo: echoSection.prefault({}),
+    prompts: promptsSection.prefault({}),
     record: recordSection.prefault({}),
     log: logSection.prefault({}),
     reporting: reportingSection.prefault({}),

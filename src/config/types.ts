@@ -28,6 +28,8 @@ export interface AppConfig {
     reconnectMaxMs: number;
   };
   sql: { enabled: boolean; path: string; retentionDays: number };
+  /** Voice prompt packs: loaded from `directory` (absolute; "" = none) for each language, after start. */
+  prompts: { directory: string; languages: string[] };
   /** absolute path of the file it came from, or null when built from text */
   source: string | null;
 }

@@ -74,6 +74,14 @@ export interface CoreConfig {
     /** Pause between the end of the call and the playback (FreeDMR 2 s). */
     delayMs: number;
   };
+  prompts: {
+    /** Language of the prompts for peers that do not ask for one with LANG= (a loaded pack). */
+    language: string;
+    /** Source ID of every prompt (FreeDMR 5000). */
+    sourceId: number;
+    /** Pause between the request (the end of the private call) and the prompt (FreeDMR 1 s). */
+    delayMs: number;
+  };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
     maxPacketRate: number;
@@ -106,6 +114,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   },
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
+  prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };
 

@@ -5,7 +5,7 @@ import type { ActionSink, CoreReport, LogEntry } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, LogOnce } from './counters.js';
 import type { DeadlineHeap } from './deadlines.js';
-import type { DatagramEvent } from './events.js';
+import type { DatagramEvent, PromptPackData } from './events.js';
 import type { Prng } from './prng.js';
 import type { EndReason, Stream } from './streams/stream.js';
 import type { PendingLogin, Session } from './sessions/session.js';
@@ -49,6 +49,8 @@ export interface CoreContext {
   peerCount: number;
   /** Echo recordings and their pending playbacks in progress (bounded by cfg.echo.maxRecordings). */
   echoActive: number;
+  /** Voice prompt packs by language (from the `prompts-loaded` event). */
+  readonly prompts: Map<string, PromptPackData>;
 
   /** `now` of the event being handled. */
   now: number;

@@ -41,4 +41,19 @@ export interface ShutdownEvent {
   now: number;
 }
 
-export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent;
+/** One language of voice prompts: AMBE+2 voice per word, packed 27 bytes per burst (spec §8.1). */
+export interface PromptPackData {
+  lang: string;
+  words: Record<string, Uint8Array>;
+  /** Information-service clips by number (9991..9999). */
+  ondemand: Record<string, Uint8Array>;
+}
+
+/** The shell loaded the prompt packs (off the packet path, after the sockets opened). */
+export interface PromptsLoadedEvent {
+  kind: 'prompts-loaded';
+  now: number;
+  packs: PromptPackData[];
+}
+
+export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent;

@@ -11,7 +11,7 @@ import { DEFAULT_CORE_CONFIG, withDefaults, type CoreConfig } from './config.js'
 import type { CoreContext, CoreDeps, HotCounters } from './context.js';
 import { Counters, LogOnce } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
-import type { CoreEvent, DatagramEvent } from './events.js';
+import type { CoreEvent, DatagramEvent, PromptPackData } from './events.js';
 import { Prng } from './prng.js';
 import { applyDefaults } from './sessions/options.js';
 import { expireSession, onAuxiliary, onClose, onPing, onRptc, onRptk, onRptl, onRpto } from './sessions/login.js';
@@ -20,6 +20,7 @@ import { onGroupPacket } from './streams/group-voice.js';
 import type { EndReason, Stream } from './streams/stream.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
 import { finishEcho } from './echo/index.js';
+import { dialFeedback } from './dial/index.js';
 
 const NULL_SINK: ActionSink = { send() {}, fanOut() {}, log() {} };
 
@@ -51,6 +52,7 @@ export class Core implements CoreContext {
   liveStreamCount = 0;
   peerCount = 0;
   echoActive = 0;
+  readonly prompts = new Map<string, PromptPackData>();
   now = 0;
   private started = false;
   private stopped = false;
@@ -93,6 +95,11 @@ export class Core implements CoreContext {
           break;
         case 'shutdown-requested':
           this.shutdown(ev.now);
+          break;
+        case 'prompts-loaded':
+          this.prompts.clear();
+          for (const p of ev.packs) this.prompts.set(p.lang, p);
+          this.log({ code: 'prompts.loaded', level: 'info', detail: ev.packs.map((p) => p.lang).join(', ') || 'none' });
           break;
       }
     } finally {
@@ -222,6 +229,7 @@ export class Core implements CoreContext {
     st.endReason = reason;
     this.liveStreamCount--;
     if (st.echo !== null) finishEcho(this, st, now, reason);
+    if (st.dialOutcome !== null && (reason === 'terminator' || reason === 'timeout')) dialFeedback(this, st.session, st.dialOutcome, now);
     // Receivers that got the terminator were freed as it went out. Any other end (timeout, the
     // talker gone) leaves their slots busy until the collision window has passed, as for a lost
     // terminator. The ID stays known for a while, to drop late duplicates and loops.

@@ -5,7 +5,7 @@
 
 import { fromHex, toHex } from '../protocol/bytes.js';
 import type { CoreConfig } from '../core/config.js';
-import type { CoreEvent } from '../core/events.js';
+import type { CoreEvent, PromptPackData } from '../core/events.js';
 
 export const LOG_FORMAT = 'dmrhub-events';
 export const LOG_VERSION = 1;
@@ -42,7 +42,23 @@ export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig
       return JSON.stringify({ kind: 'started', now: ev.now, seed: ev.seed, config: redact(ev.config) });
     case 'config-applied':
       return JSON.stringify({ kind: 'config-applied', now: ev.now, config: redact(ev.config) });
+    case 'prompts-loaded': {
+      const hexRecord = (r: Record<string, Uint8Array>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toHex(v)]));
+      return JSON.stringify({ kind: 'prompts-loaded', now: ev.now, packs: ev.packs.map((p) => ({ lang: p.lang, words: hexRecord(p.words), ondemand: hexRecord(p.ondemand) })) });
+    }
   }
+}
+
+/** A `{name: hex}` object back to bytes, or null if any value is not hex. */
+function bytesRecord(v: unknown): Record<string, Uint8Array> | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const out: Record<string, Uint8Array> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const b = typeof x === 'string' ? fromHex(x) : null;
+    if (b === null) return null;
+    out[k] = b;
+  }
+  return out;
 }
 
 export type DecodeResult = { ok: true; event: CoreEvent } | { ok: false; error: string };
@@ -78,6 +94,18 @@ export function decodeEvent(line: string): DecodeResult {
     case 'config-applied':
       if (typeof o['config'] !== 'object') return { ok: false, error: 'bad config-applied fields' };
       return { ok: true, event: { kind: 'config-applied', now, config: o['config'] as CoreConfig } };
+    case 'prompts-loaded': {
+      const packs: PromptPackData[] = [];
+      for (const p of Array.isArray(o['packs']) ? (o['packs'] as unknown[]) : []) {
+        const q = p as Record<string, unknown>;
+        const words = bytesRecord(q['words']);
+        const ondemand = bytesRecord(q['ondemand']);
+        if (typeof q['lang'] !== 'string' || words === null || ondemand === null) return { ok: false, error: 'bad prompts-loaded pack' };
+        packs.push({ lang: q['lang'], words, ondemand });
+      }
+      if (!Array.isArray(o['packs'])) return { ok: false, error: 'bad prompts-loaded fields' };
+      return { ok: true, event: { kind: 'prompts-loaded', now, packs } };
+    }
     default:
       return { ok: false, error: `unknown kind ${JSON.stringify(o['kind'])}` };
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { formatConfigErrors, redactConfig, type AppConfig } from '../config/types.js';
-import { createCore, type Core, type CoreConfig, type CoreEvent } from '../core/index.js';
+import { createCore, type Core, type CoreConfig, type CoreEvent, type PromptPackData } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
 import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
@@ -18,6 +18,7 @@ import { ReportingHub, type SinkSpec } from './reporting.js';
 import { EventLog, FlightRing } from './recorder.js';
 import { UdpTransport } from './transport.js';
 import { VERSION } from './version.js';
+import { loadPromptPackAsync } from './prompts.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
@@ -128,6 +129,28 @@ export class Driver {
       { code: 'server.listening', address: this.app.hbp.address, port, recording: recordPath ?? null, version: VERSION },
       `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
     );
+    void this.loadPrompts();
+  }
+
+  /** Read the voice prompt packs (non-blocking file reads, after the socket is open) and hand them to the core. */
+  private async loadPrompts(): Promise<void> {
+    const { directory, languages } = this.app.prompts;
+    if (directory === '') {
+      this.logger.info({ code: 'prompts.none' }, 'voice prompts: prompts.directory is not set, so dial-a-TG answers and the info service are silent');
+      return;
+    }
+    const packs: PromptPackData[] = [];
+    for (const lang of languages) {
+      const r = await loadPromptPackAsync(directory, lang);
+      if (!r.ok) {
+        this.logger.warn({ code: 'prompts.load-failed', lang, error: r.error }, `voice prompts: ${r.error}; prompts in '${lang}' are skipped`);
+        continue;
+      }
+      for (const w of r.warnings) this.logger.warn({ code: 'prompts.pack-warning', lang }, `voice prompts '${lang}': ${w}`);
+      packs.push({ lang, words: Object.fromEntries(r.pack.words), ondemand: Object.fromEntries(r.pack.ondemand) });
+    }
+    if (this.stopping) return;
+    this.dispatch({ kind: 'prompts-loaded', now: monotonicMs(), packs });
   }
 
   /** Every event enters here: recorded, then handed to the core; then the timer is re-armed. */
@@ -162,9 +185,11 @@ export class Driver {
     if (r.config.hbp.address !== this.app.hbp.address || r.config.hbp.port !== this.app.hbp.port) {
       this.logger.warn({ code: 'config.restart-needed' }, 'hbp.address/hbp.port changed: takes effect at the next restart');
     }
+    const promptsChanged = JSON.stringify(r.config.prompts) !== JSON.stringify(this.app.prompts);
     this.app = { ...r.config, hbp: this.app.hbp, record: this.app.record };
     this.logger.level = r.config.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: r.config.core });
+    if (promptsChanged) void this.loadPrompts();
     return true;
   }
 

@@ -1,12 +1,17 @@
-// Echo and talker alias through the real server over UDP on 127.0.0.1, from the radios' side:
-// a call to 9990 comes back to the caller alone about 2 s after it ends, paced at the DMR rate, with
-// a new stream ID; a talker alias sent during a call reaches the peer hearing that call.
+// Echo, talker alias and voice prompts through the real server over UDP on 127.0.0.1, from the
+// radios' side: a call to 9990 comes back to the caller alone about 2 s after it ends, paced at the
+// DMR rate, with a new stream ID; a talker alias sent during a call reaches the peer hearing that
+// call; with the prompt packs of ../shared/vectors/prompts, a dial is answered "linked to …" with
+// exactly the pack's voice, and a recorded run replays to the same bytes.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { readU24, readU32 } from '../../src/protocol/index.js';
+import { resolve } from 'node:path';
+import { concatPrompt, extractVoiceBits } from '../../src/protocol/dmr/index.js';
+import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
+import { loadPromptPack } from '../../src/shell/prompts.js';
 import { voiceCall } from '../support/harness.js';
 import { HbpClient } from '../support/hbp-client.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
+import { runCli, startServer, type ServerHandle } from '../support/server-process.js';
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +30,11 @@ afterEach(async () => {
 });
 
 async function peers(...ids: number[]): Promise<HbpClient[]> {
-  server = await startServer({ config: { sql: { enabled: false } } });
+  return peersWith({}, ...ids);
+}
+
+async function peersWith(extra: Record<string, Record<string, unknown>>, ...ids: number[]): Promise<HbpClient[]> {
+  server = await startServer({ config: { sql: { enabled: false }, ...extra }, record: true });
   const out: HbpClient[] = [];
   for (const id of ids) {
     const c = new HbpClient(id);
@@ -86,5 +95,36 @@ describe('echo and talker alias over UDP', () => {
       a!.send(p);
       await sleep(20);
     }
+  });
+
+  it('answers a dial with the voice prompt "linked to 2 3 5 0" from the pack, and the run replays exactly', async () => {
+    const dir = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
+    const [a] = await peersWith({ prompts: { directory: dir } }, 313021);
+    await server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
+    const from = a!.mark();
+    for (const [seq, frame] of [0x21, 0x22].entries()) {
+      a!.send(encodeDmrd({ seq, src: 3130021, dst: 2350, peerId: a!.peerId, slot: 2, frame, unit: true, streamId: 0x23500001 }));
+      await sleep(60);
+    }
+    const r = loadPromptPack(dir, 'en_GB');
+    if (!r.ok) throw new Error(r.error);
+    const voice = concatPrompt(['silence', 'linked-to', '2', '3', '5', '0'].map((w) => r.pack.words.get(w)!));
+    const bursts = Math.ceil(voice.length / 27 / 6) * 6;
+    const frames = 3 + bursts + 1; // voice headers, bursts (whole superframes), terminator
+    await a!.waitFor((d, i) => i >= from + frames - 1, 10_000, from, 'the whole prompt');
+    const got = a!.received.slice(from).filter((d) => tag(d.bytes) === 'DMRD');
+    expect(got).toHaveLength(frames);
+    const heard = new Uint8Array(bursts * 27);
+    got.filter((d) => (d.bytes[15]! & 0x30) !== 0x20).forEach((d, i) => heard.set(extractVoiceBits(d.bytes, 20), i * 27));
+    expect(heard.subarray(0, voice.length)).toEqual(voice);
+    for (const d of got) expect([readU24(d.bytes, 5), readU24(d.bytes, 8), d.bytes[15]! & 0xc0]).toEqual([5000, 9, 0x80]);
+    // The recording holds the packs; replaying it sends the same prompt, byte for byte.
+    const s = server!;
+    await s.stop();
+    const replay = await runCli(['replay', s.recordPath!, '--config', s.configPath, '--sends']);
+    expect(replay.code).toBe(0);
+    const sent = replay.stdout.split('\n').filter((l) => l.includes(' send ') && l.includes('444d5244'));
+    const hexes = got.map((d) => Buffer.from(d.bytes).toString('hex'));
+    expect(sent.map((l) => l.trim().split(' ').at(-1))).toEqual(expect.arrayContaining(hexes));
   });
 });

@@ -11,7 +11,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CoreConfig } from '../../src/core/index.js';
+import type { CoreConfig, PromptPackData } from '../../src/core/index.js';
+import { concatPrompt } from '../../src/protocol/dmr/index.js';
+import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, readU32 } from '../../src/protocol/index.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
 import { sha256 } from '../support/crypto.js';
@@ -436,7 +438,52 @@ const echo: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo];
+// 8. prompts — a small en_GB pack (the words used, from ../shared/vectors/prompts) is loaded at 50.
+//    A dials 2350 from TS1 (private call, 1000..1060): one second after the terminator, at 2060, A
+//    alone hears on TS2 TG 9, from 5000, "linked to 2 3 5 0": 3 voice headers, the voice bursts
+//    (whole superframes), a terminator, 60 ms apart. A dials 4000 at 9000: "not linked" at 10060.
+//    L, listening on TS2 TG 2350, hears no prompt.
+const A8 = peer(1);
+const L8 = peer(2);
+const promptPack = (): PromptPackData => {
+  const r = loadPromptPack(fileURLToPath(new URL('../../../shared/vectors/prompts', import.meta.url)), 'en_GB');
+  if (!r.ok) throw new Error(r.error);
+  const keep = ['silence', 'linked-to', 'not-linked', 'busy', '0', '2', '3', '5'];
+  return { lang: 'en_GB', words: Object.fromEntries(keep.map((w) => [w, r.pack.words.get(w)!])), ondemand: {} };
+};
+const promptBursts = (p: PromptPackData, words: string[]): number => Math.ceil(concatPrompt(words.map((w) => p.words[w]!)).length / 27 / 6) * 6;
+const prompts: GoldenScenario = {
+  name: 'prompts',
+  build() {
+    const s = new Scenario({ seed: 808, config: scenarioConfig() });
+    s.at(50).promptsLoaded([promptPack()]);
+    s.at(100).login(A8);
+    s.at(200).login(L8, { options: 'TS2=2350' });
+    s.call({ peer: A8, src: 2348001, tg: 2350, slot: 1, streamId: 0x2350, at: 1000, private: true, superframes: 0 });
+    s.call({ peer: A8, src: 2348001, tg: 4000, slot: 1, streamId: 0x4000, at: 9000, private: true, superframes: 0 });
+    return s.shutdown(16_000);
+  },
+  check(lines) {
+    const sends = dmrdOf(sendsOf(lines));
+    expect(to(sends, L8)).toEqual([]);
+    const toA = to(sends, A8);
+    const pack = promptPack();
+    const linked = 3 + promptBursts(pack, ['silence', 'linked-to', '2', '3', '5', '0']) + 1;
+    const unlinked = 3 + promptBursts(pack, ['silence', 'not-linked']) + 1;
+    expect(toA).toHaveLength(linked + unlinked);
+    expect(toA[0]!.now).toBe(2060);
+    expect(toA[linked]!.now).toBe(10_060);
+    toA.forEach((f, i) => {
+      expect(f.now - toA[i < linked ? 0 : linked]!.now).toBe(60 * (i < linked ? i : i - linked));
+      expect(readU32(f.bytes, 5) >>> 8).toBe(5000);
+      expect(readU32(f.bytes, 8) >>> 8).toBe(9);
+      expect(slotBit(f)).toBe(0x80);
+    });
+    expect(new Set(toA.slice(0, linked).map(streamOf)).size).toBe(1);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts];
 
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 

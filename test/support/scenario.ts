@@ -9,7 +9,7 @@
 // check that replaying the log gives back exactly what the live core did.
 
 import { createHash } from 'node:crypto';
-import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type CoreReport, type LogEntry, type Target } from '../../src/core/index.js';
+import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type CoreReport, type LogEntry, type PromptPackData, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
   encodeRptc,
@@ -208,6 +208,12 @@ export class Scenario {
 
   wait(ms: number): this {
     return this.at(this.now + ms);
+  }
+
+  /** The shell loaded these prompt packs, at the current time. */
+  promptsLoaded(packs: PromptPackData[]): this {
+    this.record({ kind: 'prompts-loaded', now: this.now, packs });
+    return this;
   }
 
   /** A datagram from `peer` at the current time; returns what the core sent straight back. */

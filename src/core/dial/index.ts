@@ -10,6 +10,7 @@ import { prohibited, timerOf } from '../sessions/options.js';
 import type { Session } from '../sessions/session.js';
 import type { Subscription } from '../subscriptions/index.js';
 import { touch } from '../subscriptions/user.js';
+import { digits, say, sayOndemand } from '../prompts/index.js';
 
 export const DIAL_TG = 9;
 export const UNLINK = 4000;
@@ -52,6 +53,11 @@ function expired(ctx: CoreContext, s: Session, n: number, now: number): void {
   ctx.counters.add('dial.expired');
   ctx.log({ code: 'dial.expired', level: 'info', peer: s.peerId, tg: n });
   restoreDefault(ctx, s, now);
+  // The "disconnected" notice: where the lane is now.
+  if (s.closed) return;
+  const lane = dialLane(ctx, s);
+  if (lane !== null) say(ctx, s, ['linked-to', ...digits(lane.conference)], now, 'disconnected');
+  else say(ctx, s, ['not-linked'], now, 'disconnected');
 }
 
 function restoreDefault(ctx: CoreContext, s: Session, now: number): void {
@@ -72,7 +78,29 @@ export type DialOutcome =
   | { kind: 'linked'; tg: number }
   | { kind: 'unlinked' }
   | { kind: 'status'; linked: number }
-  | { kind: 'refused'; tg: number };
+  | { kind: 'refused'; tg: number }
+  | { kind: 'info'; n: number };
+
+/** Information service: a private call to one of these plays a clip from the prompt pack. */
+export const INFO_FIRST = 9991;
+export const INFO_LAST = 9999;
+
+/** The voice prompt that answers a dial-a-TG command (spec §4.6), at the end of the private call. */
+export function dialFeedback(ctx: CoreContext, s: Session, o: DialOutcome, now: number): void {
+  if (s.closed) return;
+  switch (o.kind) {
+    case 'linked':
+      return say(ctx, s, ['linked-to', ...digits(o.tg)], now, 'linked');
+    case 'unlinked':
+      return say(ctx, s, ['not-linked'], now, 'unlinked');
+    case 'status':
+      return o.linked !== 0 ? say(ctx, s, ['linked-to', ...digits(o.linked)], now, 'status') : say(ctx, s, ['not-linked'], now, 'status');
+    case 'refused':
+      return say(ctx, s, ['busy'], now, 'busy');
+    case 'info':
+      return sayOndemand(ctx, s, o.n, now);
+  }
+}
 
 /** A private call from `s` to `n`, at its first packet. */
 export function dial(ctx: CoreContext, s: Session, n: number, now: number): DialOutcome {
@@ -84,6 +112,7 @@ export function dial(ctx: CoreContext, s: Session, n: number, now: number): Dial
     if (s.defaultReflector !== 0 && timer !== 0) ctx.deadlines.schedule(now + timer, (t) => restoreDefault(ctx, s, t));
     return { kind: 'unlinked' };
   }
+  if (n >= INFO_FIRST && n <= INFO_LAST) return { kind: 'info', n };
   if (n === STATUS) {
     const cur = dialLane(ctx, s);
     return { kind: 'status', linked: cur?.conference ?? 0 };

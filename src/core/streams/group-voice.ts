@@ -182,7 +182,7 @@ function startStream(
     ...(echo ? { reason: 'echo' } : unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
   });
   ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
-  if (unit && !echo) dial(ctx, s, tg, now);
+  if (unit && !echo) st.dialOutcome = dial(ctx, s, tg, now);
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;

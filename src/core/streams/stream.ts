@@ -7,6 +7,7 @@ import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
 import type { Target } from '../actions.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
 import type { EchoRecording } from '../echo/index.js';
+import type { DialOutcome } from '../dial/index.js';
 
 /** The receivers of a stream that hear it on one talkgroup, and how its frames are rewritten for them. */
 export interface Variant {
@@ -59,6 +60,8 @@ export class Stream {
    * voice header, or FreeDMR's `00 00 20` when the stream began without one (late entry).
    */
   lcPrefix: readonly number[] = [0x00, 0x00, 0x20];
+  /** A private call's dial-a-TG command outcome, answered by a voice prompt when the call ends. */
+  dialOutcome: DialOutcome | null = null;
   /** A call to the echo talkgroup being recorded for playback (never routed). */
   echo: EchoRecording | null = null;
   /** Deadline currently scheduled for the inactivity check. */

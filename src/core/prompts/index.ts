@@ -1,0 +1,80 @@
+// Voice prompts (spec §8.1, §8.2): the server speaks to one peer's dial slot, from the prompt source
+// ID (5000) to TG 9, with words from the prompt pack of the peer's language (LANG=, else the
+// server's). The frames are built from the pack's AMBE+2 voice (src/protocol/dmr/voice.ts) and sent
+// by the playout engine, so a prompt takes part in contention like any stream and never talks over
+// traffic on that slot.
+//
+// Packs arrive in a `prompts-loaded` event; until then, or for a language without a pack, prompts
+// are skipped (counted, and logged once per peer).
+
+import { buildVoiceStream, concatPrompt } from '../../protocol/dmr/index.js';
+import type { CoreContext } from '../context.js';
+import type { PromptPackData } from '../events.js';
+import { startPlayout } from '../playout/index.js';
+import type { Session } from '../sessions/session.js';
+
+export const PROMPT_TG = 9;
+
+/** Spellings of each word across the pack formats (directory packs, indexed packs). */
+const SPELLINGS: Record<string, readonly string[]> = {
+  'linked-to': ['linked-to', 'linkedto', 'linked'],
+  'not-linked': ['not-linked', 'notlinked'],
+  busy: ['busy', 'isbusy'],
+  silence: ['silence'],
+};
+
+export function packFor(ctx: CoreContext, s: Session): PromptPackData | null {
+  const want = s.opts.lang ?? ctx.cfg.prompts.language;
+  return ctx.prompts.get(want) ?? (s.opts.lang !== null ? (ctx.prompts.get(ctx.cfg.prompts.language) ?? null) : null);
+}
+
+/** The words of a number, digit by digit. */
+export const digits = (n: number): string[] => String(n).split('');
+
+/** Queue a spoken phrase (symbolic words) for the peer's dial slot. */
+export function say(ctx: CoreContext, s: Session, words: readonly string[], now: number, what: string): void {
+  const pack = packFor(ctx, s);
+  if (pack === null) return skipped(ctx, s, what);
+  const voice: Uint8Array[] = [];
+  for (const w of ['silence', ...words]) {
+    const got = (SPELLINGS[w] ?? [w]).map((k) => pack.words[k]).find((x) => x !== undefined);
+    if (got !== undefined) voice.push(got);
+    else ctx.counters.add('prompt.missing-word');
+  }
+  play(ctx, s, concatPrompt(voice), now, what);
+}
+
+/** Play an information-service clip (ondemand/<n>.ambe), or "busy" when the pack has none. */
+export function sayOndemand(ctx: CoreContext, s: Session, n: number, now: number): void {
+  const pack = packFor(ctx, s);
+  if (pack === null) return skipped(ctx, s, 'info');
+  const clip = pack.ondemand[String(n)];
+  if (clip === undefined) return say(ctx, s, ['busy'], now, 'info-missing');
+  play(ctx, s, concatPrompt([pack.words['silence'] ?? new Uint8Array(0), clip]), now, 'info');
+}
+
+function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what: string): void {
+  let streamId = ctx.prng.nextU32();
+  while (streamId === 0 || ctx.streams.has(streamId)) streamId = ctx.prng.nextU32();
+  const slot = ctx.cfg.routing.dialSlot;
+  const frames = buildVoiceStream({
+    voice,
+    src: ctx.cfg.prompts.sourceId,
+    dst: PROMPT_TG,
+    slot,
+    streamId,
+    peerId: s.peerId,
+    lcOptions: [0x00, 0x00, 0x20],
+  });
+  ctx.counters.add(`prompt.${what}`);
+  ctx.log({ code: 'prompt.queued', level: 'debug', peer: s.peerId, slot, stream: streamId, detail: what });
+  startPlayout(ctx, { session: s, slot, frames, tg: PROMPT_TG, streamId, startAt: now + ctx.cfg.prompts.delayMs, maxWaitMs: 10_000, kind: 'prompt' });
+}
+
+function skipped(ctx: CoreContext, s: Session, what: string): void {
+  ctx.counters.add('prompt.no-pack');
+  if (s.logged.has('prompt.no-pack')) return;
+  s.logged.add('prompt.no-pack');
+  const lang = s.opts.lang ?? ctx.cfg.prompts.language;
+  ctx.log({ code: 'prompt.no-pack', level: 'info', peer: s.peerId, detail: `no voice prompt pack for '${lang}' is loaded, so the ${what} prompt is not played` });
+}
