@@ -67,6 +67,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         defaultReflector: routing.default_reflector,
         dialSlot: routing.dial_slot === 1 ? 1 : 2,
         talkerAlias: routing.talker_alias,
+        privateCalls: routing.private_calls,
+        lastHeardMs: msFromSeconds(routing.last_heard_timeout),
       },
       timers: {
         groupHangtimeMs: msFromSeconds(timers.group_hangtime),

@@ -168,6 +168,8 @@ export const routingSection = section('routing', {
   default_reflector: integer(0, 999_999, 'a reflector number', core.routing.defaultReflector, '0 = none'),
   dial_slot: integer(1, 2, 'a slot', core.routing.dialSlot),
   talker_alias: z.boolean(expecting('true or false')).default(core.routing.talkerAlias),
+  private_calls: z.boolean(expecting('true or false')).default(core.routing.privateCalls),
+  last_heard_timeout: seconds(true, core.routing.lastHeardMs),
 }).superRefine((routing, ctx) => {
   for (const key of ['ts1_static', 'ts2_static'] as const) {
     const list = routing[key];

@@ -48,6 +48,13 @@ export interface CoreConfig {
     dialSlot: 1 | 2;
     /** Forward talker alias (DMRA) to the peers receiving the talker's stream. */
     talkerAlias: boolean;
+    /**
+     * Route unit-to-unit voice to a subscriber ID (≥ 1 000 000) to where it was last heard. Off by
+     * default, as in FreeDMR, where every private voice call is a dial-a-TG command.
+     */
+    privateCalls: boolean;
+    /** How long a subscriber's last-heard peer is used for unit data and private calls. */
+    lastHeardMs: number;
   };
   timers: {
     /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
@@ -111,6 +118,8 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     defaultReflector: 0,
     dialSlot: 2,
     talkerAlias: true,
+    privateCalls: false,
+    lastHeardMs: 600_000,
   },
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },

@@ -10,6 +10,7 @@ import type { Prng } from './prng.js';
 import type { EndReason, Stream } from './streams/stream.js';
 import type { PendingLogin, Session } from './sessions/session.js';
 import type { SubscriptionIndex } from './subscriptions/index.js';
+import type { HeardAt } from './streams/unit.js';
 
 export interface CoreDeps {
   /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
@@ -49,6 +50,8 @@ export interface CoreContext {
   peerCount: number;
   /** Echo recordings and their pending playbacks in progress (bounded by cfg.echo.maxRecordings). */
   echoActive: number;
+  /** Where each subscriber was last heard (for unit data and private calls), oldest first. */
+  readonly lastHeard: Map<number, HeardAt>;
   /** Voice prompt packs by language (from the `prompts-loaded` event). */
   readonly prompts: Map<string, PromptPackData>;
 

@@ -21,6 +21,7 @@ import type { EndReason, Stream } from './streams/stream.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
 import { finishEcho } from './echo/index.js';
 import { dialFeedback } from './dial/index.js';
+import type { HeardAt } from './streams/unit.js';
 
 const NULL_SINK: ActionSink = { send() {}, fanOut() {}, log() {} };
 
@@ -53,6 +54,7 @@ export class Core implements CoreContext {
   peerCount = 0;
   echoActive = 0;
   readonly prompts = new Map<string, PromptPackData>();
+  readonly lastHeard = new Map<number, HeardAt>();
   now = 0;
   private started = false;
   private stopped = false;
@@ -127,13 +129,8 @@ export class Core implements CoreContext {
         return;
       }
       s.lastSeen = ev.now;
-      const flags = b[15]!;
-      if ((flags & 0x40) !== 0 && (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2) {
-        // Unit data (SMS, GPS): not routed yet.
-        this.counters.add('dmrd.unit-data-not-routed');
-        return;
-      }
-      onGroupPacket(this, s, b, flags, ev.now);
+      // Group calls, dial commands, echo, unit data and private calls all start as a stream.
+      onGroupPacket(this, s, b, b[15]!, ev.now);
       return;
     }
     switch (kind) {

@@ -23,6 +23,7 @@ import type { Conference, Subscription } from '../subscriptions/index.js';
 import { dial, DIAL_TG } from '../dial/index.js';
 import { ingressSubscription, touch } from '../subscriptions/user.js';
 import { beginEcho, isEchoCall, recordEcho } from '../echo/index.js';
+import { findSubscriber, forwardUnit, heard, pairKey } from './unit.js';
 import { Stream, type Variant } from './stream.js';
 
 
@@ -87,7 +88,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   if (st.echo !== null) recordEcho(ctx, st, b);
   // For hang time a dial-a-TG command counts as traffic on the TG 9 lane it (re)links, so the
   // reflector's traffic is heard at once after dialling.
-  lane.rxTg = st.unit ? DIAL_TG : st.tg;
+  lane.rxTg = st.unitTarget !== null ? (st.data ? lane.rxTg : pairKey(st.src, st.tg)) : st.unit ? DIAL_TG : st.tg;
   lane.rxTime = now;
   if (b.length === 55) {
     st.berSum += b[53]!;
@@ -101,7 +102,8 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
     conf = ctx.index.conference(st.tg) ?? conf;
     st.conference = conf;
   }
-  if (conf !== null) forward(ctx, st, conf, b, now, terminator);
+  if (st.unitTarget !== null) forwardUnit(ctx, st, b, now, terminator);
+  else if (conf !== null) forward(ctx, st, conf, b, now, terminator);
   // Each transmission keeps a user activation or dial link alive from its end.
   if (terminator && st.ingress !== null && !st.ingress.gone && st.ingress.expiresAt !== 0) touch(ctx, st.ingress, now);
   if (terminator) ctx.endStream(st, now, 'terminator');
@@ -182,7 +184,15 @@ function startStream(
     ...(echo ? { reason: 'echo' } : unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
   });
   ctx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
-  if (unit && !echo) st.dialOutcome = dial(ctx, s, tg, now);
+  heard(ctx, s, slot, src, now);
+  if (unit && !echo) {
+    if (st.data || (ctx.cfg.routing.privateCalls && tg >= 1_000_000)) {
+      // Unit data, or private voice to a subscriber: to where that subscriber was last heard.
+      st.unitTarget = findSubscriber(ctx, tg, s, now);
+      if (st.unitTarget !== null) st.unitTargets = [st.unitTarget.session.slots[st.unitTarget.slot].target];
+      else ctx.counters.add(st.data ? 'unit-data.unknown-destination' : 'private.unknown-destination');
+    } else st.dialOutcome = dial(ctx, s, tg, now);
+  }
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;

@@ -60,6 +60,10 @@ export class Stream {
    * voice header, or FreeDMR's `00 00 20` when the stream began without one (late entry).
    */
   lcPrefix: readonly number[] = [0x00, 0x00, 0x20];
+  /** A unit call routed to a subscriber (unit data, or private voice when enabled). */
+  unitTarget: { session: Session; slot: 1 | 2 } | null = null;
+  /** The fan-out list of that one receiver. */
+  unitTargets: Target[] = [];
   /** A private call's dial-a-TG command outcome, answered by a voice prompt when the call ends. */
   dialOutcome: DialOutcome | null = null;
   /** A call to the echo talkgroup being recorded for playback (never routed). */
