@@ -483,7 +483,48 @@ const prompts: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts];
+// 9. activation — user activation and single mode (both on by default), timer 5 s, hang time 1 s.
+//    A listens on TS2 TG 91; B has no talkgroups; C listens on TS2 TG 3100.
+//    - 1000: B keys TG 3100: its TS2 joins 3100 (subscription added, source user) and C hears it;
+//    - 3000: C talks on 3100: B hears it through the activation;
+//    - 6000: B keys TG 91 (single mode): it joins 91 and its 3100 activation is dropped; A hears it;
+//    - 8000: C talks on 3100 again: B no longer hears it;
+//    - B's 91 activation lapses 5 s after its last call (6420 + 5000): subscription expired.
+const A9 = peer(1);
+const B9 = peer(2);
+const C9 = peer(3);
+const reportsOf = (lines: readonly string[]): { now: number; r: Record<string, unknown> }[] =>
+  lines.flatMap((l) => {
+    const m = /^@(\d+) report (.*)$/.exec(l);
+    return m ? [{ now: Number(m[1]), r: JSON.parse(m[2]!) as Record<string, unknown> }] : [];
+  });
+const activation: GoldenScenario = {
+  name: 'activation',
+  build() {
+    const s = new Scenario({ seed: 909, config: withHang(1000, (c) => (c.routing.userActivationMs = 5000)) });
+    s.at(100).login(A9, { options: 'TS2=91' });
+    s.at(150).login(B9);
+    s.at(200).login(C9, { options: 'TS2=3100' });
+    s.call({ peer: B9, src: 2349002, tg: 3100, slot: 2, streamId: 0x3101, at: 1000 });
+    s.call({ peer: C9, src: 2349003, tg: 3100, slot: 2, streamId: 0x3102, at: 3000 });
+    s.call({ peer: B9, src: 2349002, tg: 91, slot: 2, streamId: 0x9101, at: 6000 });
+    s.call({ peer: C9, src: 2349003, tg: 3100, slot: 2, streamId: 0x3103, at: 8000 });
+    return s.shutdown(13_000);
+  },
+  check(lines) {
+    const sends = dmrdOf(sendsOf(lines));
+    expect(to(sends, C9).filter((f) => streamOf(f) === 0x3101)).toHaveLength(8);
+    expect(to(sends, B9).filter((f) => streamOf(f) === 0x3102)).toHaveLength(8);
+    expect(to(sends, A9).filter((f) => streamOf(f) === 0x9101)).toHaveLength(8);
+    expect(to(sends, B9).filter((f) => streamOf(f) === 0x3103)).toEqual([]);
+    const subs = reportsOf(lines)
+      .filter((x) => x.r['report'] === 'subscription' && x.r['peer'] === B9.id)
+      .map((x) => `${x.now} ${String(x.r['change'])} ${String(x.r['tg'])} ${String(x.r['source'])}`);
+    expect(subs).toEqual(['1000 added 3100 user', '6000 added 91 user', '6000 removed 3100 user', '11420 expired 91 user']);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation];
 
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 

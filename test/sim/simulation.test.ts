@@ -56,6 +56,9 @@ function checkRun(world: SimWorld, report: SimReport): void {
   // checker saw their playbacks arrive only where the echo rules allow.
   expect(st.echoFrames).toBeGreaterThan(0);
   expect(st.echoFrames).toBe(driver.stat('playout.frames'));
+  // User activation is on (the default): talkers keyed talkgroups their slot had not joined, and
+  // the checker followed those subscriptions from the core's reports.
+  expect(st.dynamicAdds.get('user') ?? 0).toBeGreaterThan(0);
 
   // Faults were injected and the core counted them.
   expect(report.dmrdLost).toBeGreaterThan(0);

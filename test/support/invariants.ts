@@ -34,7 +34,7 @@
 // Each violation has a code (ViolationCode); `violations({ ignore })` can leave out a code that a
 // separate test pins as a known core issue.
 
-import type { ActionSink, Core, CoreConfig, CoreEvent, LogEntry, Target } from '../../src/core/index.js';
+import type { ActionSink, Core, CoreConfig, CoreEvent, CoreReport, LogEntry, Target } from '../../src/core/index.js';
 
 const TAG_RPTACK = [0x52, 0x50, 0x54, 0x41, 0x43, 0x4b]; // 'RPTACK'
 const TAG_MSTCL = [0x4d, 0x53, 0x54, 0x43, 0x4c]; // 'MSTCL'
@@ -130,8 +130,14 @@ interface ModelSession {
   connected: boolean;
   /** Whether the peer sent options (else the config defaults apply). */
   hasOptions: boolean;
-  /** Subscribed talkgroups by slot: [TS1, TS2]. */
+  /** Static talkgroups by slot, by the checker's own reading of the options: [TS1, TS2]. */
   subs: [Set<number>, Set<number>];
+  /**
+   * Talkgroups joined by the core on its own (user activation, dial links, default reflector), as
+   * its subscription reports said: [TS1, TS2]. Kept apart from the statics, so a report can never
+   * change what the checker derived from the options.
+   */
+  dyn: [Set<number>, Set<number>];
 }
 
 interface LaneState {
@@ -176,6 +182,8 @@ export interface CheckerStats {
   deliveriesByPeer: Map<number, number>;
   /** Deliveries that were echo playbacks. */
   echoFrames: number;
+  /** Subscriptions the core added on its own, by source (user activation, dial, default reflector). */
+  dynamicAdds: Map<string, number>;
   streamsStarted: number;
   endReasons: Map<string, number>;
   /** Most streams live at once (call.start minus call.end). */
@@ -225,6 +233,7 @@ export class InvariantChecker {
     deliveriesByTg: new Map(),
     deliveriesByPeer: new Map(),
     echoFrames: 0,
+    dynamicAdds: new Map(),
     streamsStarted: 0,
     endReasons: new Map(),
     maxLive: 0,
@@ -262,7 +271,8 @@ export class InvariantChecker {
     const s = this.sessions.get(peerId);
     if (!s || !s.connected) return null;
     const sorted = (x: Set<number>): number[] => [...x].sort((a, b) => a - b);
-    return { ts1: sorted(s.subs[0]), ts2: sorted(s.subs[1]) };
+    const both = (i: 0 | 1): Set<number> => new Set([...s.subs[i], ...s.dyn[i]]);
+    return { ts1: sorted(both(0)), ts2: sorted(both(1)) };
   }
 
   /** Talkgroups with at least one connected, subscribed (peer, slot) in the model right now. */
@@ -294,7 +304,10 @@ export class InvariantChecker {
         this.onLog(entry);
         inner.log(entry);
       },
-      report: (r) => inner.report?.(r),
+      report: (r) => {
+        this.onReport(r);
+        inner.report?.(r);
+      },
     };
   }
 
@@ -346,6 +359,20 @@ export class InvariantChecker {
     const n = (this.counts.get(code) ?? 0) + 1;
     this.counts.set(code, n);
     if (n <= this.keep) this.list.push({ code, text: `@${this.now} (event ${this.eventNo}) ${text}` });
+  }
+
+  /** Subscriptions the core made or dropped on its own (not the static ones, which the model derives). */
+  private onReport(r: CoreReport): void {
+    if (r.report !== 'subscription' || r.source === 'default' || r.source === 'options') return;
+    const s = this.sessions.get(r.peer);
+    if (!s) return;
+    const set = s.dyn[r.slot === 2 ? 1 : 0];
+    if (r.change === 'added') {
+      set.add(r.tg);
+      this.stats.dynamicAdds.set(r.source, (this.stats.dynamicAdds.get(r.source) ?? 0) + 1);
+    }
+    else set.delete(r.tg);
+    this.dirty = true;
   }
 
   private recordSent(bytes: Uint8Array, address: string, port: number): void {
@@ -404,7 +431,7 @@ export class InvariantChecker {
     const here = s !== undefined && s.address === address && s.port === port;
     if (tag === 'RPTK' && req.length === 40) {
       if (s) this.violation('session-model', `peer ${peerId} logged in again at ${address}:${port} while its session at ${s.address}:${s.port} was not logged out`);
-      this.sessions.set(peerId, { peerId, address, port, connected: false, hasOptions: false, subs: [new Set(), new Set()] });
+      this.sessions.set(peerId, { peerId, address, port, connected: false, hasOptions: false, subs: [new Set(), new Set()], dyn: [new Set(), new Set()] });
       this.dirty = true;
     } else if (tag === 'RPTC' && req.length === 302) {
       if (!here) return this.violation('session-model', `RPTACK to RPTC of peer ${peerId} from ${address}:${port}, which has no session there`);
@@ -503,7 +530,7 @@ export class InvariantChecker {
     const s = this.sessions.get(peerId);
     if (!s || !s.connected || s.address !== address || s.port !== port) {
       this.violation('not-connected', `${what}: the receiver is not connected at ${address}:${port}`);
-    } else if (!echo && !s.subs[si].has(info.tg)) {
+    } else if (!echo && !s.subs[si].has(info.tg) && !s.dyn[si].has(info.tg)) {
       const text = `${what}: not subscribed (TS${slot} has ${[...s.subs[si]].join(',') || 'nothing'})`;
       const startTg = this.streamTg.get(info.stream);
       if (startTg !== undefined && startTg !== info.tg && s.subs[si].has(startTg)) this.violation('tg-changed-mid-stream', `${text}; the stream started on TG ${startTg}`);

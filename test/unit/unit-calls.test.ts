@@ -59,7 +59,8 @@ describe('unit data', () => {
   });
 
   it('waits for an idle slot and leaves the slot’s voice state (hang time) alone', () => {
-    const w = new World();
+    // Single mode off: 1002's own TG 92 call must not mute its TG 91 (the call that keeps it busy).
+    const w = new World(testConfig((c) => (c.routing.singleMode = false)));
     w.login(1001, 5001, 'TS2=91;');
     w.login(1002, 5002, 'TS2=91,92;');
     w.login(1003, 5003, 'TS2=92;');
