@@ -220,6 +220,9 @@ export const promptsSection = section('prompts', {
   more_languages: z.array(language(''), expecting('an array of language codes, e.g. ["en_US", "de_DE"]')).default(() => []),
   source_id: integer(1, 16_777_215, 'a DMR ID', core.prompts.sourceId),
   delay: seconds(false, core.prompts.delayMs),
+  voice_ident: z.boolean(expecting('true or false')).default(core.prompts.voiceIdent),
+  ident_interval: seconds(false, core.prompts.identIntervalMs),
+  ident_talkgroup: integer(1, 16_777_215, 'a talkgroup (16777215 = all-call)', core.prompts.identTg),
 });
 
 const booleanError = expecting('true or false');

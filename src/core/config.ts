@@ -88,6 +88,12 @@ export interface CoreConfig {
     sourceId: number;
     /** Pause between the request (the end of the private call) and the prompt (FreeDMR 1 s). */
     delayMs: number;
+    /** Voice ident for peers that do not say VOICE= (FreeDMR VOICE_IDENT). */
+    voiceIdent: boolean;
+    /** Time between two voice idents of a peer (FreeDMR 914 s); 0 = never. */
+    identIntervalMs: number;
+    /** Talkgroup of the voice ident for peers that do not say IDENTTG= (FreeDMR: all-call 16777215). */
+    identTg: number;
   };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
@@ -123,7 +129,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   },
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
-  prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000 },
+  prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };
 

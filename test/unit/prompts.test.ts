@@ -163,4 +163,42 @@ describe('voice prompts', () => {
     expect(tgs.slice(firstPrompt).every((t) => t === 9)).toBe(true);
     expect(seen[firstPrompt]!.at - seen[firstPrompt - 1]!.at).toBeGreaterThanOrEqual(500);
   });
+
+  it('identifies a quiet peer every interval: "this is <callsign spelled>" to all-call on TS2', () => {
+    const w = world(undefined, (c) => (c.prompts.identIntervalMs = 120_000));
+    w.login(1001, 5001); // callsign T1 (the harness's RPTC)
+    w.login(1002, 5002, 'VOICE=0;');
+    w.login(1003, 5003, 'IDENTTG=91;');
+    const heard: Sent[] = [];
+    for (let i = 0; i < 14; i++) {
+      heard.push(...listen(w, 9_000).map((x) => x.s));
+      for (const [id, p] of [[1001, 5001], [1002, 5002], [1003, 5003]] as const) w.ping(id, p);
+    }
+    const to1 = heard.filter((s) => s.port === 5001);
+    expect(to1.length).toBeGreaterThan(0);
+    for (const f of to1) expect([readU24(f.bytes, 5), readU24(f.bytes, 8), f.bytes[15]! & 0x80]).toEqual([5000, 16_777_215, 0x80]);
+    expect(voiceOf(to1)).toEqual(expected(EN_GB, 'this-is', 'tango', '1'));
+    expect(heard.filter((s) => s.port === 5002)).toEqual([]); // VOICE=0
+    expect(new Set(heard.filter((s) => s.port === 5003).map((f) => readU24(f.bytes, 8)))).toEqual(new Set([91]));
+  });
+
+  it('puts the ident off while the slot is busy', () => {
+    const w = world(undefined, (c) => (c.prompts.identIntervalMs = 60_000));
+    w.login(1001, 5001, 'TS2=91;');
+    w.login(1002, 5002, 'TS2=91;VOICE=0;');
+    // 1002 talks on TG 91 (heard by 1001 on TS2) every 20 s: 1001's TS2 is never quiet for 30 s.
+    const heard: Sent[] = [];
+    for (let i = 0; i < 9; i++) {
+      for (const p of voiceCall({ peerId: 1002, src: 3100002, tg: 91, slot: 2, streamId: 0x7000 + i })) {
+        w.datagram(5002, p);
+        w.advance(60);
+      }
+      heard.push(...listen(w, 19_000).map((x) => x.s).filter((s) => s.port === 5001 && readU24(s.bytes, 5) === 5000));
+      w.ping(1001, 5001);
+      w.ping(1002, 5002);
+    }
+    expect(heard).toEqual([]);
+    expect(w.core.stats().find(([k]) => k === 'ident.deferred')?.[1]).toBeGreaterThan(0);
+  });
 });
+

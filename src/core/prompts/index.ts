@@ -15,13 +15,27 @@ import type { Session } from '../sessions/session.js';
 
 export const PROMPT_TG = 9;
 
+const NATO = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango', 'uniform', 'victor', 'whiskey', 'x-ray', 'yankee', 'zulu'];
+
 /** Spellings of each word across the pack formats (directory packs, indexed packs). */
 const SPELLINGS: Record<string, readonly string[]> = {
   'linked-to': ['linked-to', 'linkedto', 'linked'],
   'not-linked': ['not-linked', 'notlinked'],
   busy: ['busy', 'isbusy'],
   silence: ['silence'],
+  'this-is': ['this-is', 'thisis'],
+  ...Object.fromEntries(NATO.map((w, i) => [`letter-${String.fromCharCode(65 + i)}`, [w, String.fromCharCode(65 + i)]])),
 };
+
+/** A callsign spelled out: letters as the phonetic alphabet, digits as digits; anything else dropped. */
+export function spell(callsign: string): string[] {
+  const out: string[] = [];
+  for (const c of callsign.toUpperCase()) {
+    if (c >= 'A' && c <= 'Z') out.push(`letter-${c}`);
+    else if (c >= '0' && c <= '9') out.push(c);
+  }
+  return out;
+}
 
 export function packFor(ctx: CoreContext, s: Session): PromptPackData | null {
   const want = s.opts.lang ?? ctx.cfg.prompts.language;
@@ -31,8 +45,8 @@ export function packFor(ctx: CoreContext, s: Session): PromptPackData | null {
 /** The words of a number, digit by digit. */
 export const digits = (n: number): string[] => String(n).split('');
 
-/** Queue a spoken phrase (symbolic words) for the peer's dial slot. */
-export function say(ctx: CoreContext, s: Session, words: readonly string[], now: number, what: string): void {
+/** Queue a spoken phrase (symbolic words) for the peer's dial slot, on TG 9 unless `tg` says otherwise. */
+export function say(ctx: CoreContext, s: Session, words: readonly string[], now: number, what: string, tg = PROMPT_TG): void {
   const pack = packFor(ctx, s);
   if (pack === null) return skipped(ctx, s, what);
   const voice: Uint8Array[] = [];
@@ -41,7 +55,7 @@ export function say(ctx: CoreContext, s: Session, words: readonly string[], now:
     if (got !== undefined) voice.push(got);
     else ctx.counters.add('prompt.missing-word');
   }
-  play(ctx, s, concatPrompt(voice), now, what);
+  play(ctx, s, concatPrompt(voice), now, what, tg);
 }
 
 /** Play an information-service clip (ondemand/<n>.ambe), or "busy" when the pack has none. */
@@ -53,14 +67,14 @@ export function sayOndemand(ctx: CoreContext, s: Session, n: number, now: number
   play(ctx, s, concatPrompt([pack.words['silence'] ?? new Uint8Array(0), clip]), now, 'info');
 }
 
-function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what: string): void {
+function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what: string, tg = PROMPT_TG): void {
   let streamId = ctx.prng.nextU32();
   while (streamId === 0 || ctx.streams.has(streamId)) streamId = ctx.prng.nextU32();
   const slot = ctx.cfg.routing.dialSlot;
   const frames = buildVoiceStream({
     voice,
     src: ctx.cfg.prompts.sourceId,
-    dst: PROMPT_TG,
+    dst: tg,
     slot,
     streamId,
     peerId: s.peerId,
@@ -68,7 +82,7 @@ function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what
   });
   ctx.counters.add(`prompt.${what}`);
   ctx.log({ code: 'prompt.queued', level: 'debug', peer: s.peerId, slot, stream: streamId, detail: what });
-  startPlayout(ctx, { session: s, slot, frames, tg: PROMPT_TG, streamId, startAt: now + ctx.cfg.prompts.delayMs, maxWaitMs: 10_000, kind: 'prompt' });
+  startPlayout(ctx, { session: s, slot, frames, tg, streamId, startAt: now + ctx.cfg.prompts.delayMs, maxWaitMs: 10_000, kind: 'prompt' });
 }
 
 function skipped(ctx: CoreContext, s: Session, what: string): void {
@@ -77,4 +91,33 @@ function skipped(ctx: CoreContext, s: Session, what: string): void {
   s.logged.add('prompt.no-pack');
   const lang = s.opts.lang ?? ctx.cfg.prompts.language;
   ctx.log({ code: 'prompt.no-pack', level: 'info', peer: s.peerId, detail: `no voice prompt pack for '${lang}' is loaded, so the ${what} prompt is not played` });
+}
+
+/** A slot counts as idle for the voice ident when nothing went either way on it for this long. */
+export const IDENT_IDLE_MS = 30_000;
+
+/**
+ * The periodic voice ident (spec §8.2): every `identIntervalMs`, a peer with voice ident on (VOICE=,
+ * else the server's default) and a callsign hears "this is <callsign spelled out>" on its dial slot,
+ * to the ident talkgroup (IDENTTG=, else the server's; all-call by default), when that slot has been
+ * idle both ways for 30 s. A busy slot is tried again a minute later.
+ */
+export function scheduleIdent(ctx: CoreContext, s: Session, at: number): void {
+  if (ctx.cfg.prompts.identIntervalMs <= 0) return;
+  ctx.deadlines.schedule(at, (now) => {
+    if (s.closed) return;
+    const on = s.opts.voice ?? ctx.cfg.prompts.voiceIdent;
+    const callsign = s.config?.callsign.trim() ?? '';
+    // No packs at all: the shell said so at start; nothing to log per peer.
+    if (!on || callsign === '' || ctx.prompts.size === 0) return scheduleIdent(ctx, s, now + Math.max(60_000, ctx.cfg.prompts.identIntervalMs));
+    const lane = s.slots[ctx.cfg.routing.dialSlot];
+    const rxBusy = (lane.rx !== null && !lane.rx.ended) || now - lane.rxTime < IDENT_IDLE_MS;
+    const txBusy = !lane.txEnded || now - lane.txTime < IDENT_IDLE_MS;
+    if (rxBusy || txBusy) {
+      ctx.counters.add('ident.deferred');
+      return scheduleIdent(ctx, s, now + 60_000);
+    }
+    say(ctx, s, ['this-is', ...spell(callsign)], now, 'ident', s.opts.identTg ?? ctx.cfg.prompts.identTg);
+    scheduleIdent(ctx, s, now + ctx.cfg.prompts.identIntervalMs);
+  });
 }

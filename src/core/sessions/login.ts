@@ -29,6 +29,7 @@ import type { DatagramEvent } from '../events.js';
 import { applyOptions, applyDefaults } from './options.js';
 import { Session, SessionState, type PendingLogin } from './session.js';
 import { onTalkerAlias } from '../streams/talker-alias.js';
+import { scheduleIdent } from '../prompts/index.js';
 
 const pendingKey = (peerId: number, address: string, port: number): string => `${peerId}|${address}|${port}`;
 
@@ -165,7 +166,10 @@ export function onRptc(ctx: CoreContext, ev: DatagramEvent): void {
       softwareId: c.softwareId,
       packageId: c.packageId,
     });
-    if (s.peerId !== STATUS_PROBE_ID) applyDefaults(ctx, s);
+    if (s.peerId !== STATUS_PROBE_ID) {
+      applyDefaults(ctx, s);
+      scheduleIdent(ctx, s, ev.now + ctx.cfg.prompts.identIntervalMs);
+    }
   }
   ctx.reply(ev, encodeRptack(s.peerId));
 }
