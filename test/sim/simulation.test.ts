@@ -59,6 +59,12 @@ function checkRun(world: SimWorld, report: SimReport): void {
   // User activation is on (the default): talkers keyed talkgroups their slot had not joined, and
   // the checker followed those subscriptions from the core's reports.
   expect(st.dynamicAdds.get('user') ?? 0).toBeGreaterThan(0);
+  // Dial-a-TG: talkers dialled reflectors (and 4000/5000), some peers had a default reflector, and
+  // TG 9 lanes carried rewritten traffic both ways, all within the invariants.
+  expect(report.dials).toBeGreaterThan(20);
+  expect(st.dynamicAdds.get('dial') ?? 0).toBeGreaterThan(0);
+  expect(st.dynamicAdds.get('default-reflector') ?? 0).toBeGreaterThan(0);
+  expect(st.deliveriesByTg.get(9) ?? 0).toBeGreaterThan(0);
 
   // Faults were injected and the core counted them.
   expect(report.dmrdLost).toBeGreaterThan(0);

@@ -63,19 +63,15 @@ export function staticTalkgroups(raw: Uint8Array, limit: number): [number[], num
   // FreeDMR's rule: a repeated TS1= / TS2= replaces the earlier one; TS1_1…TS1_9 (TS2_n) add to it.
   const plain: [string, string] = ['', ''];
   const numbered: [string[], string[]] = [[], []];
-  // DIAL= / StartRef= links a default reflector to the TG 9 lane on TS2.
-  let dial = 0;
+  // DIAL= / StartRef= (a default reflector on the TG 9 lane) is not a static talkgroup: the core
+  // reports that subscription (source default-reflector), and it comes and goes with unlinks and
+  // expiries, so the model follows it from the reports.
   for (const piece of text.split(';')) {
     const el = piece.trim();
     if (el === '') continue;
     const parts = el.split('=');
     if (parts.length !== 2 || parts[0]!.trim() === '' || el.startsWith('=')) continue;
     const key = parts[0]!.trim();
-    if (key === 'DIAL' || key === 'StartRef') {
-      const v = parts[1]!.trim();
-      if (/^[0-9]{1,8}$/.test(v)) dial = Number(v);
-      continue;
-    }
     const m = /^TS([12])(_[1-9])?$/.exec(key);
     if (!m) continue;
     const i = m[1] === '1' ? 0 : 1;
@@ -94,8 +90,6 @@ export function staticTalkgroups(raw: Uint8Array, limit: number): [number[], num
     }
     out[i] = list;
   }
-  const dialable = dial >= 5 && dial <= 999_999 && dial !== 8 && dial !== 9 && !(dial >= 4000 && dial <= 5000) && !(dial >= 9990 && dial <= 9999);
-  if (dialable && !out[1].includes(9)) out[1].push(9);
   return out;
 }
 
@@ -216,6 +210,8 @@ export class InvariantChecker {
   private readonly sessions = new Map<number, ModelSession>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sent = new Map<string, SentPacket>();
+  /** The same packets by `looseKey`, for frames the core rewrote for a dial-a-TG lane. */
+  private readonly sentLoose = new Map<string, SentPacket>();
   /** Talkers (src) each `peer/slot` has sent calls to the echo talkgroup from: group and private. */
   private readonly echoCallers = new Map<string, { group: Set<number>; unit: Set<number> }>();
   /** call.start count minus call.end count, by stream ID. */
@@ -391,6 +387,7 @@ export class InvariantChecker {
     if (!p) {
       p = { id: this.sent.size, senders: new Set() };
       this.sent.set(key, p);
+      this.sentLoose.set(looseKey(bytes), p);
       this.stats.distinctPackets++;
     }
     p.senders.add(peerId);
@@ -490,7 +487,10 @@ export class InvariantChecker {
 
   private frameInfo(frame: Uint8Array): FrameInfo {
     const key = normalise(frame);
-    return { key, sent: this.sent.get(key), tg: u24(frame, 8), src: u24(frame, 5), stream: u32(frame, 16), terminator: (frame[15]! & 0x3f) === 0x22 };
+    // A frame for a dial-a-TG lane is rewritten (destination and link control): match it by
+    // everything the rewrite leaves alone, and only to a talkgroup the receiver's lane allows.
+    const sent = this.sent.get(key) ?? this.sentLoose.get(looseKey(frame));
+    return { key, sent, tg: u24(frame, 8), src: u24(frame, 5), stream: u32(frame, 16), terminator: (frame[15]! & 0x3f) === 0x22 };
   }
 
   /** A frame no peer sent, to a (peer, slot) that called the echo talkgroup as this talker: a playback. */
@@ -628,3 +628,16 @@ function normalise(b: Uint8Array): string {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * What a dial-a-TG rewrite leaves of a DMRD: sequence, source, stream ID, frame type and the payload
+ * bits that carry no link control (none of a voice header or terminator; bursts B–E without their
+ * embedded signalling, payload bytes 14..18; A and F whole). The destination [8:11) is left out.
+ */
+function looseKey(b: Uint8Array): string {
+  const flags = b[15]! & 0x3f;
+  let s = `${b[4]}|${u24(b, 5)}|${u32(b, 16)}|${flags}|`;
+  if (flags === 0x21 || flags === 0x22) return s;
+  for (let i = 20; i < 53; i++) if (!(flags >= 0x01 && flags <= 0x04 && i >= 34 && i <= 38)) s += HEX[b[i]!]!;
+  return s;
+}

@@ -321,6 +321,8 @@ interface Call {
 }
 
 export interface SimReport {
+  /** Dial-a-TG commands (private calls) the talkers made. */
+  dials: number;
   seed: number;
   virtualMs: number;
   calls: number;
@@ -359,6 +361,7 @@ export class SimWorld {
   private readonly r = {
     calls: 0,
     callsWithLostTerminator: 0,
+    dials: 0,
     datagramsToCore: 0,
     dmrdSent: 0,
     dmrdLost: 0,
@@ -417,6 +420,7 @@ export class SimWorld {
     };
     if (u < 0.13) return rng.pick([`TS1=${list()},x;;TS2=${list()},0`, `TS2=${list()};junk;TS1==1`, `TS1=${list()};TS2=${list()},99999999;`, 'TS1= ;TS2=']);
     if (u < 0.18) return `TS2=${list()};DIAL=0;TS1=${list()};VOICE=1`;
+    if (u < 0.24) return `TS1=${list()};DIAL=${rng.pick([91, 235, 3100])}`; // a default reflector on TG 9
     return `TS1=${list()};TS2=${list()}`;
   }
 
@@ -520,6 +524,21 @@ export class SimWorld {
     if (free.length === 0) return false;
     const c = rng.pick(free);
     const slot: 1 | 2 = rng.chance(0.5) ? 1 : 2;
+    if (!long && rng.chance(0.06)) {
+      // A dial-a-TG command: a short private call to a reflector, 4000 (unlink) or 5000 (status).
+      const n = rng.pick([91, 235, 310, 3100, 4000, 5000]);
+      const streamId = (((++this.streamCounter * 0x9e3779b1) >>> 0) ^ rng.u32()) >>> 0 || 1;
+      const packets = callPackets({ peerId: c.peerId, src: 3_100_000 + rng.int(0, 9999), tg: n, slot, streamId, superframes: 0, tag: this.streamCounter }).map((p) => {
+        p[15] = p[15]! | 0x40; // a unit (private) call
+        return p;
+      });
+      c.talking = true;
+      this.r.calls++;
+      this.r.dials++;
+      const call: Call = { client: c, epoch: c.epoch, packets, next: 0, held: [], tg: n, done };
+      this.timeline.at(this.driver.now + rng.int(0, 59), () => this.step(call));
+      return true;
+    }
     const subs = this.driver.checker.subscriptions(c.peerId);
     const mine = subs ? (slot === 1 ? subs.ts1 : subs.ts2) : [];
     const tg = mine.length > 0 && rng.chance(0.85) ? rng.pick(mine) : rng.pick(this.opts.talkgroups);
@@ -649,6 +668,7 @@ export class SimWorld {
       virtualMs: this.driver.now,
       calls: this.r.calls,
       callsWithLostTerminator: this.r.callsWithLostTerminator,
+      dials: this.r.dials,
       datagramsToCore: this.r.datagramsToCore,
       dmrdSent: this.r.dmrdSent,
       dmrdLost: this.r.dmrdLost,
