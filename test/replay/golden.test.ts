@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CoreConfig, PromptPackData } from '../../src/core/index.js';
-import { concatPrompt } from '../../src/protocol/dmr/index.js';
+import { concatPrompt, decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, readU32 } from '../../src/protocol/index.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
@@ -449,7 +449,7 @@ const promptPack = (): PromptPackData => {
   const r = loadPromptPack(fileURLToPath(new URL('../../../shared/vectors/prompts', import.meta.url)), 'en_GB');
   if (!r.ok) throw new Error(r.error);
   const keep = ['silence', 'linked-to', 'not-linked', 'busy', '0', '2', '3', '5'];
-  return { lang: 'en_GB', words: Object.fromEntries(keep.map((w) => [w, r.pack.words.get(w)!])), ondemand: {} };
+  return { lang: 'en_GB', words: Object.fromEntries(keep.map((w) => [w, r.pack.words.get(w)!])), ondemand: { '9992': r.pack.ondemand.get('9992')! } };
 };
 const promptBursts = (p: PromptPackData, words: string[]): number => Math.ceil(concatPrompt(words.map((w) => p.words[w]!)).length / 27 / 6) * 6;
 const prompts: GoldenScenario = {
@@ -461,7 +461,8 @@ const prompts: GoldenScenario = {
     s.at(200).login(L8, { options: 'TS2=2350' });
     s.call({ peer: A8, src: 2348001, tg: 2350, slot: 1, streamId: 0x2350, at: 1000, private: true, superframes: 0 });
     s.call({ peer: A8, src: 2348001, tg: 4000, slot: 1, streamId: 0x4000, at: 9000, private: true, superframes: 0 });
-    return s.shutdown(16_000);
+    s.call({ peer: A8, src: 2348001, tg: 9992, slot: 2, streamId: 0x9992, at: 16_000, private: true, superframes: 0 });
+    return s.shutdown(30_000);
   },
   check(lines) {
     const sends = dmrdOf(sendsOf(lines));
@@ -470,10 +471,13 @@ const prompts: GoldenScenario = {
     const pack = promptPack();
     const linked = 3 + promptBursts(pack, ['silence', 'linked-to', '2', '3', '5', '0']) + 1;
     const unlinked = 3 + promptBursts(pack, ['silence', 'not-linked']) + 1;
-    expect(toA).toHaveLength(linked + unlinked);
+    const info = 3 + Math.ceil(concatPrompt([pack.words['silence']!, pack.ondemand['9992']!]).length / 27 / 6) * 6 + 1;
+    expect(toA).toHaveLength(linked + unlinked + info);
+    // The information service (private call 9992 at 16000): the clip, from 17060.
+    expect(toA[linked + unlinked]!.now).toBe(17_060);
     expect(toA[0]!.now).toBe(2060);
     expect(toA[linked]!.now).toBe(10_060);
-    toA.forEach((f, i) => {
+    toA.slice(0, linked + unlinked).forEach((f, i) => {
       expect(f.now - toA[i < linked ? 0 : linked]!.now).toBe(60 * (i < linked ? i : i - linked));
       expect(readU32(f.bytes, 5) >>> 8).toBe(5000);
       expect(readU32(f.bytes, 8) >>> 8).toBe(9);
@@ -524,7 +528,97 @@ const activation: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation];
+// 10. dial — A dials 2350 from TS1 at 1000: its TS2 TG 9 lane joins conference 2350.
+//    - 3000: B talks on TG 2350: A hears it on TS2 as TG 9, with the voice header's and terminator's
+//      full LC and the bursts' embedded LC rewritten to 9 (decoded here); C (TS2=2350) hears 2350;
+//    - 6000: A talks on TG 9: B and C hear TG 2350, link control rewritten to 2350;
+//    - 9000: A dials 4000 (unlink); 11000: B talks on 2350 again and A hears nothing.
+const A10 = peer(1);
+const B10 = peer(2);
+const C10 = peer(3);
+const lcTargets = (frames: SendLine[]): { full: number[]; embedded: number | null } => {
+  const full: number[] = [];
+  const frags = new Uint8Array(16);
+  for (const f of frames) {
+    const t = f.bytes[15]! & 0x3f;
+    if (t === 0x21 || t === 0x22) {
+      const d = decodeFullLc(f.bytes, 20);
+      full.push(d.rsOk ? readU32(d.lc, 3) >>> 8 : -1);
+    } else if (t >= 1 && t <= 4) readEmbeddedFragment(f.bytes, t, frags, 20);
+  }
+  const e = decodeEmbeddedLc(frags);
+  return { full, embedded: e.ok && e.checksumOk ? readU32(e.lc, 3) >>> 8 : null };
+};
+const dialGolden: GoldenScenario = {
+  name: 'dial',
+  build() {
+    const s = new Scenario({ seed: 1010, config: withHang(1000) });
+    s.at(100).login(A10);
+    s.at(150).login(B10, { options: 'TS2=2350' });
+    s.at(200).login(C10, { options: 'TS2=2350' });
+    s.call({ peer: A10, src: 2340101, tg: 2350, slot: 1, streamId: 0xd1a1, at: 1000, private: true, superframes: 0 });
+    s.call({ peer: B10, src: 2340102, tg: 2350, slot: 2, streamId: 0x2351, at: 3000 });
+    s.call({ peer: A10, src: 2340101, tg: 9, slot: 2, streamId: 0x0901, at: 6000 });
+    s.call({ peer: A10, src: 2340101, tg: 4000, slot: 2, streamId: 0xd1a2, at: 9000, private: true, superframes: 0 });
+    s.call({ peer: B10, src: 2340102, tg: 2350, slot: 2, streamId: 0x2352, at: 11_000 });
+    return s.shutdown(13_000);
+  },
+  check(lines) {
+    const sends = dmrdOf(sendsOf(lines));
+    const toA = to(sends, A10).filter((f) => streamOf(f) === 0x2351);
+    expect(toA).toHaveLength(8);
+    for (const f of toA) expect([readU32(f.bytes, 8) >>> 8, slotBit(f)]).toEqual([9, 0x80]);
+    expect(lcTargets(toA)).toEqual({ full: [9, 9], embedded: 9 });
+    expect(to(sends, C10).filter((f) => streamOf(f) === 0x2351).map((f) => readU32(f.bytes, 8) >>> 8)).toEqual(Array(8).fill(2350));
+    for (const p of [B10, C10]) {
+      const back = to(sends, p).filter((f) => streamOf(f) === 0x0901);
+      expect(back.map((f) => readU32(f.bytes, 8) >>> 8)).toEqual(Array(8).fill(2350));
+      expect(lcTargets(back)).toEqual({ full: [2350, 2350], embedded: 2350 });
+    }
+    expect(to(sends, A10).filter((f) => streamOf(f) === 0x2352)).toEqual([]);
+  },
+};
+
+// 11. unit — B's subscriber 2340202 talks on TS1 at 1000 (heard there). A sends it unit data (a
+//    data header and two blocks) at 7000: only B gets them, on TS1, still addressed to 2340202.
+//    At 9000 A talks on TG 91 (B on TS1, C on TS2 listen) and sends its talker alias during the
+//    call: B and C each get one DMRA with their own peer ID.
+const A11 = peer(1);
+const B11 = peer(2);
+const C11 = peer(3);
+const dmra = (from: Peer, src: number): Uint8Array => {
+  const b = new Uint8Array(15);
+  b.set([0x44, 0x4d, 0x52, 0x41]);
+  new DataView(b.buffer).setUint32(4, from.id);
+  b.set([src >>> 16, (src >>> 8) & 0xff, src & 0xff, 0, 0x4e, 0x30, 0x50], 8);
+  return b;
+};
+const unitGolden: GoldenScenario = {
+  name: 'unit',
+  build() {
+    const s = new Scenario({ seed: 1111, config: withHang(1000) });
+    s.at(100).login(A11, { options: 'TS2=91' });
+    s.at(150).login(B11, { options: 'TS1=91' });
+    s.at(200).login(C11, { options: 'TS2=91' });
+    s.call({ peer: B11, src: 2340202, tg: 91, slot: 1, streamId: 0x0b01, at: 1000 });
+    [0x26, 0x27, 0x27].forEach((frame, seq) => s.at(7000 + 60 * seq).datagram(A11, dmrd({ peer: A11, src: 2340201, tg: 2340202, slot: 2, streamId: 0xda7a, seq, frame, private: true })));
+    // The call, with the talker alias sent between its second and third packets.
+    for (const [i, p] of callPackets({ peer: A11, src: 2340201, tg: 91, slot: 2, streamId: 0x0a91, at: 9000 }).entries()) {
+      s.at(p.at).datagram(A11, p.bytes);
+      if (i === 1) s.at(p.at + 30).datagram(A11, dmra(A11, 2340201));
+    }
+    return s.shutdown(12_000);
+  },
+  check(lines) {
+    const all = sendsOf(lines);
+    const data = dmrdOf(all).filter((f) => streamOf(f) === 0xda7a);
+    expect(data.map((f) => [f.port, slotBit(f), f.bytes[15]! & 0x40, readU32(f.bytes, 8) >>> 8])).toEqual(Array(3).fill([B11.port, 0, 0x40, 2340202]));
+    const aliases = all.filter((f) => f.tag === 'DMRA' || String.fromCharCode(...f.bytes.subarray(0, 4)) === 'DMRA');
+    expect(aliases.map((f) => [f.port, readU32(f.bytes, 4)]).sort()).toEqual([[B11.port, B11.id], [C11.port, C11.id]].sort());
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden];
 
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 
