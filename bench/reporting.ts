@@ -216,7 +216,6 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
 type RssSinks = 'none' | 'sql' | 'mqtt' | 'both';
 
 async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sinks: RssSinks; rssMb: number; threads: number }> {
-  const on = sinks !== 'none';
   const broker = sinks === 'mqtt' || sinks === 'both' ? await startBroker(dir) : null;
   const sql = sinks === 'sql' || sinks === 'both' ? join(dir, `rss-${Date.now()}.sqlite`) : null;
   const srv = await startServer(dir, { sql, mqttPort: broker?.port ?? null });

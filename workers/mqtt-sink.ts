@@ -28,7 +28,7 @@
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
-import type { BatchTask, CallStartEvent, PeerLoginEvent, ReportEvent, SinkInstance, StateSnapshot, StopTask, TaskResult } from '../src/reporting/events.js';
+import type { BatchTask, CallStartEvent, PeerLoginEvent, ReportEvent, SinkInstance, StateSnapshot, TaskResult } from '../src/reporting/events.js';
 import type { MqttSinkOptions } from '../src/reporting/sinks.js';
 
 /** How long one batch may wait for its bytes to reach the socket before it counts as failed. */

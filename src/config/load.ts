@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import type { CoreConfig } from '../core/config.js';
 import type { AppConfig, ConfigError, ConfigResult } from './types.js';
 import { indexKeyLines, locateKey } from './locate.js';
 import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';

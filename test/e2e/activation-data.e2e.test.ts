@@ -3,35 +3,23 @@
 // hears that talkgroup); an SMS-style unit data burst reaches the peer where its destination was
 // last heard, and no one else.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { voiceCall } from '../support/harness.js';
-import { HbpClient } from '../support/hbp-client.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
+import type { HbpClient } from '../support/hbp-client.js';
+import { serverFixture } from '../support/server-process.js';
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dmrd = (b: Uint8Array): boolean => String.fromCharCode(...b.subarray(0, 4)) === 'DMRD';
 
-let server: ServerHandle | null = null;
-const clients: HbpClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  if (server) {
-    await server.stop();
-    server.cleanup();
-    server = null;
-  }
-});
+const fx = serverFixture();
 
 async function peers(list: [number, string][]): Promise<HbpClient[]> {
-  server = await startServer({ config: { sql: { enabled: false } } });
+  const server = await fx.start({ config: { sql: { enabled: false } } });
   const out: HbpClient[] = [];
   for (const [id, options] of list) {
-    const c = new HbpClient(id);
-    clients.push(c);
-    await c.bind();
+    const c = await fx.radio(id);
     await c.login(HOST, server.port, { passphrase: 'passw0rd', options });
     out.push(c);
   }

@@ -4,42 +4,30 @@
 // call; with the prompt packs of ../shared/vectors/prompts, a dial is answered "linked to …" with
 // exactly the pack's voice, and a recorded run replays to the same bytes.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { concatPrompt, extractVoiceBits } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { voiceCall } from '../support/harness.js';
-import { HbpClient } from '../support/hbp-client.js';
-import { runCli, startServer, type ServerHandle } from '../support/server-process.js';
+import type { HbpClient } from '../support/hbp-client.js';
+import { runCli, serverFixture } from '../support/server-process.js';
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tag = (b: Uint8Array): string => String.fromCharCode(...b.subarray(0, 4));
 
-let server: ServerHandle | null = null;
-const clients: HbpClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  if (server) {
-    await server.stop();
-    server.cleanup();
-    server = null;
-  }
-});
+const fx = serverFixture();
 
 async function peers(...ids: number[]): Promise<HbpClient[]> {
   return peersWith({}, ...ids);
 }
 
 async function peersWith(extra: Record<string, Record<string, unknown>>, ...ids: number[]): Promise<HbpClient[]> {
-  server = await startServer({ config: { sql: { enabled: false }, ...extra }, record: true });
+  const server = await fx.start({ config: { sql: { enabled: false }, ...extra }, record: true });
   const out: HbpClient[] = [];
   for (const id of ids) {
-    const c = new HbpClient(id);
-    clients.push(c);
-    await c.bind();
+    const c = await fx.radio(id);
     await c.login(HOST, server.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
     out.push(c);
   }
@@ -100,7 +88,7 @@ describe('echo and talker alias over UDP', () => {
   it('answers a dial with the voice prompt "linked to 2 3 5 0" from the pack, and the run replays exactly', async () => {
     const dir = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
     const [a] = await peersWith({ prompts: { directory: dir } }, 313021);
-    await server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
+    await fx.server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
     const from = a!.mark();
     for (const [seq, frame] of [0x21, 0x22].entries()) {
       a!.send(encodeDmrd({ seq, src: 3130021, dst: 2350, peerId: a!.peerId, slot: 2, frame, unit: true, streamId: 0x23500001 }));
@@ -119,7 +107,7 @@ describe('echo and talker alias over UDP', () => {
     expect(heard.subarray(0, voice.length)).toEqual(voice);
     for (const d of got) expect([readU24(d.bytes, 5), readU24(d.bytes, 8), d.bytes[15]! & 0xc0]).toEqual([5000, 9, 0x80]);
     // The recording holds the packs; replaying it sends the same prompt, byte for byte.
-    const s = server!;
+    const s = fx.server!;
     await s.stop();
     const replay = await runCli(['replay', s.recordPath!, '--config', s.configPath, '--sends']);
     expect(replay.code).toBe(0);

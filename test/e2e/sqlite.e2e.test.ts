@@ -4,35 +4,21 @@
 
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { voiceCall } from '../support/harness.js';
-import { HbpClient } from '../support/hbp-client.js';
-import { runCli, startServer, type ServerHandle } from '../support/server-process.js';
+import type { HbpClient } from '../support/hbp-client.js';
+import { runCli, serverFixture, type ServerHandle } from '../support/server-process.js';
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let server: ServerHandle | null = null;
-const clients: HbpClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  if (server) {
-    await server.stop();
-    server.cleanup();
-    server = null;
-  }
-});
+const fx = serverFixture();
 
 async function setup(reporting: Record<string, unknown> = { batch_interval: 0.05 }): Promise<{ s: ServerHandle; a: HbpClient; b: HbpClient; db: string }> {
-  server = await startServer({ config: { sql: { enabled: true, path: 'db/dmrhub.sqlite' }, reporting } });
-  const a = new HbpClient(310001);
-  const b = new HbpClient(310002);
-  clients.push(a, b);
-  for (const c of [a, b]) {
-    await c.bind();
-    await c.login(HOST, server.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
-  }
+  const server = await fx.start({ config: { sql: { enabled: true, path: 'db/dmrhub.sqlite' }, reporting } });
+  const a = await fx.radio(310001);
+  const b = await fx.radio(310002);
+  for (const c of [a, b]) await c.login(HOST, server.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
   return { s: server, a, b, db: join(server.dir, 'db', 'dmrhub.sqlite') };
 }
 

@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
 import { SERVER_NODE_FLAGS } from '../../bench/lib/server-flags.js';
+import { afterEach } from 'vitest';
+import { HbpClient } from './hbp-client.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
@@ -209,4 +211,41 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
       else resolve({ code: exitCode(code, signal), stdout, stderr });
     });
   });
+}
+
+/**
+ * A test file's server and radios, stopped and closed after each test: `fx.start(opts)` starts the
+ * server, `fx.radio(id)` makes a bound client that is closed afterwards.
+ */
+export function serverFixture(): {
+  start(opts?: StartOptions): Promise<ServerHandle>;
+  radio(peerId: number): Promise<HbpClient>;
+  readonly server: ServerHandle | null;
+} {
+  let server: ServerHandle | null = null;
+  const radios: HbpClient[] = [];
+  afterEach(async () => {
+    for (const c of radios.splice(0)) await c.close();
+    if (server) {
+      const s = server;
+      server = null;
+      await s.stop();
+      s.cleanup();
+    }
+  });
+  return {
+    async start(opts: StartOptions = {}) {
+      server = await startServer(opts);
+      return server;
+    },
+    async radio(peerId: number) {
+      const c = new HbpClient(peerId);
+      radios.push(c);
+      await c.bind();
+      return c;
+    },
+    get server() {
+      return server;
+    },
+  };
 }

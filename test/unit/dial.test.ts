@@ -3,28 +3,17 @@
 // control (full LC of header and terminator, embedded LC of bursts B–E); 4000 unlinks; a default
 // reflector from DIAL= is linked at login and comes back one timer period after an unlink.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
-import { encodeDmrd, fromHex, readU24, readU32 } from '../../src/protocol/index.js';
+import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { testConfig, World, type Sent } from '../support/harness.js';
+import { REF_CALLS, refCallPackets, type RefCall } from '../support/voice-frames.js';
 
-interface RefCall {
-  src: number;
-  tg: number;
-  head: string;
-  term: string;
-  bursts: string[];
-}
-const CALLS: RefCall[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../shared/vectors/voice-frames.json'), 'utf8'));
+const CALLS = REF_CALLS;
 
 /** A real call (correctly encoded LC) from `peerId` on `slot`, as 55-byte DMRD packets. */
 function realCall(ref: RefCall, peerId: number, slot: 1 | 2, streamId: number, group = true): Uint8Array[] {
-  const frames: [number, string][] = [[0x21, ref.head], ...ref.bursts.map((b, i): [number, string] => [i === 0 ? 0x10 : i, b]), [0x22, ref.term]];
-  return frames.map(([frame, hex], seq) =>
-    encodeDmrd({ seq, src: ref.src, dst: ref.tg, peerId, slot, frame, unit: !group, streamId, payload: fromHex(hex)! }),
-  );
+  return refCallPackets(ref, { peerId, slot, streamId, group });
 }
 
 /** A private call (control) from `peerId` to `n`: header and terminator. */

@@ -3,26 +3,17 @@
 // comes back as a group call on TG 9 with the link control rewritten. The playback waits for a
 // busy slot, stops if the caller keys up, and recordings are bounded in length and number.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
-import { encodeDmrd, fromHex, readU24, readU32 } from '../../src/protocol/index.js';
+import { readU24, readU32 } from '../../src/protocol/index.js';
 import { testConfig, voiceCall, World, type Sent } from '../support/harness.js';
+import { REF_CALLS, refCallPackets, type RefCall } from '../support/voice-frames.js';
 
-interface RefCall {
-  src: number;
-  tg: number;
-  head: string;
-  term: string;
-  bursts: string[];
-}
-const CALLS: RefCall[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../shared/vectors/voice-frames.json'), 'utf8'));
+const CALLS = REF_CALLS;
 
 /** A real call re-addressed to `dst` (group or private) from `peerId`. */
 function realCall(ref: RefCall, peerId: number, dst: number, slot: 1 | 2, streamId: number, group: boolean): Uint8Array[] {
-  const frames: [number, string][] = [[0x21, ref.head], ...ref.bursts.map((b, i): [number, string] => [i === 0 ? 0x10 : i, b]), [0x22, ref.term]];
-  return frames.map(([frame, hex], seq) => encodeDmrd({ seq, src: ref.src, dst, peerId, slot, frame, unit: !group, streamId, payload: fromHex(hex)! }));
+  return refCallPackets(ref, { peerId, slot, streamId, dst, group });
 }
 
 /** Send `packets` from `port` one per 60 ms, firing deadlines; returns everything sent meanwhile. */
