@@ -50,6 +50,8 @@ export interface CoreContext {
   peerCount: number;
   /** Echo recordings and their pending playbacks in progress (bounded by cfg.echo.maxRecordings). */
   echoActive: number;
+  /** Hotspot sessions by their owner's 7-digit ID (9-digit peer IDs), for unit traffic. */
+  readonly hotspots: Map<number, Set<Session>>;
   /** Where each subscriber was last heard (for unit data and private calls), oldest first. */
   readonly lastHeard: Map<number, HeardAt>;
   /** Voice prompt packs by language (from the `prompts-loaded` event). */

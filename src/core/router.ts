@@ -21,7 +21,7 @@ import type { EndReason, Stream } from './streams/stream.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
 import { finishEcho } from './echo/index.js';
 import { dialFeedback } from './dial/index.js';
-import type { HeardAt } from './streams/unit.js';
+import { trackHotspot, type HeardAt } from './streams/unit.js';
 
 const NULL_SINK: ActionSink = { send() {}, fanOut() {}, log() {} };
 
@@ -55,6 +55,7 @@ export class Core implements CoreContext {
   echoActive = 0;
   readonly prompts = new Map<string, PromptPackData>();
   readonly lastHeard = new Map<number, HeardAt>();
+  readonly hotspots = new Map<number, Set<Session>>();
   now = 0;
   private started = false;
   private stopped = false;
@@ -203,6 +204,7 @@ export class Core implements CoreContext {
       if (rx !== null && !rx.ended) this.endStream(rx, now, reason === 'shutdown' ? 'shutdown' : 'peer-gone');
     }
     this.index.removeAll(s);
+    trackHotspot(this, s, false);
     if (this.sessions.get(s.peerId) === s) {
       this.sessions.delete(s.peerId);
       if (s.peerId !== 0xffffffff) this.peerCount--;

@@ -582,7 +582,8 @@ const dialGolden: GoldenScenario = {
 // 11. unit — B's subscriber 2340202 talks on TS1 at 1000 (heard there). A sends it unit data (a
 //    data header and two blocks) at 7000: only B gets them, on TS1, still addressed to 2340202.
 //    At 9000 A talks on TG 91 (B on TS1, C on TS2 listen) and sends its talker alias during the
-//    call: B and C each get one DMRA with their own peer ID.
+//    call: B and C each get one DMRA with their own peer ID. With private calls on, C's private
+//    voice call to 2340202 at 11000 reaches B alone, on TS1.
 const A11 = peer(1);
 const B11 = peer(2);
 const C11 = peer(3);
@@ -596,7 +597,7 @@ const dmra = (from: Peer, src: number): Uint8Array => {
 const unitGolden: GoldenScenario = {
   name: 'unit',
   build() {
-    const s = new Scenario({ seed: 1111, config: withHang(1000) });
+    const s = new Scenario({ seed: 1111, config: withHang(1000, (c) => (c.routing.privateCalls = true)) });
     s.at(100).login(A11, { options: 'TS2=91' });
     s.at(150).login(B11, { options: 'TS1=91' });
     s.at(200).login(C11, { options: 'TS2=91' });
@@ -607,7 +608,8 @@ const unitGolden: GoldenScenario = {
       s.at(p.at).datagram(A11, p.bytes);
       if (i === 1) s.at(p.at + 30).datagram(A11, dmra(A11, 2340201));
     }
-    return s.shutdown(12_000);
+    s.call({ peer: C11, src: 2340203, tg: 2340202, slot: 2, streamId: 0x0c02, at: 11_000, private: true });
+    return s.shutdown(14_000);
   },
   check(lines) {
     const all = sendsOf(lines);
@@ -615,6 +617,8 @@ const unitGolden: GoldenScenario = {
     expect(data.map((f) => [f.port, slotBit(f), f.bytes[15]! & 0x40, readU32(f.bytes, 8) >>> 8])).toEqual(Array(3).fill([B11.port, 0, 0x40, 2340202]));
     const aliases = all.filter((f) => f.tag === 'DMRA' || String.fromCharCode(...f.bytes.subarray(0, 4)) === 'DMRA');
     expect(aliases.map((f) => [f.port, readU32(f.bytes, 4)]).sort()).toEqual([[B11.port, B11.id], [C11.port, C11.id]].sort());
+    const priv = dmrdOf(all).filter((f) => streamOf(f) === 0x0c02);
+    expect(priv.map((f) => [f.port, slotBit(f), f.bytes[15]! & 0x40, readU32(f.bytes, 8) >>> 8])).toEqual(Array(8).fill([B11.port, 0, 0x40, 2340202]));
   },
 };
 

@@ -30,6 +30,7 @@ import { applyOptions, applyDefaults } from './options.js';
 import { Session, SessionState, type PendingLogin } from './session.js';
 import { onTalkerAlias } from '../streams/talker-alias.js';
 import { scheduleIdent } from '../prompts/index.js';
+import { trackHotspot } from '../streams/unit.js';
 
 const pendingKey = (peerId: number, address: string, port: number): string => `${peerId}|${address}|${port}`;
 
@@ -115,6 +116,7 @@ export function onRptk(ctx: CoreContext, ev: DatagramEvent): void {
   }
   const s = new Session(peerId, ev.socket, ev.address, ev.port, ev.now);
   ctx.sessions.set(peerId, s);
+  trackHotspot(ctx, s, true);
   if (peerId !== STATUS_PROBE_ID) ctx.peerCount++;
   ctx.scheduleKeepalive(s);
   ctx.reply(ev, encodeRptack(peerId));

@@ -39,6 +39,23 @@ export function heard(ctx: CoreContext, s: Session, slot: 1 | 2, src: number, no
   }
 }
 
+/** The 7-digit owner of a 9-digit hotspot ID (owner ID plus two digits), or null. */
+export const ownerOf = (peerId: number): number | null => (peerId >= 100_000_000 && peerId <= 999_999_999 ? Math.floor(peerId / 100) : null);
+
+/** Keep `ctx.hotspots` (owner ID → that owner's hotspot sessions) as sessions come and go. */
+export function trackHotspot(ctx: CoreContext, s: Session, present: boolean): void {
+  const owner = ownerOf(s.peerId);
+  if (owner === null) return;
+  let set = ctx.hotspots.get(owner);
+  if (present) {
+    if (set === undefined) ctx.hotspots.set(owner, (set = new Set()));
+    set.add(s);
+  } else if (set !== undefined) {
+    set.delete(s);
+    if (set.size === 0) ctx.hotspots.delete(owner);
+  }
+}
+
 /** Where unit traffic for `dst` goes: its last-heard peer and slot, else the hotspot-ID rule. */
 export function findSubscriber(ctx: CoreContext, dst: number, from: Session, now: number): { session: Session; slot: 1 | 2 } | null {
   const e = ctx.lastHeard.get(dst);
@@ -46,13 +63,8 @@ export function findSubscriber(ctx: CoreContext, dst: number, from: Session, now
     if (now - e.at <= ctx.cfg.routing.lastHeardMs && !e.session.closed && e.session.state === 2) return e.session === from ? null : e;
     ctx.lastHeard.delete(dst);
   }
-  const id = String(dst);
-  if (id.length !== 7) return null;
-  for (const s of ctx.sessions.values()) {
-    if (s === from || s.closed || s.state !== 2) continue;
-    const p = String(s.peerId);
-    if (p.length === 9 && p.startsWith(id)) return { session: s, slot: 2 };
-  }
+  if (dst < 1_000_000 || dst > 9_999_999) return null;
+  for (const s of ctx.hotspots.get(dst) ?? []) if (s !== from && !s.closed && s.state === 2) return { session: s, slot: 2 };
   return null;
 }
 
