@@ -88,7 +88,8 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   if (st.echo !== null) recordEcho(ctx, st, b);
   // For hang time a dial-a-TG command counts as traffic on the TG 9 lane it (re)links, so the
   // reflector's traffic is heard at once after dialling.
-  lane.rxTg = st.unitTarget !== null ? (st.data ? lane.rxTg : pairKey(st.src, st.tg)) : st.unit ? DIAL_TG : st.tg;
+  // Unit data leaves the talkgroup the slot last carried as it was (data never moves hang time).
+  if (!(st.unit && st.data)) lane.rxTg = st.unitTarget !== null ? pairKey(st.src, st.tg) : st.unit ? DIAL_TG : st.tg;
   lane.rxTime = now;
   if (b.length === 55) {
     st.berSum += b[53]!;
