@@ -136,7 +136,7 @@ export class Driver {
   private async loadPrompts(): Promise<void> {
     const { directory, languages } = this.app.prompts;
     if (directory === '') {
-      this.logger.info({ code: 'prompts.none' }, 'voice prompts: prompts.directory is not set, so dial-a-TG answers and the info service are silent');
+      this.logger.info({ code: 'prompts.none' }, 'voice prompts: prompts.directory is not set, so dial-a-TG answers, the info service and the voice ident are silent');
       return;
     }
     const packs: PromptPackData[] = [];
