@@ -12,6 +12,7 @@
 // Pure: no Node or DOM APIs.
 
 import { readBits, writeBits } from './bits.js';
+import { nearestCodeword, parityExtendedCodewords } from './block-code.js';
 
 /** LCSS values (link control start/stop) of the EMB. */
 export const Lcss = {
@@ -31,25 +32,8 @@ export const EMB_LOW_BIT = 148;
 
 const QR_GENERATOR = 0x139; // x^8 + x^5 + x^4 + x^3 + 1
 
-function popcount(v: number): number {
-  let n = 0;
-  for (let x = v >>> 0; x !== 0; x &= x - 1) n++;
-  return n;
-}
-
-function qrCodeword(data7: number): number {
-  let r = data7 << 8;
-  for (let bit = 14; bit >= 8; bit--) if (r & (1 << bit)) r ^= QR_GENERATOR << (bit - 8);
-  const fifteen = (data7 << 8) | (r & 0xff);
-  return (fifteen << 1) | (popcount(fifteen) & 1);
-}
-
 /** All 128 QR(16,7,6) codewords, indexed by the 7 data bits. */
-export const QR_16_7_6: Uint16Array = (() => {
-  const t = new Uint16Array(128);
-  for (let d = 0; d < 128; d++) t[d] = qrCodeword(d);
-  return t;
-})();
+export const QR_16_7_6: Uint16Array = Uint16Array.from(parityExtendedCodewords(7, 8, QR_GENERATOR));
 
 /** The 16-bit EMB word for a colour code (0..15), PI flag and LCSS (0..3). Out-of-range inputs are masked. */
 export function encodeEmb(colorCode: number, lcss: number, pi: number | boolean = 0): number {
@@ -68,18 +52,8 @@ export interface EmbDecode {
 
 /** Decode a 16-bit EMB word to its nearest codeword. Never throws. */
 export function decodeEmb(word: number): EmbDecode {
-  const w = word & 0xffff;
-  let best = 0;
-  let bestDist = 17;
-  for (let d = 0; d < 128; d++) {
-    const dist = popcount(QR_16_7_6[d]! ^ w);
-    if (dist < bestDist) {
-      bestDist = dist;
-      best = d;
-      if (dist === 0) break;
-    }
-  }
-  return { colorCode: best >> 3, pi: (best & 4) !== 0, lcss: best & 3, errors: bestDist, ok: bestDist <= 2 };
+  const { index: best, distance } = nearestCodeword(QR_16_7_6, word & 0xffff);
+  return { colorCode: best >> 3, pi: (best & 4) !== 0, lcss: best & 3, errors: distance, ok: distance <= 2 };
 }
 
 /** Write a 16-bit EMB word into the voice burst at `burst[at..at+33)`. */

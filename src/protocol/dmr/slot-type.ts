@@ -14,6 +14,7 @@
 // Pure: no Node or DOM APIs.
 
 import { readBits, writeBits } from './bits.js';
+import { nearestCodeword, parityExtendedCodewords } from './block-code.js';
 
 /** Data types of the slot type (the same numbers as the low nibble of DMRD byte 15, spec §2.2). */
 export const SlotDataType = {
@@ -35,25 +36,8 @@ export const SLOT_TYPE_LOW_BIT = 156;
 
 const GOLAY_GENERATOR = 0xc75; // x^11 + x^10 + x^6 + x^5 + x^4 + x^2 + 1
 
-function popcount(v: number): number {
-  let n = 0;
-  for (let x = v >>> 0; x !== 0; x &= x - 1) n++;
-  return n;
-}
-
-function golayCodeword(data8: number): number {
-  let r = data8 << 11;
-  for (let bit = 18; bit >= 11; bit--) if (r & (1 << bit)) r ^= GOLAY_GENERATOR << (bit - 11);
-  const nineteen = (data8 << 11) | (r & 0x7ff);
-  return (nineteen << 1) | (popcount(nineteen) & 1);
-}
-
 /** All 256 Golay(20,8) codewords, indexed by the 8 data bits. */
-export const GOLAY_20_8: Uint32Array = (() => {
-  const t = new Uint32Array(256);
-  for (let d = 0; d < 256; d++) t[d] = golayCodeword(d);
-  return t;
-})();
+export const GOLAY_20_8: Uint32Array = parityExtendedCodewords(8, 11, GOLAY_GENERATOR);
 
 /** The 20-bit slot type word for a colour code (0..15) and data type (0..15). Inputs are masked. */
 export function encodeSlotType(colorCode: number, dataType: number): number {
@@ -71,18 +55,8 @@ export interface SlotTypeDecode {
 
 /** Decode a 20-bit slot type word to its nearest codeword. Never throws. */
 export function decodeSlotType(word: number): SlotTypeDecode {
-  const w = word & 0xfffff;
-  let best = 0;
-  let bestDist = 21;
-  for (let d = 0; d < 256; d++) {
-    const dist = popcount(GOLAY_20_8[d]! ^ w);
-    if (dist < bestDist) {
-      bestDist = dist;
-      best = d;
-      if (dist === 0) break;
-    }
-  }
-  return { colorCode: best >> 4, dataType: best & 0x0f, errors: bestDist, ok: bestDist <= 3 };
+  const { index: best, distance } = nearestCodeword(GOLAY_20_8, word & 0xfffff);
+  return { colorCode: best >> 4, dataType: best & 0x0f, errors: distance, ok: distance <= 3 };
 }
 
 /** Write a 20-bit slot type word into the data-sync burst at `burst[at..at+33)`. */
