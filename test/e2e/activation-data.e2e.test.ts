@@ -9,29 +9,13 @@ import { voiceCall } from '../support/harness.js';
 import type { HbpClient } from '../support/hbp-client.js';
 import { serverFixture } from '../support/server-process.js';
 
-const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dmrd = (b: Uint8Array): boolean => String.fromCharCode(...b.subarray(0, 4)) === 'DMRD';
 
 const fx = serverFixture();
 
-async function peers(list: [number, string][]): Promise<HbpClient[]> {
-  const server = await fx.start({ config: { sql: { enabled: false } } });
-  const out: HbpClient[] = [];
-  for (const [id, options] of list) {
-    const c = await fx.radio(id);
-    await c.login(HOST, server.port, { passphrase: 'passw0rd', options });
-    out.push(c);
-  }
-  return out;
-}
-
-async function send(from: HbpClient, packets: Uint8Array[]): Promise<void> {
-  for (const p of packets) {
-    from.send(p);
-    await sleep(60);
-  }
-}
+const peers = (list: [number, string][]): Promise<HbpClient[]> => fx.withPeers({ config: { sql: { enabled: false } } }, list);
+const send = (from: HbpClient, packets: Uint8Array[]): Promise<void> => from.sendPaced(packets);
 
 describe('user activation and unit data over UDP', () => {
   it('keying a new talkgroup routes the call and joins the slot to it', async () => {

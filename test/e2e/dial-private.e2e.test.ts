@@ -14,30 +14,15 @@ import type { HbpClient, Received } from '../support/hbp-client.js';
 import { serverFixture } from '../support/server-process.js';
 import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
-const HOST = '127.0.0.1';
 const PROMPTS = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dmrd = (d: Received): boolean => String.fromCharCode(...d.bytes.subarray(0, 4)) === 'DMRD';
 
 const fx = serverFixture();
 
-async function peers(config: Record<string, Record<string, unknown>>, list: [number, string][]): Promise<HbpClient[]> {
-  const server = await fx.start({ config: { sql: { enabled: false }, ...config } });
-  const out: HbpClient[] = [];
-  for (const [id, options] of list) {
-    const c = await fx.radio(id);
-    await c.login(HOST, server.port, { passphrase: 'passw0rd', options });
-    out.push(c);
-  }
-  return out;
-}
-
-async function send(from: HbpClient, packets: Uint8Array[], gap = 60): Promise<void> {
-  for (const p of packets) {
-    from.send(p);
-    await sleep(gap);
-  }
-}
+const peers = (config: Record<string, Record<string, unknown>>, list: [number, string][]): Promise<HbpClient[]> =>
+  fx.withPeers({ config: { sql: { enabled: false }, ...config } }, list);
+const send = (from: HbpClient, packets: Uint8Array[], gap = 60): Promise<void> => from.sendPaced(packets, gap);
 
 const privateCall = (c: HbpClient, src: number, n: number, streamId: number, slot: 1 | 2 = 2): Uint8Array[] =>
   [0x21, 0x22].map((frame, seq) => encodeDmrd({ seq, src, dst: n, peerId: c.peerId, slot, frame, unit: true, streamId }));

@@ -13,7 +13,6 @@ import { voiceCall } from '../support/harness.js';
 import type { HbpClient } from '../support/hbp-client.js';
 import { runCli, serverFixture } from '../support/server-process.js';
 
-const HOST = '127.0.0.1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tag = (b: Uint8Array): string => String.fromCharCode(...b.subarray(0, 4));
 
@@ -23,15 +22,8 @@ async function peers(...ids: number[]): Promise<HbpClient[]> {
   return peersWith({}, ...ids);
 }
 
-async function peersWith(extra: Record<string, Record<string, unknown>>, ...ids: number[]): Promise<HbpClient[]> {
-  const server = await fx.start({ config: { sql: { enabled: false }, ...extra }, record: true });
-  const out: HbpClient[] = [];
-  for (const id of ids) {
-    const c = await fx.radio(id);
-    await c.login(HOST, server.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
-    out.push(c);
-  }
-  return out;
+function peersWith(extra: Record<string, Record<string, unknown>>, ...ids: number[]): Promise<HbpClient[]> {
+  return fx.withPeers({ config: { sql: { enabled: false }, ...extra }, record: true }, ids.map((id): [number, string] => [id, 'TS2=91;']));
 }
 
 describe('echo and talker alias over UDP', () => {
@@ -40,10 +32,7 @@ describe('echo and talker alias over UDP', () => {
     const call = voiceCall({ peerId: a!.peerId, src: 3130001, tg: 9990, slot: 2, streamId: 0x99900001, superframes: 2 });
     const fromA = a!.mark();
     const fromB = b!.mark();
-    for (const p of call) {
-      a!.send(p);
-      await sleep(60);
-    }
+    await a!.sendPaced(call);
     const endedAt = performance.now();
     await a!.waitFor((d, i) => i >= fromA + call.length - 1 && tag(d.bytes) === 'DMRD', 6000, fromA, 'the whole echo');
     const back = a!.received.slice(fromA).filter((d) => tag(d.bytes) === 'DMRD');
@@ -79,10 +68,7 @@ describe('echo and talker alias over UDP', () => {
     expect(readU32(got.bytes, 4)).toBe(b!.peerId);
     expect(got.bytes.subarray(8)).toEqual(alias.subarray(8));
     await c!.waitFor((d) => tag(d.bytes) === 'DMRA', 2000, 0, 'the talker alias at the other listener');
-    for (const p of call.slice(1)) {
-      a!.send(p);
-      await sleep(20);
-    }
+    await a!.sendPaced(call.slice(1), 20);
   });
 
   it('answers a dial with the voice prompt "linked to 2 3 5 0" from the pack, and the run replays exactly', async () => {
@@ -90,10 +76,7 @@ describe('echo and talker alias over UDP', () => {
     const [a] = await peersWith({ prompts: { directory: dir } }, 313021);
     await fx.server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
     const from = a!.mark();
-    for (const [seq, frame] of [0x21, 0x22].entries()) {
-      a!.send(encodeDmrd({ seq, src: 3130021, dst: 2350, peerId: a!.peerId, slot: 2, frame, unit: true, streamId: 0x23500001 }));
-      await sleep(60);
-    }
+    await a!.sendPaced([0x21, 0x22].map((frame, seq) => encodeDmrd({ seq, src: 3130021, dst: 2350, peerId: a!.peerId, slot: 2, frame, unit: true, streamId: 0x23500001 })));
     const r = loadPromptPack(dir, 'en_GB');
     if (!r.ok) throw new Error(r.error);
     const voice = concatPrompt(['silence', 'linked-to', '2', '3', '5', '0'].map((w) => r.pack.words.get(w)!));

@@ -73,10 +73,7 @@ async function routeOneCall(s: ServerHandle): Promise<void> {
     await c.login(HOST, s.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
   }
   const packets = voiceCall({ peerId: a.peerId, src: 3120001, tg: 91, slot: 2, streamId: 0x7100_0001 });
-  for (const p of packets) {
-    a.send(p);
-    await sleep(20);
-  }
+  await a.sendPaced(packets, 20);
   await b.waitForCount(packets.length, 3000);
 }
 

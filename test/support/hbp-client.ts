@@ -125,6 +125,14 @@ export class HbpClient {
     return this.waitFor((_d, i) => i >= count - 1, timeoutMs, 0, `datagram number ${count}`);
   }
 
+  /** Send each packet in turn, `gapMs` apart (60 ms: one DMR voice frame each). */
+  async sendPaced(packets: readonly Uint8Array[], gapMs = 60): Promise<void> {
+    for (const p of packets) {
+      this.send(p);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+
   /** Send raw bytes to the server this client logged in to. */
   send(bytes: Uint8Array): void {
     if (this.host === null) throw new Error(`peer ${this.peerId}: send before login`);

@@ -220,6 +220,8 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
 export function serverFixture(): {
   start(opts?: StartOptions): Promise<ServerHandle>;
   radio(peerId: number): Promise<HbpClient>;
+  /** Start the server and log in one radio per [peer ID, options] (passphrase `passw0rd`, on 127.0.0.1). */
+  withPeers(opts: StartOptions, peers: readonly [number, string][]): Promise<HbpClient[]>;
   readonly server: ServerHandle | null;
 } {
   let server: ServerHandle | null = null;
@@ -243,6 +245,16 @@ export function serverFixture(): {
       radios.push(c);
       await c.bind();
       return c;
+    },
+    async withPeers(opts: StartOptions, peers: readonly [number, string][]) {
+      const s = await this.start(opts);
+      const out: HbpClient[] = [];
+      for (const [id, options] of peers) {
+        const c = await this.radio(id);
+        await c.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options });
+        out.push(c);
+      }
+      return out;
     },
     get server() {
       return server;

@@ -2,7 +2,6 @@
 // bursts of voice-frames.json, and the talker's calls in the shared captures
 // (see /work/shared/vectors/README.md).
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/protocol/bytes.js';
@@ -39,6 +38,7 @@ import {
   type HammingCode,
 } from '../../src/protocol/dmr/index.js';
 import { readPcapUdp } from '../support/pcap.js';
+import { REF_CALLS } from '../support/voice-frames.js';
 
 const VECTORS = resolve(import.meta.dirname, '../../../shared/vectors');
 const CAPTURES = resolve(VECTORS, 'captures');
@@ -95,14 +95,7 @@ const XLX = {
   term: '4f410061011e3a781c30a061ccbdff57d75df5d2534425c02fe0b1216713e885ba',
 };
 
-interface VoiceCall {
-  src: number;
-  tg: number;
-  head: string;
-  term: string;
-  bursts: string[];
-}
-const CALLS: VoiceCall[] = JSON.parse(readFileSync(resolve(VECTORS, 'voice-frames.json'), 'utf8')) as VoiceCall[];
+const CALLS = REF_CALLS;
 
 /**
  * The LC these bursts really carry. The README says `00 00 20` + tg + src, but every header, terminator

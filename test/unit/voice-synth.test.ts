@@ -21,18 +21,12 @@ import {
 } from '../../src/protocol/dmr/voice.js';
 import { loadPromptPack, loadPromptPackAsync } from '../../src/shell/prompts.js';
 import { readPcapUdp } from '../support/pcap.js';
+import { REF_CALLS } from '../support/voice-frames.js';
 
 const VECTORS = resolve(import.meta.dirname, '../../../shared/vectors');
 const PROMPTS = resolve(VECTORS, 'prompts');
 
-interface VoiceCall {
-  src: number;
-  tg: number;
-  head: string;
-  term: string;
-  bursts: string[];
-}
-const CALLS: VoiceCall[] = JSON.parse(readFileSync(resolve(VECTORS, 'voice-frames.json'), 'utf8')) as VoiceCall[];
+const CALLS = REF_CALLS;
 
 const hex = (s: string): Uint8Array => {
   const b = fromHex(s);
