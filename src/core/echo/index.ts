@@ -13,11 +13,12 @@
 //  - An echo never reaches any other peer or any link; it takes part in contention on the caller's
 //    slot like any stream (src/core/playout).
 
-import { LcRewriter } from '../../protocol/dmr/index.js';
+import { FLCO_GROUP_VOICE, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import { DIAL_TG } from '../dial/index.js';
-import { FRAME_MS, startPlayout } from '../playout/index.js';
+import { FRAME_MS, newStreamId, startPlayout } from '../playout/index.js';
 import type { EndReason, Stream } from '../streams/stream.js';
+import { writeU24 } from '../../protocol/bytes.js';
 
 /** How long a playback may wait for the caller's slot to become free. */
 const MAX_WAIT_MS = 10_000;
@@ -67,24 +68,19 @@ export function finishEcho(ctx: CoreContext, st: Stream, now: number, reason: En
     ctx.counters.add('echo.dropped');
     return;
   }
-  let frames: Uint8Array[] = rec.frames;
+  const frames = rec.frames;
   let tg = st.tg;
   if (st.unit) {
-    // Private call to the echo number: back as a group call on TG 9.
+    // Private call to the echo number: back as a group call on TG 9 (the recorded copies are ours).
     tg = DIAL_TG;
-    const lc = new Uint8Array([0x00, st.lcPrefix[1] ?? 0, st.lcPrefix[2] ?? 0, 0, 0, DIAL_TG, st.src >>> 16, (st.src >>> 8) & 0xff, st.src & 0xff]);
-    const rw = new LcRewriter(lc);
-    frames = rec.frames.map((f) => {
-      f[8] = 0;
-      f[9] = 0;
-      f[10] = DIAL_TG;
+    const rw = new LcRewriter(makeLc([FLCO_GROUP_VOICE, st.lcPrefix[1] ?? 0, st.lcPrefix[2] ?? 0], DIAL_TG, st.src));
+    for (const f of frames) {
+      writeU24(f, 8, DIAL_TG);
       f[15] = f[15]! & ~0x40;
       rw.patchFrame(f, f[15]!, 20);
-      return f;
-    });
+    }
   }
-  let streamId = ctx.prng.nextU32();
-  while (streamId === 0 || ctx.streams.has(streamId)) streamId = ctx.prng.nextU32();
+  const streamId = newStreamId(ctx);
   ctx.counters.add('echo.recorded');
   ctx.log({ code: 'echo.recorded', level: 'info', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, packets: frames.length });
   startPlayout(ctx, {

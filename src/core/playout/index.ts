@@ -10,6 +10,8 @@
 
 import type { CoreContext } from '../context.js';
 import type { Session } from '../sessions/session.js';
+import { writeU32 } from '../../protocol/bytes.js';
+import { laneFree } from '../streams/contention.js';
 
 /** DMR voice frames are 60 ms apart. */
 export const FRAME_MS = 60;
@@ -32,18 +34,11 @@ export interface PlayoutSpec {
   onEnd?: (how: 'played' | 'gave-up' | 'interrupted' | 'peer-gone', now: number) => void;
 }
 
-/** Is the slot free for a playout of `streamId` on `tg` at `now`? */
-function slotFree(ctx: CoreContext, p: PlayoutSpec, now: number): boolean {
-  const lane = p.session.slots[p.slot];
-  const t = ctx.cfg.timers;
-  const rx = lane.rx;
-  if (rx !== null && !rx.ended && now - lane.rxTime < t.collisionWindowMs) return false;
-  if (lane.rxTg !== p.tg && now - lane.rxTime < t.groupHangtimeMs) return false;
-  if (lane.txStream !== p.streamId) {
-    if (!lane.txEnded && now - lane.txTime < t.collisionWindowMs) return false;
-    if (lane.txTg !== p.tg && now - lane.txTime < t.groupHangtimeMs) return false;
-  }
-  return true;
+/** A stream ID for a stream the core makes: from the seeded PRNG, never 0, not one in use or remembered. */
+export function newStreamId(ctx: CoreContext): number {
+  let id = ctx.prng.nextU32();
+  while (id === 0 || ctx.streams.has(id)) id = ctx.prng.nextU32();
+  return id;
 }
 
 export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
@@ -56,7 +51,7 @@ export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
   const tick = (now: number): void => {
     const s = p.session;
     if (s.closed) return end('peer-gone', now);
-    if (!slotFree(ctx, p, now)) {
+    if (!laneFree(ctx, s.slots[p.slot], p.streamId, p.tg, now)) {
       if (next > 0) return end('interrupted', now);
       if (now - p.startAt >= p.maxWaitMs) return end('gave-up', now);
       ctx.deadlines.schedule(now + FRAME_MS, tick);
@@ -67,10 +62,7 @@ export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
     const out = new Uint8Array(55);
     out.set(p.frames[next]!.subarray(0, 55));
     out[4] = next & 0xff;
-    out[16] = p.streamId >>> 24;
-    out[17] = (p.streamId >>> 16) & 0xff;
-    out[18] = (p.streamId >>> 8) & 0xff;
-    out[19] = p.streamId & 0xff;
+    writeU32(out, 16, p.streamId);
     lane.txStream = p.streamId;
     lane.txTg = p.tg;
     lane.txTime = now;

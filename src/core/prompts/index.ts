@@ -10,7 +10,7 @@
 import { buildVoiceStream, concatPrompt } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import type { PromptPackData } from '../events.js';
-import { startPlayout } from '../playout/index.js';
+import { newStreamId, startPlayout } from '../playout/index.js';
 import type { Session } from '../sessions/session.js';
 
 export const PROMPT_TG = 9;
@@ -68,8 +68,7 @@ export function sayOndemand(ctx: CoreContext, s: Session, n: number, now: number
 }
 
 function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what: string, tg = PROMPT_TG): void {
-  let streamId = ctx.prng.nextU32();
-  while (streamId === 0 || ctx.streams.has(streamId)) streamId = ctx.prng.nextU32();
+  const streamId = newStreamId(ctx);
   const slot = ctx.cfg.routing.dialSlot;
   const frames = buildVoiceStream({
     voice,

@@ -15,8 +15,8 @@
 // Sequence numbers are compared with 8-bit modular arithmetic: 0 steps back = duplicate (drop),
 // 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
 
-import { readU32 } from '../../protocol/bytes.js';
-import { decodeFullLc, LcRewriter } from '../../protocol/dmr/index.js';
+import { readU32, writeU24 } from '../../protocol/bytes.js';
+import { decodeFullLc, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import type { Session, SlotState } from '../sessions/session.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
@@ -222,17 +222,7 @@ function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
     let v = variants.find((x) => x.tg === m.rfTg);
     if (v === undefined) {
       let rewriter: LcRewriter | null = null;
-      if (m.rfTg !== st.tg) {
-        const lc = new Uint8Array(9);
-        lc.set(st.lcPrefix, 0);
-        lc[3] = m.rfTg >>> 16;
-        lc[4] = (m.rfTg >>> 8) & 0xff;
-        lc[5] = m.rfTg & 0xff;
-        lc[6] = st.src >>> 16;
-        lc[7] = (st.src >>> 8) & 0xff;
-        lc[8] = st.src & 0xff;
-        rewriter = new LcRewriter(lc);
-      }
+      if (m.rfTg !== st.tg) rewriter = new LcRewriter(makeLc(st.lcPrefix, m.rfTg, st.src));
       v = { tg: m.rfTg, subs: [], rewriter, scratch: [], pending: null, count: 0, buffer: null };
       if (m.rfTg === st.tg) variants.unshift(v);
       else variants.push(v);
@@ -255,9 +245,7 @@ function variantFrame(b: Uint8Array, v: Variant): Uint8Array {
     out[53] = 0;
     out[54] = 0;
   }
-  out[8] = v.tg >>> 16;
-  out[9] = (v.tg >>> 8) & 0xff;
-  out[10] = v.tg & 0xff;
+  writeU24(out, 8, v.tg);
   v.rewriter!.patchFrame(out, out[15]!, 20);
   return out;
 }

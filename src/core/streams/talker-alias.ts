@@ -7,7 +7,7 @@
 // Layout from a peer: "DMRA" + peer ID (4) + source ID (3) + block type (1) + alias bytes. Only
 // the first 12 bytes are required; the rest is passed on as it came.
 
-import { readU24 } from '../../protocol/bytes.js';
+import { readU24, writeU32 } from '../../protocol/bytes.js';
 import type { CoreContext } from '../context.js';
 import type { Session } from '../sessions/session.js';
 
@@ -38,11 +38,7 @@ export function onTalkerAlias(ctx: CoreContext, s: Session, b: Uint8Array): void
       if (other.mark === epoch || lane.mark === epoch) continue;
       lane.mark = epoch;
       const out = b.slice();
-      const id = sub.session.peerId;
-      out[4] = id >>> 24;
-      out[5] = (id >>> 16) & 0xff;
-      out[6] = (id >>> 8) & 0xff;
-      out[7] = id & 0xff;
+      writeU32(out, 4, sub.session.peerId);
       ctx.sink.send(lane.target.socket, lane.target.address, lane.target.port, out);
       sent++;
     }

@@ -10,8 +10,9 @@
 // `routing.lastHeardMs`, and bounded in number (the oldest are forgotten first).
 
 import type { CoreContext } from '../context.js';
-import type { Session } from '../sessions/session.js';
+import type { Session, SlotState } from '../sessions/session.js';
 import type { Stream } from './stream.js';
+import { laneFree } from './contention.js';
 
 /** Most subscribers remembered; beyond it the least recently heard are forgotten. */
 export const LAST_HEARD_MAX = 200_000;
@@ -71,23 +72,27 @@ export function findSubscriber(ctx: CoreContext, dst: number, from: Session, now
 /** The hang-time key of a private call between two subscribers (never equal to a talkgroup). */
 export const pairKey = (a: number, b: number): number => -(Math.min(a, b) * 0x1000000 + Math.max(a, b));
 
+/** Unit data needs the slot quiet both ways: nothing received, and nothing sent within the hang time. */
+function dataLaneIdle(ctx: CoreContext, lane: SlotState, streamId: number, now: number): boolean {
+  const t = ctx.cfg.timers;
+  const rx = lane.rx;
+  if (rx !== null && !rx.ended && now - lane.rxTime < t.collisionWindowMs) return false;
+  if (lane.txStream === streamId) return true;
+  if (!lane.txEnded && now - lane.txTime < t.collisionWindowMs) return false;
+  return now - lane.txTime >= t.groupHangtimeMs;
+}
+
 /** One packet of a routed unit call. */
 export function forwardUnit(ctx: CoreContext, st: Stream, b: Uint8Array, now: number, terminator: boolean): void {
   const to = st.unitTarget!;
   const s = to.session;
   if (s.closed) return;
   const lane = s.slots[to.slot];
-  const t = ctx.cfg.timers;
   const voice = !st.data;
   const key = voice ? pairKey(st.src, st.tg) : 0;
-  const rx = lane.rx;
-  let busy = rx !== null && !rx.ended && now - lane.rxTime < t.collisionWindowMs;
-  if (!busy && lane.txStream !== st.id) {
-    if (!lane.txEnded && now - lane.txTime < t.collisionWindowMs) busy = true;
-    else if (voice) busy = (lane.txTg !== key && now - lane.txTime < t.groupHangtimeMs) || (lane.rxTg !== key && now - lane.rxTime < t.groupHangtimeMs);
-    else busy = now - lane.txTime < t.groupHangtimeMs;
-  }
-  if (busy) {
+  // Voice contends like any call; data waits for a quiet slot.
+  const free = voice ? laneFree(ctx, lane, st.id, key, now) : dataLaneIdle(ctx, lane, st.id, now);
+  if (!free) {
     ctx.counters.add(voice ? 'private.busy' : 'unit-data.busy');
     return;
   }
