@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRptk, encodeRptl } from '../../src/protocol/index.js';
+import { encodeRptk, encodeRptl, encodeRpto } from '../../src/protocol/index.js';
 import { loginDigest } from '../support/crypto.js';
 import { parseReply, peerOf, voiceCall, World } from '../support/harness.js';
 
@@ -25,4 +25,24 @@ describe('core basics', () => {
     expect(w.core.peers()).toEqual([]);
     expect(w.core.pending.size).toBe(0);
   });
+
+  it('a stream whose conference emptied and was made again sends to the new members only', () => {
+    // A talks on TG 92; B listens. Mid-call both leave 92, so the conference is deleted; C and D
+    // then join, so a new conference is made and reaches the same change count the old one had
+    // when A's targets were worked out. The next packet must still go to C and D, not to B.
+    const w = new World();
+    w.login(1001, 5001, 'TS2=92;');
+    w.login(1002, 5002, 'TS2=92;');
+    w.login(1003, 5003, 'TS2=93;');
+    w.login(1004, 5004, 'TS2=93;');
+    const call = voiceCall({ peerId: 1001, src: 3100001, tg: 92, slot: 2, streamId: 0xc0f, superframes: 2 });
+    expect(w.datagram(5001, call[0]!).map(peerOf)).toEqual([1002]);
+    w.datagram(5001, encodeRpto(1001, 'TS2=;'));
+    w.datagram(5002, encodeRpto(1002, 'TS2=;'));
+    w.datagram(5003, encodeRpto(1003, 'TS2=92;'));
+    w.datagram(5004, encodeRpto(1004, 'TS2=92;'));
+    w.now += 60;
+    expect(w.datagram(5001, call[1]!).map(peerOf).sort()).toEqual([1003, 1004]);
+  });
 });
+

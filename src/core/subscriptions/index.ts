@@ -33,7 +33,11 @@ export interface Subscription {
 
 export class Conference {
   readonly members: Subscription[] = [];
-  /** Bumped on every membership change, so streams know to rebuild their target lists. */
+  /**
+   * Changed on every membership change, so streams know to rebuild their target lists. Drawn from
+   * one counter for the whole index: a conference that emptied is deleted and a new object made
+   * later, and a stream still holding the old one must never find the new one at "its" version.
+   */
   version = 0;
   constructor(readonly tg: number) {}
 }
@@ -43,6 +47,8 @@ export type SubscriptionChange = 'added' | 'removed' | 'expired';
 export class SubscriptionIndex {
   private readonly conferences = new Map<number, Conference>();
   private total = 0;
+  /** Source of every conference's `version` (see Conference). */
+  private changes = 0;
   /** Told of every change, for reports. */
   onChange: (sub: Subscription, change: SubscriptionChange) => void = () => {};
 
@@ -65,7 +71,7 @@ export class SubscriptionIndex {
       this.conferences.set(conference, conf);
     }
     conf.members.push(sub);
-    conf.version++;
+    conf.version = ++this.changes;
     this.total++;
     this.onChange(sub, 'added');
     return sub;
@@ -83,7 +89,7 @@ export class SubscriptionIndex {
         // Keep member order stable (deterministic fan-out order): splice, not swap-remove.
         conf.members.splice(i, 1);
       }
-      conf.version++;
+      conf.version = ++this.changes;
       if (conf.members.length === 0) this.conferences.delete(sub.conference);
     }
     this.total--;
@@ -95,7 +101,7 @@ export class SubscriptionIndex {
     if (sub.mutedUntil === until) return;
     sub.mutedUntil = until;
     const conf = this.conferences.get(sub.conference);
-    if (conf) conf.version++;
+    if (conf) conf.version = ++this.changes;
   }
 
   removeAll(session: Session): void {
