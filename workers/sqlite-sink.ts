@@ -98,6 +98,7 @@ function endRow(e: CallEndEvent): Record<string, unknown> {
 export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): number } {
   let db: Db | null = null;
   let q: Queries | null = null;
+  let writer: ReturnType<typeof makeWriter> | null = null;
   let state: TaskResult['state'] = 'starting';
   let pruner: NodeJS.Timeout | null = null;
 
@@ -153,6 +154,7 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
       openSession: d.prepare(`SELECT 1 FROM peer_sessions WHERE peer = ? AND logout_at IS NULL LIMIT 1`),
     };
     db = d;
+    writer = makeWriter(d);
     startPruner();
     return d;
   }
@@ -220,6 +222,7 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
       const d = db;
       db = null;
       q = null;
+      writer = null;
       d.pragma('wal_checkpoint(TRUNCATE)');
       d.close();
     }
@@ -227,15 +230,15 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
     return { ok: true, delivered: 0, state };
   }
 
-  function batch(task: BatchTask): TaskResult {
-    const d = open();
-    let rejected = 0;
-    let firstRejection = '';
+  /** One batch as one transaction (made once per open database, as better-sqlite3 intends). */
+  function makeWriter(d: Db): Database.Transaction<(task: BatchTask) => { rejected: number; firstRejection: string }> {
     // Nested in the batch's transaction, each event is a savepoint: an event the schema refuses
     // is undone whole (none of its rows stay) and the batch goes on. Only errors that say "not
     // now" abort the batch, which is then retried whole.
     const applyOne = d.transaction(apply);
-    d.transaction(() => {
+    return d.transaction((task: BatchTask) => {
+      let rejected = 0;
+      let firstRejection = '';
       for (const e of task.events) {
         try {
           applyOne(e);
@@ -247,7 +250,13 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
         }
       }
       if (task.snapshot) applySnapshot(task.snapshot);
-    }).immediate();
+      return { rejected, firstRejection };
+    });
+  }
+
+  function batch(task: BatchTask): TaskResult {
+    open();
+    const { rejected, firstRejection } = writer!.immediate(task);
     state = 'up';
     const r: TaskResult = { ok: true, delivered: task.events.length - rejected, state };
     if (rejected > 0) {

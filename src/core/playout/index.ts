@@ -19,7 +19,7 @@ export const FRAME_MS = 60;
 export interface PlayoutSpec {
   session: Session;
   slot: 1 | 2;
-  /** Complete 55-byte DMRD frames; the sequence number and stream ID are set here on the way out. */
+  /** Complete 55-byte DMRD frames, handed over: the sequence number and stream ID are written into them on the way out. */
   frames: readonly Uint8Array[];
   /** The talkgroup the lane is busy with while it plays (for hang time and contention). */
   tg: number;
@@ -59,8 +59,7 @@ export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
     }
     const lane = s.slots[p.slot];
     const last = next === p.frames.length - 1;
-    const out = new Uint8Array(55);
-    out.set(p.frames[next]!.subarray(0, 55));
+    const out = p.frames[next]!; // the playout's own frame, sent once
     out[4] = next & 0xff;
     writeU32(out, 16, p.streamId);
     lane.txStream = p.streamId;
