@@ -6,13 +6,13 @@
 
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { concatPrompt, decodeEmbeddedLc, decodeFullLc, extractVoiceBits, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
+import { concatPrompt, extractVoiceBits } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24 } from '../../src/protocol/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { voiceCall } from '../support/harness.js';
 import type { HbpClient, Received } from '../support/hbp-client.js';
 import { serverFixture } from '../support/server-process.js';
-import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
+import { lcDestinations, REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const PROMPTS = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,17 +42,7 @@ describe('dial-a-TG, single mode, private voice and the information service over
     await a!.waitFor((_d, i) => i >= from + call.length - 1, 3000, from, 'the linked call');
     const got = a!.received.slice(from).filter(dmrd);
     expect(got.map((d) => [readU24(d.bytes, 8), d.bytes[15]! & 0x80])).toEqual(call.map(() => [9, 0x80]));
-    const frags = new Uint8Array(16);
-    for (const d of got) {
-      const t = d.bytes[15]! & 0x3f;
-      if (t === 0x21 || t === 0x22) {
-        const lc = decodeFullLc(d.bytes, 20);
-        expect(lc.rsOk).toBe(true);
-        expect(readU24(lc.lc, 3)).toBe(9);
-      } else if (t >= 1 && t <= 4) readEmbeddedFragment(d.bytes, t, frags, 20);
-    }
-    const emb = decodeEmbeddedLc(frags);
-    expect(emb.ok && emb.checksumOk && readU24(emb.lc, 3)).toBe(9);
+    expect(lcDestinations(got.map((d) => d.bytes))).toEqual({ full: [9, 9], embedded: 9 });
   });
 
   it('single mode: keying another talkgroup mutes the slot’s static talkgroup for a while', async () => {

@@ -12,7 +12,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CoreConfig, PromptPackData } from '../../src/core/index.js';
-import { concatPrompt, decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
+import { concatPrompt } from '../../src/protocol/dmr/index.js';
+import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, readU32 } from '../../src/protocol/index.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
@@ -536,19 +537,7 @@ const activation: GoldenScenario = {
 const A10 = peer(1);
 const B10 = peer(2);
 const C10 = peer(3);
-const lcTargets = (frames: SendLine[]): { full: number[]; embedded: number | null } => {
-  const full: number[] = [];
-  const frags = new Uint8Array(16);
-  for (const f of frames) {
-    const t = f.bytes[15]! & 0x3f;
-    if (t === 0x21 || t === 0x22) {
-      const d = decodeFullLc(f.bytes, 20);
-      full.push(d.rsOk ? readU32(d.lc, 3) >>> 8 : -1);
-    } else if (t >= 1 && t <= 4) readEmbeddedFragment(f.bytes, t, frags, 20);
-  }
-  const e = decodeEmbeddedLc(frags);
-  return { full, embedded: e.ok && e.checksumOk ? readU32(e.lc, 3) >>> 8 : null };
-};
+const lcTargets = (frames: SendLine[]): { full: (number | null)[]; embedded: number | null } => lcDestinations(frames.map((f) => f.bytes));
 const dialGolden: GoldenScenario = {
   name: 'dial',
   build() {

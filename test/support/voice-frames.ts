@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { encodeDmrd, fromHex } from '../../src/protocol/index.js';
+import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
+import { encodeDmrd, fromHex, readU24 } from '../../src/protocol/index.js';
 
 export interface RefCall {
   src: number;
@@ -21,4 +22,23 @@ export function refCallPackets(ref: RefCall, o: { peerId: number; slot: 1 | 2; s
   return frames.map(([frame, hex], seq) =>
     encodeDmrd({ seq, src: ref.src, dst: o.dst ?? ref.tg, peerId: o.peerId, slot: o.slot, frame, unit: o.group === false, streamId: o.streamId, payload: fromHex(hex)! }),
   );
+}
+
+/**
+ * The destination each frame's link control names: the full LC of every voice header and
+ * terminator (null where its Reed-Solomon check fails), and the embedded LC gathered from bursts
+ * B–E (null unless it decodes with a good checksum).
+ */
+export function lcDestinations(frames: readonly Uint8Array[]): { full: (number | null)[]; embedded: number | null } {
+  const full: (number | null)[] = [];
+  const frags = new Uint8Array(16);
+  for (const b of frames) {
+    const t = b[15]! & 0x3f;
+    if (t === 0x21 || t === 0x22) {
+      const d = decodeFullLc(b, 20);
+      full.push(d.rsOk ? readU24(d.lc, 3) : null);
+    } else if (t >= 1 && t <= 4) readEmbeddedFragment(b, t, frags, 20);
+  }
+  const e = decodeEmbeddedLc(frags);
+  return { full, embedded: e.ok && e.checksumOk ? readU24(e.lc, 3) : null };
 }

@@ -4,10 +4,9 @@
 // reflector from DIAL= is linked at login and comes back one timer period after an unlink.
 
 import { describe, expect, it } from 'vitest';
-import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { testConfig, World, type Sent } from '../support/harness.js';
-import { REF_CALLS, refCallPackets, type RefCall } from '../support/voice-frames.js';
+import { lcDestinations, REF_CALLS, refCallPackets, type RefCall } from '../support/voice-frames.js';
 
 const CALLS = REF_CALLS;
 
@@ -40,22 +39,9 @@ function play(w: World, port: number, packets: Uint8Array[]): Sent[] {
 }
 
 /** Destination in the DMRD header, the full LC (header/terminator) and the embedded LC (B–E). */
-function destinations(frames: Sent[]): { header: number[]; fullLc: number[]; embedded: number | null } {
-  const header = frames.map((f) => readU24(f.bytes, 8));
-  const fullLc: number[] = [];
-  const frags = new Uint8Array(16);
-  for (const f of frames) {
-    const flags = f.bytes[15]! & 0x3f;
-    if (flags === 0x21 || flags === 0x22) {
-      const d = decodeFullLc(f.bytes, 20);
-      expect(d.rsOk).toBe(true);
-      fullLc.push(readU24(d.lc, 3));
-    } else if (flags >= 1 && flags <= 4) {
-      readEmbeddedFragment(f.bytes, flags, frags, 20);
-    }
-  }
-  const emb = decodeEmbeddedLc(frags);
-  return { header, fullLc, embedded: emb.ok && emb.checksumOk ? readU24(emb.lc, 3) : null };
+function destinations(frames: Sent[]): { header: number[]; fullLc: (number | null)[]; embedded: number | null } {
+  const lc = lcDestinations(frames.map((f) => f.bytes));
+  return { header: frames.map((f) => readU24(f.bytes, 8)), fullLc: lc.full, embedded: lc.embedded };
 }
 
 const ref2350 = CALLS.find((c) => c.tg === 2350)!;
