@@ -7,7 +7,7 @@
 // young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
 //   node --max-semi-space-size=256 --expose-gc dist/bench/core.js [--fanout 10] [--packets 2000000]
 
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type DatagramEvent, type Target } from '../src/core/index.js';
@@ -29,7 +29,7 @@ export interface CoreBenchResult {
 }
 
 export function runCoreBench(fanout: number, packets: number, dial = false): CoreBenchResult {
-  const core = createCore({ sha256 });
+  const core = createCore({ sha256, hmacSha1: (k, d) => new Uint8Array(createHmac('sha1', k).update(d).digest()) });
   let sends = 0;
   let lastSalt = 0;
   const sink: ActionSink = {

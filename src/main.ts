@@ -12,7 +12,7 @@ import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
-import { Driver, secretDigest, sha256, workerFile } from './shell/driver.js';
+import { Driver, hmacSha1, secretDigest, sha256, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -97,15 +97,16 @@ async function replay(args: string[]): Promise<void> {
   const text = readFileSync(logPath, 'utf8');
   const header = parseHeader(text.slice(0, text.indexOf('\n')));
   const configPath = values.config ?? header?.configPath ?? null;
-  let secret: string | null = null;
+  // The log names secrets by their digests; the config file has the real ones.
+  const secrets: string[] = [];
   if (configPath && existsSync(configPath)) {
     const r = await loadConfigFile(configPath);
-    if (r.ok) secret = r.config.core.hbp.passphrase;
+    if (r.ok) secrets.push(r.config.core.hbp.passphrase, ...r.config.core.links.map((l) => l.passphrase));
   }
   const result = replayLog(
     text,
-    { sha256, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
-    (redacted) => (secret !== null && secretDigest(secret) === redacted ? secret : null),
+    { sha256, hmacSha1, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
+    (redacted) => secrets.find((s) => secretDigest(s) === redacted) ?? null,
   );
   const out: string[] = [];
   if (!values['digest-only']) {

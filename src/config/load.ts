@@ -44,6 +44,7 @@ const msFromSeconds = (s: number): number => Math.round(s * 1000);
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
   const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
+  const enabledLinks = file.links.filter((l) => l.enabled);
   return {
     core: {
       serverId: server.id,
@@ -68,7 +69,19 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         talkerAlias: routing.talker_alias,
         privateCalls: routing.private_calls,
         lastHeardMs: msFromSeconds(routing.last_heard_timeout),
+        localTalkgroups: routing.local_talkgroups.map(([a, b]) => [a, b]),
       },
+      links: enabledLinks.map((l, i) => ({
+        name: l.name,
+        socket: i + 1,
+        address: l.target_address,
+        port: l.target_port,
+        passphrase: l.passphrase,
+        networkId: l.network_id,
+        preserveSourcePeer: l.preserve_source_peer,
+        checkSource: l.check_source,
+        talkgroups: [...l.talkgroups],
+      })),
       timers: {
         groupHangtimeMs: msFromSeconds(timers.group_hangtime),
         collisionWindowMs: msFromSeconds(timers.collision_window),
@@ -90,6 +103,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
     prompts: { directory: optionalPath(prompts.directory), languages: [...new Set([prompts.language, ...prompts.more_languages])] },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
+    // The shell opens one socket per enabled link, in this order: socket i + 1.
+    links: enabledLinks.map((l) => ({ name: l.name, address: l.address, port: l.port })),
     record: {
       enabled: record.enabled,
       path: resolve(baseDir, record.path),
@@ -171,6 +186,9 @@ function unknownKeyMessage(parent: readonly PropertyKey[], name: string, raw: un
     return `unknown ${kind}; expected one of the sections ${Object.keys(SECTIONS).join(', ')}`;
   }
   const sectionName = String(parent[0]);
+  if (parent.length === 2 && sectionName === 'links') {
+    return `unknown key in [[links]]; expected one of ${SECTION_KEYS.links.join(', ')}`;
+  }
   if (parent.length === 1 && isSectionName(sectionName)) {
     return `unknown key in [${sectionName}]; expected one of ${SECTION_KEYS[sectionName].join(', ')}`;
   }

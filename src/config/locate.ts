@@ -32,6 +32,8 @@ class Scanner {
   private line = 1;
   private table: string[] = [];
   private readonly found = new Map<string, number>();
+  /** How many `[[name]]` headers each array of tables has had so far. */
+  private readonly arrays = new Map<string, number>();
 
   constructor(private readonly src: string) {}
 
@@ -59,9 +61,17 @@ class Scanner {
 
   private header(): void {
     const line = this.line;
-    this.pos += this.src.startsWith('[[', this.pos) ? 2 : 1;
+    const array = this.src.startsWith('[[', this.pos);
+    this.pos += array ? 2 : 1;
     const segments = this.key();
     if (segments !== null) {
+      if (array) {
+        // The n-th `[[links]]` is the element links.n (keys under it: links.n.key).
+        const name = segments.join('.');
+        const n = this.arrays.get(name) ?? 0;
+        this.arrays.set(name, n + 1);
+        segments.push(String(n));
+      }
       this.table = segments;
       this.record(segments, line);
     }

@@ -113,6 +113,27 @@ function talkgroups(fallback: readonly number[]) {
   return z.array(tg, expecting('an array of talkgroup numbers, e.g. [91, 3100]')).default(() => [...fallback]);
 }
 
+/** A talkgroup or an inclusive range written "first-last", as [first, last]. */
+function talkgroupRanges(fallback: readonly (readonly [number, number])[]) {
+  const what = `a talkgroup 1..${MAX_TALKGROUP} or a range "first-last"`;
+  const each = expecting(what);
+  const single = z
+    .number(each)
+    .int(each)
+    .min(1, each)
+    .max(MAX_TALKGROUP, each)
+    .transform((n): [number, number] => [n, n]);
+  const range = z
+    .string(each)
+    .regex(/^\s*\d{1,8}\s*-\s*\d{1,8}\s*$/, each)
+    .transform((t) => t.split('-').map((x) => Number(x.trim())) as [number, number])
+    .refine(([a, b]) => a >= 1 && b <= MAX_TALKGROUP && a <= b, expecting(`${what} with first <= last`));
+  const shown = fallback.map(([a, b]) => (a === b ? a : `${a}-${b}`));
+  return z
+    .array(z.union([single, range], each), expecting(`an array of talkgroups and ranges, e.g. ["1-79", 4000, "9990-9999"]`))
+    .prefault(() => shown);
+}
+
 function section<Shape extends z.core.$ZodLooseShape>(name: string, shape: Shape) {
   return z.strictObject(shape, expecting(`a table [${name}]`));
 }
@@ -170,6 +191,7 @@ export const routingSection = section('routing', {
   talker_alias: z.boolean(expecting('true or false')).default(core.routing.talkerAlias),
   private_calls: z.boolean(expecting('true or false')).default(core.routing.privateCalls),
   last_heard_timeout: seconds(true, core.routing.lastHeardMs),
+  local_talkgroups: talkgroupRanges(core.routing.localTalkgroups),
 }).superRefine((routing, ctx) => {
   for (const key of ['ts1_static', 'ts2_static'] as const) {
     const list = routing[key];
@@ -277,6 +299,31 @@ export const sqlSection = section('sql', {
   retention_days: integer(1, 36_500, 'a number of days', app.sqlRetentionDays),
 });
 
+const portError = (what: string) => expecting(`${what} 1..65535`);
+const udpPort = (what: string) => z.number(portError(what)).int(portError(what)).min(1, portError(what)).max(65535, portError(what));
+const linkNameError = expecting('a link name of 1..32 letters, digits, dots, dashes or underscores');
+
+/** One [[links]] table: an OpenBridge v1 link to another server. */
+export const linkEntry = z.strictObject(
+  {
+    name: z.string(linkNameError).regex(/^[A-Za-z0-9._-]{1,32}$/, linkNameError),
+    enabled: z.boolean(booleanError).default(true),
+    address: z
+      .string(addressError)
+      .refine((s) => isIP(s) !== 0, addressError)
+      .default(app.hbpAddress),
+    port: udpPort('a UDP port'),
+    target_address: z.string(addressError).refine((s) => isIP(s) !== 0, addressError),
+    target_port: udpPort('a UDP port'),
+    passphrase: z.string(passphraseError).min(1, passphraseError).max(128, passphraseError).regex(/^[\x20-\x7e]*$/, passphraseError),
+    network_id: integer(0, 0xffff_ffff, 'the ID the other server sends', 0, '0 = not checked'),
+    preserve_source_peer: z.boolean(booleanError).default(false),
+    check_source: z.boolean(booleanError).default(true),
+    talkgroups: talkgroups([]),
+  },
+  expecting('a table [[links]]'),
+);
+
 export const SECTIONS = {
   server: serverSection,
   hbp: hbpSection,
@@ -290,6 +337,7 @@ export const SECTIONS = {
   reporting: reportingSection,
   mqtt: mqttSection,
   sql: sqlSection,
+  links: linkEntry,
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
@@ -308,6 +356,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   reporting: Object.keys(reportingSection.shape),
   mqtt: Object.keys(mqttSection.shape),
   sql: Object.keys(sqlSection.shape),
+  links: Object.keys(linkEntry.shape),
 };
 
 export function isSectionName(name: string): name is SectionName {
@@ -329,9 +378,31 @@ export const configFileSchema = z.strictObject(
     reporting: reportingSection.prefault({}),
     mqtt: mqttSection.prefault({}),
     sql: sqlSection.prefault({}),
+    links: z.array(linkEntry, expecting('[[links]] tables')).default(() => []),
   },
   expecting('a TOML document'),
-);
+).superRefine((file, ctx) => {
+  // Checks across sections: what no single key can tell.
+  const issue = (path: (string | number)[], input: unknown, message: string): void => void ctx.addIssue({ code: 'custom', path, input, message });
+  const names = new Set<string>();
+  const ports = new Map<string, string>([[`${file.hbp.address}|${file.hbp.port}`, '[hbp]']]);
+  const local = file.routing.local_talkgroups;
+  file.links.forEach((link, i) => {
+    if (names.has(link.name)) issue(['links', i, 'name'], link.name, `the link name "${link.name}" is used twice`);
+    names.add(link.name);
+    if (!link.enabled) return;
+    const at = `${link.address}|${link.port}`;
+    const taken = ports.get(at);
+    if (taken !== undefined) issue(['links', i, 'port'], link.port, `${link.address}:${link.port} is already used by ${taken}`);
+    ports.set(at, `link "${link.name}"`);
+    if (file.server.id === 0 && !link.preserve_source_peer)
+      issue(['links', i], link.name, 'expected server.id to be set (1..4294967295): frames sent on a link carry it, and the other server may check it');
+    link.talkgroups.forEach((tg, j) => {
+      if (local.some(([a, b]) => tg >= a && tg <= b)) issue(['links', i, 'talkgroups', j], tg, `talkgroup ${tg} is local (routing.local_talkgroups): it never crosses a link`);
+      else if (file.routing.prohibited_talkgroups.includes(tg)) issue(['links', i, 'talkgroups', j], tg, `talkgroup ${tg} is prohibited (routing.prohibited_talkgroups)`);
+    });
+  });
+});
 
 /** A config file after validation and defaulting, still in file units (seconds, snake_case). */
 export type ConfigFile = z.output<typeof configFileSchema>;

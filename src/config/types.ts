@@ -9,6 +9,8 @@ export interface AppConfig {
   core: CoreConfig;
   server: { name: string };
   hbp: { address: string; port: number; recvBufferBytes: number };
+  /** The local socket of each enabled OpenBridge link, in socket order (link i is socket i + 1). */
+  links: { name: string; address: string; port: number }[];
   /** Paths are absolute (relative ones in the file are taken from the file's directory). */
   record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
   log: { level: string; pretty: 'auto' | boolean };
@@ -62,6 +64,7 @@ export function formatConfigErrors(errors: ConfigError[], file: string): string 
 export function redactConfig(cfg: AppConfig): unknown {
   const copy = structuredClone(cfg);
   copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
+  for (const l of copy.core.links) l.passphrase = `sha256:${createHash('sha256').update(l.passphrase, 'utf8').digest('hex')}`;
   if (copy.mqtt.password !== '') copy.mqtt.password = `sha256:${createHash('sha256').update(cfg.mqtt.password, 'utf8').digest('hex')}`;
   return copy;
 }

@@ -55,7 +55,15 @@ export interface CoreConfig {
     privateCalls: boolean;
     /** How long a subscriber's last-heard peer is used for unit data and private calls. */
     lastHeardMs: number;
+    /**
+     * Local talkgroups, as inclusive [first, last] ranges: carried between this server's peers
+     * only, never sent on a link and dropped when a link sends them (FreeDMR: below 80, and the
+     * echo and information numbers).
+     */
+    localTalkgroups: [number, number][];
   };
+  /** OpenBridge v1 links to other servers (empty: none). */
+  links: LinkConfig[];
   timers: {
     /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
     groupHangtimeMs: number;
@@ -103,6 +111,27 @@ export interface CoreConfig {
   };
 }
 
+/** One OpenBridge v1 link (spec §3.1): a server-to-server trunk carrying many calls at once on TS1. */
+export interface LinkConfig {
+  /** Unique name, for logs and counters. */
+  name: string;
+  /** The shell socket this link sends and receives on (1, 2, … in file order; 0 is HBP's). */
+  socket: number;
+  /** The other server's address and port. */
+  address: string;
+  port: number;
+  /** Shared secret; the HMAC-SHA1 key is its UTF-8 bytes NUL-padded or cut to 20. */
+  passphrase: string;
+  /** The ID the other server writes into bytes 11–14 (FreeDMR NETWORK_ID); frames with another are dropped; 0 = not checked. */
+  networkId: number;
+  /** Write the originating peer's ID into bytes 11–14 instead of this server's ID (HBlink PRESERVE_SOURCE_PEER). */
+  preserveSourcePeer: boolean;
+  /** Take frames only from address:port (FreeDMR RELAX_CHECKS = False). */
+  checkSource: boolean;
+  /** Talkgroups carried both ways; empty = every talkgroup that is not local or prohibited. */
+  talkgroups: number[];
+}
+
 export const DEFAULT_CORE_CONFIG: CoreConfig = {
   serverId: 0,
   hbp: {
@@ -126,7 +155,14 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     talkerAlias: true,
     privateCalls: false,
     lastHeardMs: 600_000,
+    localTalkgroups: [
+      [1, 79],
+      [4000, 4000],
+      [5000, 5000],
+      [9990, 9999],
+    ],
   },
+  links: [],
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },

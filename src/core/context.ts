@@ -11,10 +11,13 @@ import type { EndReason, Stream } from './streams/stream.js';
 import type { PendingLogin, Session } from './sessions/session.js';
 import type { SubscriptionIndex } from './subscriptions/index.js';
 import type { HeardAt } from './streams/unit.js';
+import type { Link } from './links/index.js';
 
 export interface CoreDeps {
   /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
   sha256(data: Uint8Array): Uint8Array;
+  /** HMAC-SHA1 of `data` under `key` (20 bytes), for OpenBridge links. */
+  hmacSha1(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 /** Packet-path counters kept as plain fields (a Map update per packet would cost more). */
@@ -54,6 +57,9 @@ export interface CoreContext {
   readonly hotspots: Map<number, Set<Session>>;
   /** Where each subscriber was last heard (for unit data and private calls), oldest first. */
   readonly lastHeard: Map<number, HeardAt>;
+  /** OpenBridge links by the shell socket they use, and in config order. */
+  readonly linksBySocket: Map<number, Link>;
+  readonly links: Link[];
   /** Voice prompt packs by language (from the `prompts-loaded` event). */
   readonly prompts: Map<string, PromptPackData>;
 

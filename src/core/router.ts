@@ -22,6 +22,7 @@ import { SubscriptionIndex } from './subscriptions/index.js';
 import { finishEcho } from './echo/index.js';
 import { dialFeedback } from './dial/index.js';
 import { trackHotspot, type HeardAt } from './streams/unit.js';
+import { applyLinks, onLinkDatagram, type Link } from './links/index.js';
 
 const NULL_SINK: ActionSink = { send() {}, fanOut() {}, log() {} };
 
@@ -56,6 +57,8 @@ export class Core implements CoreContext {
   readonly prompts = new Map<string, PromptPackData>();
   readonly lastHeard = new Map<number, HeardAt>();
   readonly hotspots = new Map<number, Set<Session>>();
+  readonly linksBySocket = new Map<number, Link>();
+  readonly links: Link[] = [];
   now = 0;
   private started = false;
   private stopped = false;
@@ -117,6 +120,11 @@ export class Core implements CoreContext {
   // ── datagrams ────────────────────────────────────────────────────────────────────────────────
 
   private onDatagram(ev: DatagramEvent): void {
+    if (ev.socket !== 0) {
+      const link = this.linksBySocket.get(ev.socket);
+      if (link !== undefined) return onLinkDatagram(this, link, ev);
+      return this.bad(ev, 'socket.unknown');
+    }
     const b = ev.bytes;
     const kind = hbpKind(b);
     if (kind === HbpKind.DMRD) {
@@ -280,6 +288,7 @@ export class Core implements CoreContext {
     // An event log written by an older version lacks the newer keys: they take their defaults.
     this.cfg = withDefaults(cfg);
     this.passphrase = utf8(cfg.hbp.passphrase);
+    applyLinks(this, this.cfg.links, this.now);
     for (const s of this.sessions.values()) {
       if (s.state === SessionState.Connected && s.options === null && s.peerId !== 0xffffffff) applyDefaults(this, s);
     }
@@ -318,6 +327,7 @@ export class Core implements CoreContext {
   stats(): [string, number][] {
     const out = this.counters.snapshot();
     out.push(['dmrd.in', this.hot.dmrdIn], ['forward.frames', this.hot.framesForwarded], ['forward.sends', this.hot.sendsForwarded]);
+    for (const l of this.links) out.push([`link.${l.cfg.name}.in`, l.framesIn], [`link.${l.cfg.name}.out`, l.framesOut], [`link.${l.cfg.name}.dropped`, l.dropped]);
     out.push(['peers', this.peerCount], ['pending-logins', this.pending.size], ['subscriptions', this.index.size], ['live-streams', this.liveStreamCount]);
     return out;
   }

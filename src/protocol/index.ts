@@ -1,2 +1,3 @@
 export * from './bytes.js';
 export * from './hbp/index.js';
+export * from './obp/index.js';

@@ -27,7 +27,11 @@ export interface LogHeader {
 
 /** Replace secrets in a core config by their digests. */
 export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
-  return { ...cfg, hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) } };
+  return {
+    ...cfg,
+    hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) },
+    links: (cfg.links ?? []).map((l) => ({ ...l, passphrase: digest(l.passphrase) })),
+  };
 }
 
 export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig): string {

@@ -28,16 +28,18 @@ export function replayLog(text: string, deps: ReplayDeps, resolveSecret: (redact
   const lines = text.split('\n');
   let header: LogHeader | null = null;
   let events = 0;
-  const restore = (cfg: CoreConfig): CoreConfig => {
-    const p = cfg.hbp.passphrase;
-    if (!p.startsWith('sha256:')) return cfg;
+  const unredact = (p: string): string => {
+    if (!p.startsWith('sha256:')) return p;
     const real = resolveSecret(p);
-    if (real === null) {
-      if (!errors.includes('secret')) errors.push('secret: the log has a redacted passphrase and no matching config was given');
-      return cfg;
-    }
-    return { ...cfg, hbp: { ...cfg.hbp, passphrase: real } };
+    if (real !== null) return real;
+    if (!errors.some((e) => e.startsWith('secret:'))) errors.push('secret: the log has a redacted passphrase and no matching config was given');
+    return p;
   };
+  const restore = (cfg: CoreConfig): CoreConfig => ({
+    ...cfg,
+    hbp: { ...cfg.hbp, passphrase: unredact(cfg.hbp.passphrase) },
+    ...(cfg.links !== undefined ? { links: cfg.links.map((l) => ({ ...l, passphrase: unredact(l.passphrase) })) } : {}),
+  });
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;

@@ -2,7 +2,7 @@
 // the core. Each datagram becomes an event stamped with `now`, goes to the recorders, then to the
 // core by a plain call; the actions come back through the transport. Signals become events too.
 
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -21,6 +21,8 @@ import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+/** HMAC-SHA1 for OpenBridge links (a Buffer is a Uint8Array: no copy). */
+export const hmacSha1 = (key: Uint8Array, data: Uint8Array): Uint8Array => createHmac('sha1', key).update(data).digest();
 export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
@@ -79,7 +81,7 @@ export class Driver {
 
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
-    this.core = createCore({ sha256 });
+    this.core = createCore({ sha256, hmacSha1 });
     this.reporting = new ReportingHub({
       server: app.server.name,
       queueDepth: app.reporting.queueDepth,
@@ -119,6 +121,16 @@ export class Driver {
     if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
     const { port } = await this.transport.open({ address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
     this.hbpPort = port;
+    // One socket per OpenBridge link, opened in config order so link i is socket i + 1.
+    for (const [i, link] of this.app.links.entries()) {
+      const opened = await this.transport.open({ address: link.address, port: link.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
+      if (opened.index !== i + 1) throw new Error(`link ${link.name} got socket ${opened.index}, expected ${i + 1}`);
+      const target = this.app.core.links[i]!;
+      this.logger.info(
+        { code: 'link.listening', link: link.name, address: link.address, port: opened.port, target: `${target.address}:${target.port}` },
+        `OpenBridge link ${link.name} on ${link.address}:${opened.port}, to ${target.address}:${target.port}`,
+      );
+    }
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
     this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core });
     // Reporting workers start only now, after the socket is open: no database or broker work
@@ -186,9 +198,16 @@ export class Driver {
       this.logger.warn({ code: 'config.restart-needed' }, 'hbp.address/hbp.port changed: takes effect at the next restart');
     }
     const promptsChanged = JSON.stringify(r.config.prompts) !== JSON.stringify(this.app.prompts);
-    this.app = { ...r.config, hbp: this.app.hbp, record: this.app.record };
+    let core = r.config.core;
+    if (JSON.stringify(r.config.links) !== JSON.stringify(this.app.links)) {
+      // Sockets open at start: links added, removed, renamed or moved to another local port wait
+      // for a restart, and until then the running links stay as they are.
+      this.logger.warn({ code: 'config.restart-needed' }, 'links added, removed, renamed or given another local address/port: takes effect at the next restart; the running links are kept');
+      core = { ...core, links: this.app.core.links };
+    }
+    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links };
     this.logger.level = r.config.log.level;
-    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: r.config.core });
+    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();
     return true;
   }

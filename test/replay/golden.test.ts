@@ -17,7 +17,7 @@ import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, readU32 } from '../../src/protocol/index.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
-import { sha256 } from '../support/crypto.js';
+import { hmacSha1, sha256 } from '../support/crypto.js';
 import {
   callPackets,
   DEFAULT_ADDRESS,
@@ -616,7 +616,7 @@ const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangti
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 
 function replay(log: string): ReplayResult {
-  return replayLog(log, { sha256, digestText: textDigest }, (redacted) =>
+  return replayLog(log, { sha256, hmacSha1, digestText: textDigest }, (redacted) =>
     redacted === secretDigest(SCENARIO_PASSPHRASE) ? SCENARIO_PASSPHRASE : null,
   );
 }

@@ -12,7 +12,7 @@ import {
   parseMasterReply,
   readU32,
 } from '../../src/protocol/index.js';
-import { loginDigest, sha256 } from './crypto.js';
+import { hmacSha1, loginDigest, sha256 } from './crypto.js';
 
 export interface Sent {
   socket: number;
@@ -67,13 +67,13 @@ export class World {
   now = 0;
 
   constructor(config: CoreConfig = testConfig(), seed = 1) {
-    this.core = createCore({ sha256 });
+    this.core = createCore({ sha256, hmacSha1 });
     this.core.handle({ kind: 'started', now: this.now, seed, config }, this.sink);
   }
 
   /** Deliver a datagram from address:port; returns what the core sent in response. */
-  datagram(port: number, bytes: Uint8Array, address = '127.0.0.1'): Sent[] {
-    this.core.handle({ kind: 'datagram-received', now: this.now, socket: 0, address, port, bytes: bytes.slice() }, this.sink);
+  datagram(port: number, bytes: Uint8Array, address = '127.0.0.1', socket = 0): Sent[] {
+    this.core.handle({ kind: 'datagram-received', now: this.now, socket, address, port, bytes: bytes.slice() }, this.sink);
     return this.sink.take();
   }
 

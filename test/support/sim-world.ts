@@ -21,7 +21,7 @@ import {
 } from '../../src/protocol/index.js';
 import { CanonicalSink } from '../../src/replay/render.js';
 import { encodeEvent } from '../../src/replay/format.js';
-import { loginDigest, sha256 } from './crypto.js';
+import { hmacSha1, loginDigest, sha256 } from './crypto.js';
 import { InvariantChecker } from './invariants.js';
 
 // ── seeded randomness ────────────────────────────────────────────────────────────────────────
@@ -134,7 +134,7 @@ export class Driver {
   private replies: Reply[] = [];
 
   constructor(opts: DriverOptions) {
-    this.core = createCore({ sha256 });
+    this.core = createCore({ sha256, hmacSha1 });
     this.checker = new InvariantChecker(opts.crossCheck === false ? {} : { core: this.core });
     this.canonical = opts.canonical ? new CanonicalSink() : null;
     this.events = opts.record ? [] : null;

@@ -24,9 +24,8 @@ import { dial, DIAL_TG } from '../dial/index.js';
 import { ingressSubscription, touch } from '../subscriptions/user.js';
 import { beginEcho, isEchoCall, recordEcho } from '../echo/index.js';
 import { findSubscriber, forwardUnit, heard, pairKey } from './unit.js';
+import { linkTargetsFor, sendToLinks } from '../links/index.js';
 import { Stream, type Variant } from './stream.js';
-
-
 
 export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags: number, now: number): void {
   const slot: 1 | 2 = (flags & 0x80) !== 0 ? 2 : 1;
@@ -39,52 +38,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   if (st === null || st.id !== streamId) {
     st = startStream(ctx, s, lane, slot, b, streamId, seq, now);
     if (st === null) return;
-  } else {
-    if (st.ended) {
-      ctx.counters.add('dmrd.after-end');
-      return;
-    }
-    // A stream's destination and talker are fixed at its start; a packet that says otherwise is
-    // not part of it.
-    if (((b[8]! << 16) | (b[9]! << 8) | b[10]!) !== st.tg || ((b[5]! << 16) | (b[6]! << 8) | b[7]!) !== st.src) {
-      ctx.counters.add('dmrd.stream-header-changed');
-      return;
-    }
-    const step = (seq - st.lastSeq) & 0xff;
-    if (step === 0) {
-      st.duplicates++;
-      ctx.counters.add('dmrd.duplicate');
-      return;
-    }
-    if (step >= 128) {
-      st.stale++;
-      ctx.counters.add('dmrd.stale');
-      return;
-    }
-    if (step > 1) {
-      st.lost += step - 1;
-      ctx.counters.add('dmrd.gap');
-    }
-    st.lastSeq = seq;
-    st.lastAt = now;
-    st.packets++;
-    if (now - st.startedAt > ctx.cfg.timers.maxStreamMs) {
-      if (!st.cutOff) {
-        st.cutOff = true;
-        ctx.log({ code: 'call.max-duration', level: 'warn', peer: s.peerId, src: st.src, tg: st.tg, slot, stream: st.id });
-      }
-      ctx.counters.add('stream.max-duration-drop');
-      if (terminator) ctx.endStream(st, now, 'terminator');
-      return;
-    }
-    const lim = ctx.cfg.limits;
-    if (st.packets > lim.rateGracePackets && st.packets * 1000 > lim.maxPacketRate * (now - st.startedAt)) {
-      st.rateDrops++;
-      ctx.counters.add('stream.rate-drop');
-      if (terminator) ctx.endStream(st, now, 'terminator');
-      return;
-    }
-  }
+  } else if (!continueStream(ctx, st, b, seq, now, terminator)) return;
   if (st.echo !== null) recordEcho(ctx, st, b);
   // For hang time a dial-a-TG command counts as traffic on the TG 9 lane it (re)links, so the
   // reflector's traffic is heard at once after dialling.
@@ -104,10 +58,67 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
     st.conference = conf;
   }
   if (st.unitTarget !== null) forwardUnit(ctx, st, b, now, terminator);
-  else if (conf !== null) forward(ctx, st, conf, b, now, terminator);
+  else if (conf !== null) {
+    // Links first: the peers' fan-out writes receiver IDs into `b`.
+    if (st.linkTargets.length > 0) sendToLinks(ctx, st, b);
+    forward(ctx, st, conf, b, now, terminator);
+  }
   // Each transmission keeps a user activation or dial link alive from its end.
   if (terminator && st.ingress !== null && !st.ingress.gone && st.ingress.expiresAt !== 0) touch(ctx, st.ingress, now);
   if (terminator) ctx.endStream(st, now, 'terminator');
+}
+
+/**
+ * The checks on a further packet of a live stream: sequence, talker and destination, age and rate.
+ * False when the packet is not forwarded (it is counted); the stream ends here on a terminator
+ * that comes after its cut-off.
+ */
+export function continueStream(ctx: CoreContext, st: Stream, b: Uint8Array, seq: number, now: number, terminator: boolean): boolean {
+  if (st.ended) {
+    ctx.counters.add('dmrd.after-end');
+    return false;
+  }
+  // A stream's destination and talker are fixed at its start; a packet that says otherwise is
+  // not part of it.
+  if (((b[8]! << 16) | (b[9]! << 8) | b[10]!) !== st.tg || ((b[5]! << 16) | (b[6]! << 8) | b[7]!) !== st.src) {
+    ctx.counters.add('dmrd.stream-header-changed');
+    return false;
+  }
+  const step = (seq - st.lastSeq) & 0xff;
+  if (step === 0) {
+    st.duplicates++;
+    ctx.counters.add('dmrd.duplicate');
+    return false;
+  }
+  if (step >= 128) {
+    st.stale++;
+    ctx.counters.add('dmrd.stale');
+    return false;
+  }
+  if (step > 1) {
+    st.lost += step - 1;
+    ctx.counters.add('dmrd.gap');
+  }
+  st.lastSeq = seq;
+  st.lastAt = now;
+  st.packets++;
+  if (now - st.startedAt > ctx.cfg.timers.maxStreamMs) {
+    if (!st.cutOff) {
+      st.cutOff = true;
+      ctx.log({ code: 'call.max-duration', level: 'warn', peer: st.session.peerId, src: st.src, tg: st.tg, slot: st.slot, stream: st.id });
+    }
+    ctx.counters.add('stream.max-duration-drop');
+    if (terminator) ctx.endStream(st, now, 'terminator');
+    return false;
+  }
+  const lim = ctx.cfg.limits;
+  if (st.packets > lim.rateGracePackets && st.packets * 1000 > lim.maxPacketRate * (now - st.startedAt)) {
+    st.rateDrops++;
+    ctx.counters.add('stream.rate-drop');
+    if (terminator) ctx.endStream(st, now, 'terminator');
+    return false;
+  }
+  return true;
 }
 
 function startStream(
@@ -169,6 +180,7 @@ function startStream(
     if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
   }
   st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
+  if (sub !== null && ctx.links.length > 0) st.linkTargets = linkTargetsFor(ctx, st, sub.conference);
   lane.rx = st;
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;
@@ -194,6 +206,12 @@ function startStream(
       else ctx.counters.add(st.data ? 'unit-data.unknown-destination' : 'private.unknown-destination');
     } else st.dialOutcome = dial(ctx, s, tg, now);
   }
+  watchStream(ctx, st, now);
+  return st;
+}
+
+/** End `st` once it has been silent for the stream timeout (its terminator was lost). */
+export function watchStream(ctx: CoreContext, st: Stream, now: number): void {
   const timeout = ctx.cfg.timers.streamTimeoutMs;
   const check = (t: number): void => {
     if (st.ended) return;
@@ -201,7 +219,6 @@ function startStream(
     else ctx.deadlines.schedule(st.lastAt + timeout, check);
   };
   ctx.deadlines.schedule(now + timeout, check);
-  return st;
 }
 
 function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
@@ -250,7 +267,7 @@ function variantFrame(b: Uint8Array, v: Variant): Uint8Array {
   return out;
 }
 
-function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
+export function forward(ctx: CoreContext, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
   if (st.version !== conf.version) rebuildTargets(ctx, st, conf);
   const t = ctx.cfg.timers;
   const hang = t.groupHangtimeMs;

@@ -8,6 +8,7 @@ import type { Target } from '../actions.js';
 import type { Conference, Subscription } from '../subscriptions/index.js';
 import type { EchoRecording } from '../echo/index.js';
 import type { DialOutcome } from '../dial/index.js';
+import type { Link, LinkTarget } from '../links/index.js';
 
 /** The receivers of a stream that hear it on one talkgroup, and how its frames are rewritten for them. */
 export interface Variant {
@@ -68,6 +69,10 @@ export class Stream {
   dialOutcome: DialOutcome | null = null;
   /** A call to the echo talkgroup being recorded for playback (never routed). */
   echo: EchoRecording | null = null;
+  /** The link this stream came in on (null: from a peer). */
+  link: Link | null = null;
+  /** The links a peer's stream goes out on (worked out at its start). */
+  linkTargets: LinkTarget[] = [];
   /** Deadline currently scheduled for the inactivity check. */
   deadlineAt = 0;
 
