@@ -277,6 +277,7 @@ export class Core implements CoreContext {
       packets: st.packets,
       lost: st.lost,
       reason,
+      ...(st.link !== null ? { detail: `link ${st.link.cfg.name}` } : {}),
     });
   }
 

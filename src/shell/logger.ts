@@ -28,11 +28,13 @@ export function describe(e: LogEntry): string {
     case 'login.refused':
       return `login of ${e.peer} from ${e.address}:${e.port} refused: ${e.reason}`;
     case 'call.start':
-      return `call start: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from peer ${e.peer}${e.reason ? ` (${e.reason})` : ''}`;
+      return `call start: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}${e.reason ? ` (${e.reason})` : ''}`;
     case 'call.end':
-      return `call end: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from peer ${e.peer}, ${((e.durationMs ?? 0) / 1000).toFixed(1)} s, ${e.packets} packets, ${e.lost} lost (${e.reason})`;
+      return `call end: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}, ${((e.durationMs ?? 0) / 1000).toFixed(1)} s, ${e.packets} packets, ${e.lost} lost (${e.reason})`;
     case 'call.collision':
       return `call from ${e.src} on TG ${e.tg} ${slotName(e.slot)} at peer ${e.peer} refused: ${e.detail}`;
+    case 'link.dropped':
+      return `frame from ${e.address}:${e.port} dropped (${e.reason}): ${e.detail}`;
     case 'packet.dropped':
       return `dropped packet from ${e.address}:${e.port}: ${e.reason}`;
     default:

@@ -15,7 +15,9 @@ import type { CoreConfig, PromptPackData } from '../../src/core/index.js';
 import { concatPrompt } from '../../src/protocol/dmr/index.js';
 import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
-import { fromHex, readU32 } from '../../src/protocol/index.js';
+import { fromHex, obpKey, readU32, signObp, verifyObp, writeU24, writeU32 } from '../../src/protocol/index.js';
+import { readPcapUdp } from '../support/pcap.js';
+import { resolve } from 'node:path';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
 import { hmacSha1, sha256 } from '../support/crypto.js';
 import {
@@ -611,7 +613,68 @@ const unitGolden: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden];
+// An OpenBridge link to a FreeDMR server (its ID 9990, ours 9991, key "passw0rd", as in the
+// captures), with TG 2351 made local on top of the defaults.
+const FREEDMR = { socket: 1, address: '127.0.0.1', port: 62044 };
+const FREEDMR_CALL = readPcapUdp(resolve(DIR, '../../../shared/vectors/captures/freedmr-openbridge-obp1.pcap'))
+  .map((r) => r.payload)
+  .filter((f) => readU32(f, 16) === 146707360);
+const OBP_KEY = obpKey(SCENARIO_PASSPHRASE);
+/** A captured frame with another destination and stream ID, signed again. */
+function reSigned(f: Uint8Array, tg: number, stream: number): Uint8Array {
+  const out = f.slice();
+  writeU24(out, 8, tg);
+  writeU32(out, 16, stream);
+  signObp(out, OBP_KEY, hmacSha1);
+  return out;
+}
+
+const linksGolden: GoldenScenario = {
+  name: 'links',
+  build() {
+    const config = withHang(1000, (c) => {
+      c.serverId = 9991;
+      c.routing.localTalkgroups.push([2351, 2351]);
+      c.links = [{ name: 'freedmr', ...FREEDMR, passphrase: SCENARIO_PASSPHRASE, networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [] }];
+    });
+    const s = new Scenario({ seed: 1212, config });
+    s.at(100).login(A11, { options: 'TS1=70;TS2=2350' });
+    s.at(150).login(B11, { options: 'TS1=70,23001;TS2=2351' });
+    s.at(200).login(C11, { options: 'DIAL=23001' });
+    // A on TG 2350 (crosses the link), on TG 70 (local by default); B on TG 2351 (made local).
+    s.call({ peer: A11, src: 2340201, tg: 2350, slot: 2, streamId: 0x2350, at: 1000 });
+    s.call({ peer: A11, src: 2340201, tg: 70, slot: 1, streamId: 0x0070, at: 3000 });
+    s.call({ peer: B11, src: 2340202, tg: 2351, slot: 2, streamId: 0x2351, at: 5000 });
+    // FreeDMR's call on TG 23001 comes in: B hears it on TS1, C on its TG 9 dial lane.
+    for (const [i, f] of FREEDMR_CALL.entries()) s.at(7000 + 60 * i).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, f);
+    // Refused: the same frames on local TG 70, with a bad MAC, and from another port.
+    const t = 7000 + 60 * FREEDMR_CALL.length + 2000;
+    s.at(t).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, reSigned(FREEDMR_CALL[0]!, 70, 0x7070));
+    const badMac = reSigned(FREEDMR_CALL[0]!, 23001, 0x7071);
+    badMac[72] = badMac[72]! ^ 0xff;
+    s.at(t + 60).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, badMac);
+    s.at(t + 120).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port + 1, reSigned(FREEDMR_CALL[0]!, 23001, 0x7072));
+    return s.shutdown(t + 2000);
+  },
+  check(lines) {
+    const all = dmrdOf(sendsOf(lines));
+    const link = all.filter((f) => f.socket === FREEDMR.socket);
+    // Only A's TG 2350 call crosses: 8 frames, TS1, our ID, signed.
+    expect(link.map((f) => [streamOf(f), readU32(f.bytes, 8) >>> 8, slotBit(f), readU32(f.bytes, 11), f.bytes.length])).toEqual(Array(8).fill([0x2350, 2350, 0, 9991, 73]));
+    for (const f of link) expect(verifyObp(f.bytes, OBP_KEY, hmacSha1)).toBe(true);
+    // The local calls were heard here (B on TG 70, nobody else is on 2351).
+    expect(to(all, B11).filter((f) => streamOf(f) === 0x0070)).toHaveLength(8);
+    // FreeDMR's call: to B on TS1 as TG 23001, to C on TS2 as TG 9, every frame, nothing back out.
+    const fd = all.filter((f) => streamOf(f) === 146707360);
+    expect(to(fd, B11).map((f) => [readU32(f.bytes, 8) >>> 8, slotBit(f)])).toEqual(Array(FREEDMR_CALL.length).fill([23001, 0]));
+    expect(to(fd, C11).map((f) => [readU32(f.bytes, 8) >>> 8, slotBit(f)])).toEqual(Array(FREEDMR_CALL.length).fill([9, 0x80]));
+    expect(fd.filter((f) => f.socket !== 0)).toEqual([]);
+    // The refused frames reached nobody.
+    expect(all.filter((f) => [0x7070, 0x7071, 0x7072].includes(streamOf(f)))).toEqual([]);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden];
 
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 

@@ -221,6 +221,11 @@ export class Scenario {
     return this.record({ kind: 'datagram-received', now: this.now, socket: 0, address: addr(peer), port: peer.port, bytes: bytes.slice() });
   }
 
+  /** A datagram on another of the shell's sockets (an OpenBridge link) from address:port. */
+  socketDatagram(socket: number, address: string, port: number, bytes: Uint8Array): Reply[] {
+    return this.record({ kind: 'datagram-received', now: this.now, socket, address, port, bytes: bytes.slice() });
+  }
+
   /** The one master reply to the last datagram, or an error naming what came instead. */
   private expectReply(replies: Reply[], tag: MasterReply['tag'], what: string): number {
     const r = replies.length === 1 ? replies[0]!.reply : null;

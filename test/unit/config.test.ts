@@ -305,6 +305,62 @@ describe('config errors', () => {
   });
 });
 
+describe('links and local talkgroups', () => {
+  const LINK = (extra = ''): string =>
+    `[server]\nid = 9991\n\n[[links]]\nname = "fd"\nport = 62045\ntarget_address = "127.0.0.1"\ntarget_port = 62044\npassphrase = "passw0rd"\nnetwork_id = 9990\n${extra}`;
+
+  it('reads [[links]] into the core (one socket each, in file order) and the shell', () => {
+    const cfg = ok(LINK('talkgroups = [2350]\n') + '\n[[links]]\nname = "off"\nenabled = false\nport = 1\ntarget_address = "::1"\ntarget_port = 2\npassphrase = "x"\n' + '\n[[links]]\nname = "bm"\naddress = "0.0.0.0"\nport = 62046\ntarget_address = "192.0.2.7"\ntarget_port = 62031\npassphrase = "secret"\ncheck_source = false\npreserve_source_peer = true\n');
+    expect(cfg.core.links).toEqual([
+      { name: 'fd', socket: 1, address: '127.0.0.1', port: 62044, passphrase: 'passw0rd', networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [2350] },
+      { name: 'bm', socket: 2, address: '192.0.2.7', port: 62031, passphrase: 'secret', networkId: 0, preserveSourcePeer: true, checkSource: false, talkgroups: [] },
+    ]);
+    expect(cfg.links).toEqual([
+      { name: 'fd', address: '127.0.0.1', port: 62045 },
+      { name: 'bm', address: '0.0.0.0', port: 62046 },
+    ]);
+    expect(ok('').core.links).toEqual([]);
+  });
+
+  it('reads local talkgroups as numbers and ranges, with the FreeDMR defaults', () => {
+    expect(ok('').core.routing.localTalkgroups).toEqual([
+      [1, 79],
+      [4000, 4000],
+      [5000, 5000],
+      [9990, 9999],
+    ]);
+    expect(ok('[routing]\nlocal_talkgroups = [70, "2350 - 2359"]\n').core.routing.localTalkgroups).toEqual([
+      [70, 70],
+      [2350, 2359],
+    ]);
+    expect(ok('[routing]\nlocal_talkgroups = []\n').core.routing.localTalkgroups).toEqual([]);
+    const bad = errorsOf('[routing]\nlocal_talkgroups = [\n  "9-2",\n]\n');
+    expect(errorFor(bad, 'routing.local_talkgroups.0')).toMatchObject({ line: 2 });
+    expect(errorFor(errorsOf('[routing]\nlocal_talkgroups = ["x"]\n'), 'routing.local_talkgroups.0').message).toMatch(/range "first-last"/);
+  });
+
+  it('names the line of each bad [[links]] key, counting the tables', () => {
+    const text = LINK() + '\n[[links]]\nname = "fd2"\nport = 62046\ntarget_address = "nowhere"\ntarget_port = 62044\npassphrase = "p"\ncolour = 1\n';
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.key, e.line])).toEqual([
+      ['links.1.target_address', 15],
+      ['links.1.colour', 18],
+    ]);
+    expect(errorFor(errors, 'links.1.colour').message).toMatch(/unknown key in \[\[links\]\]; expected one of name, enabled/);
+  });
+
+  it('refuses a link that would carry a local or prohibited talkgroup, a repeated name or port, and a link without server.id', () => {
+    const text = LINK('talkgroups = [2350, 70, 91]\n') + '\n[routing]\nprohibited_talkgroups = [91]\n\n[[links]]\nname = "fd"\nport = 62045\ntarget_address = "127.0.0.1"\ntarget_port = 1\npassphrase = "p"\n';
+    const errors = errorsOf(text);
+    expect(errorFor(errors, 'links.0.talkgroups.1').message).toMatch(/talkgroup 70 is local/);
+    expect(errorFor(errors, 'links.0.talkgroups.2').message).toMatch(/talkgroup 91 is prohibited/);
+    expect(errorFor(errors, 'links.1.name')).toMatchObject({ line: 17 });
+    expect(errorFor(errors, 'links.1.port').message).toMatch(/127.0.0.1:62045 is already used by link "fd"/);
+    expect(errorFor(errorsOf(LINK().replace('id = 9991', 'id = 0')), 'links.0').message).toMatch(/server.id/);
+    expect(errorFor(errorsOf(LINK().replace('port = 62045', 'port = 62031')), 'links.0.port').message).toMatch(/already used by \[hbp\]/);
+  });
+});
+
 describe('redactConfig', () => {
   it('replaces the passphrase with its SHA-256 and leaves the config alone', () => {
     const cfg = ok('[hbp]\npassphrase = "hunter2"\n');
@@ -315,6 +371,13 @@ describe('redactConfig', () => {
     expect(redacted).toMatchObject({ core: { hbp: { passphrase: `sha256:${digest}` } } });
     expect(JSON.parse(json)).toEqual(redacted); // plain JSON-able data
     expect(cfg.core.hbp.passphrase).toBe('hunter2');
+  });
+
+  it('replaces link passphrases too', () => {
+    const cfg = ok('[server]\nid = 1\n[[links]]\nname = "a"\nport = 62040\ntarget_address = "127.0.0.1"\ntarget_port = 62041\npassphrase = "linksecret"\n');
+    const json = JSON.stringify(redactConfig(cfg));
+    expect(json).not.toContain('linksecret');
+    expect(json).toContain(`sha256:${createHash('sha256').update('linksecret').digest('hex')}`);
   });
 });
 

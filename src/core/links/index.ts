@@ -139,9 +139,22 @@ export function sendToLinks(ctx: CoreContext, st: Stream, b: Uint8Array): void {
   }
 }
 
+/** Codes that point at a misconfigured link (either end) rather than at one call. */
+const SETUP_CODES = new Set(['obp.bad-mac', 'obp.wrong-source', 'obp.wrong-network-id', 'obp.unsupported-tag']);
+
+/** Count a refused frame; log the first of each kind per link (a warning when it looks like a setup error). */
 function drop(ctx: CoreContext, link: Link, ev: DatagramEvent, code: string, detail?: string): void {
   link.dropped++;
-  ctx.bad(ev, code, detail === undefined ? `link ${link.cfg.name}` : `link ${link.cfg.name}: ${detail}`);
+  ctx.counters.add(code);
+  if (ctx.logOnce.first(`link:${link.cfg.name}`, code))
+    ctx.log({
+      code: 'link.dropped',
+      level: SETUP_CODES.has(code) ? 'warn' : 'info',
+      reason: code,
+      address: ev.address,
+      port: ev.port,
+      detail: detail === undefined ? `link ${link.cfg.name} (first of its kind; counted from now on)` : `link ${link.cfg.name}: ${detail} (first of its kind; counted from now on)`,
+    });
 }
 
 /** A datagram on a link's socket. */
