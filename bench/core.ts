@@ -1,7 +1,8 @@
 // Core throughput: time and heap allocation per mid-stream group voice packet, through
 // Core.handle only (no sockets). One talker, F listeners on the same talkgroup; with --dial, every
 // second listener hears it through a dial-a-TG link instead (DIAL=91: TG 9 on TS2, so each packet
-// is also copied for them with its destination and link control rewritten).
+// is also copied for them with its destination and link control rewritten). With --links N, the
+// talkgroup also goes out on N OpenBridge links (a signed 73-byte frame per link and packet).
 //
 // Allocation is measured as heap growth over a window with no garbage collection in it: run with a
 // young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
@@ -18,6 +19,7 @@ const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256'
 export interface CoreBenchResult {
   fanout: number;
   dial: boolean;
+  links: number;
   packets: number;
   nsPerPacket: number;
   bytesAllocatedPerPacket: number;
@@ -28,13 +30,15 @@ export interface CoreBenchResult {
   sendsPerPacket: number;
 }
 
-export function runCoreBench(fanout: number, packets: number, dial = false): CoreBenchResult {
-  const core = createCore({ sha256, hmacSha1: (k, d) => new Uint8Array(createHmac('sha1', k).update(d).digest()) });
+export function runCoreBench(fanout: number, packets: number, dial = false, links = 0): CoreBenchResult {
+  // The same HMAC as the server's shell (src/shell/driver.ts).
+  const core = createCore({ sha256, hmacSha1: (k, d) => createHmac('sha1', k).update(d).digest() });
   let sends = 0;
   let lastSalt = 0;
   const sink: ActionSink = {
-    send(_s, _a, _p, bytes) {
-      if (bytes.length === 10 && bytes[3] === 0x41) lastSalt = readU32(bytes, 6);
+    send(socket, _a, _p, bytes) {
+      if (socket !== 0) sends++;
+      else if (bytes.length === 10 && bytes[3] === 0x41) lastSalt = readU32(bytes, 6);
     },
     fanOut(_frame: Uint8Array, _t: readonly Target[], count: number) {
       sends += count;
@@ -45,6 +49,20 @@ export function runCoreBench(fanout: number, packets: number, dial = false): Cor
   // The bench sends far faster than real time on one clock tick; lift the per-stream limits.
   cfg.limits.maxPacketRate = 1_000_000_000;
   cfg.timers.maxStreamMs = 1_000_000_000;
+  if (links > 0) {
+    cfg.serverId = 9991;
+    cfg.links = Array.from({ length: links }, (_, i) => ({
+      name: `link${i}`,
+      socket: i + 1,
+      address: '127.0.0.1',
+      port: 62100 + i,
+      passphrase: 'passw0rd',
+      networkId: 0,
+      preserveSourcePeer: false,
+      checkSource: true,
+      talkgroups: [],
+    }));
+  }
   core.handle({ kind: 'started', now: 0, seed: 1, config: cfg }, sink);
   const ev = (port: number, bytes: Uint8Array, now = 1): DatagramEvent => ({ kind: 'datagram-received', now, socket: 0, address: '127.0.0.1', port, bytes });
   for (let i = 0; i <= fanout; i++) {
@@ -88,6 +106,7 @@ export function runCoreBench(fanout: number, packets: number, dial = false): Cor
   return {
     fanout,
     dial,
+    links,
     packets,
     nsPerPacket: ((t1 - t0) * 1e6) / packets,
     bytesAllocatedPerPacket: Math.max(0, heap1 - heap0) / packets,
@@ -107,8 +126,8 @@ new PerformanceObserver((list) => {
 export const gcsBetween = (t0: number, t1: number): number => gcStarts.filter((t) => t >= t0 && t <= t1).length;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' }, dial: { type: 'boolean' } } });
-  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000), values.dial === true);
+  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' }, dial: { type: 'boolean' }, links: { type: 'string' } } });
+  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000), values.dial === true, Number(values.links ?? 0));
   // The GC observer reports asynchronously; let it catch up before printing.
   setTimeout(() => console.log(JSON.stringify({ ...r, gcsDuringWindow: gcsBetween(r.windowStart, r.windowEnd) })), 50);
 }

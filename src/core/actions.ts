@@ -92,8 +92,11 @@ export type CoreReport =
     };
 
 export interface ActionSink {
-  /** Send `bytes` from socket `socket` to address:port. */
-  send(socket: number, address: string, port: number, bytes: Uint8Array): void;
+  /**
+   * Send `bytes` from socket `socket` to address:port. Returns true when the sink still holds on to
+   * `bytes` after returning (the send was queued), so the caller must not write into them again.
+   */
+  send(socket: number, address: string, port: number, bytes: Uint8Array): boolean | void;
   /**
    * Send one frame to `count` targets (the first `count` entries of `targets`). For each target the
    * shell writes its peer ID and slot bit into the frame and sends it, without copying per target.

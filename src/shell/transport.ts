@@ -64,8 +64,12 @@ export class UdpTransport implements ActionSink {
     return { index, port: sock.address().port };
   }
 
-  send(socket: number, address: string, port: number, bytes: Uint8Array): void {
-    this.sockets[socket]?.send(bytes, port, address);
+  send(socket: number, address: string, port: number, bytes: Uint8Array): boolean {
+    const sock = this.sockets[socket];
+    if (sock === undefined) return false;
+    sock.send(bytes, port, address);
+    // Queued (kernel buffer full): the send still points at `bytes`.
+    return sock.getSendQueueCount() > 0;
   }
 
   fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean {

@@ -4,8 +4,11 @@
 // talkgroups, frames with a bad MAC, from the wrong address or with the wrong network ID).
 // Frames FreeDMR sent to its OpenBridge target (../shared/vectors/captures) are the inbound input.
 
+import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HmacSha1, sha1 } from '../../src/protocol/obp/hmac-sha1.js';
 import type { CoreConfig, LinkConfig } from '../../src/core/index.js';
 import { checkObpFrame, encodeDmrd, OBP, obpKey, readU24, readU32, signObp, verifyObp, writeU24 } from '../../src/protocol/index.js';
 import { hmacSha1 } from '../support/crypto.js';
@@ -90,6 +93,26 @@ const onLink = (sent: Sent[]): Sent[] => sent.filter((s) => s.socket === LINK_SO
 const toPeer = (sent: Sent[], port: number): Sent[] => sent.filter((s) => s.socket === 0 && s.port === port);
 const ref2350 = REF_CALLS.find((c) => c.tg === 2350)!;
 const refTg9 = REF_CALLS.find((c) => c.tg === 9)!;
+
+describe('HMAC-SHA1 without allocation', () => {
+  it('equals node:crypto for any key and message, at any offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 300 }), fc.nat(8), (key, msg, at) => {
+        const data = new Uint8Array(at + msg.length + 20);
+        data.set(msg, at);
+        const mac = new HmacSha1(key);
+        mac.sign(data, at, msg.length, data, at + msg.length);
+        const expected = createHmac('sha1', key).update(msg).digest();
+        expect(Buffer.from(data.subarray(at + msg.length))).toEqual(expected);
+        expect(mac.verify(data, at, msg.length, at + msg.length)).toBe(true);
+        data[at + msg.length + (msg.length % 20)]! ^= 0x01;
+        expect(mac.verify(data, at, msg.length, at + msg.length)).toBe(false);
+        expect(Buffer.from(sha1(msg))).toEqual(createHash('sha1').update(msg).digest());
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
 
 describe('OpenBridge v1 framing', () => {
   it('verifies every frame FreeDMR sent with the NUL-padded passphrase key, and no other key', () => {

@@ -17,7 +17,8 @@
 // v1 has no hop count, so a mesh of v1 links could loop). A stream ID already live or remembered
 // from anywhere else is a loop and is dropped, first arrival wins (FreeDMR loop control, §4.10).
 
-import { OBP, checkObpFrame, obpKey, signObp, verifyObp } from '../../protocol/obp/index.js';
+import { OBP, checkObpFrame, obpKey } from '../../protocol/obp/index.js';
+import { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
 import { readU24, readU32, writeU24, writeU32 } from '../../protocol/bytes.js';
 import { decodeFullLc, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { LinkConfig } from '../config.js';
@@ -30,11 +31,14 @@ import { Stream } from '../streams/stream.js';
 
 export class Link {
   cfg: LinkConfig;
-  key: Uint8Array;
+  /** The link key, ready to sign and check frames. */
+  mac: HmacSha1;
   /** The talkgroups of a `talkgroups` list; null = every one that is not local. */
   carried: Set<number> | null;
   /** Stands for the link as the talker of the streams it brings in (never logged in, never a receiver). */
   readonly session: Session;
+  /** Reused for outgoing frames unless the shell still holds the last one (then a new one is made). */
+  buffer: Uint8Array | null = null;
   framesIn = 0;
   framesOut = 0;
   dropped = 0;
@@ -43,7 +47,7 @@ export class Link {
 
   constructor(cfg: LinkConfig, now: number) {
     this.cfg = cfg;
-    this.key = obpKey(cfg.passphrase);
+    this.mac = new HmacSha1(obpKey(cfg.passphrase));
     this.carried = cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null;
     this.session = new Session(cfg.networkId, cfg.socket, cfg.address, cfg.port, now);
     this.session.state = SessionState.Connected;
@@ -51,7 +55,7 @@ export class Link {
 
   update(cfg: LinkConfig): void {
     this.cfg = cfg;
-    this.key = obpKey(cfg.passphrase);
+    this.mac = new HmacSha1(obpKey(cfg.passphrase));
     this.carried = cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null;
   }
 }
@@ -123,17 +127,17 @@ export function sendToLinks(ctx: CoreContext, st: Stream, b: Uint8Array): void {
     const t = targets[i]!;
     const link = t.link;
     if (link.removed) continue;
-    // A new buffer per send: the shell may still hold the last one in its socket queue.
-    const out = new Uint8Array(OBP.FRAME);
-    out.set(b.subarray(0, OBP.BODY));
+    let out = link.buffer;
+    if (out === null) out = link.buffer = new Uint8Array(OBP.FRAME);
+    for (let j = 0; j < OBP.BODY; j++) out[j] = b[j]!;
     if (t.rewriter !== null) {
       writeU24(out, 8, t.tg);
       t.rewriter.patchFrame(out, out[15]!, 20);
     }
     out[15] = out[15]! & 0x7f;
     writeU32(out, 11, link.cfg.preserveSourcePeer ? st.session.peerId : ctx.cfg.serverId);
-    signObp(out, link.key, ctx.deps.hmacSha1);
-    ctx.sink.send(link.cfg.socket, link.cfg.address, link.cfg.port, out);
+    link.mac.sign(out, 0, OBP.BODY, out, OBP.BODY);
+    if (ctx.sink.send(link.cfg.socket, link.cfg.address, link.cfg.port, out) === true) link.buffer = null;
     if (t.sent++ === 0) st.receivers++;
     link.framesOut++;
   }
@@ -164,7 +168,7 @@ export function onLinkDatagram(ctx: CoreContext, link: Link, ev: DatagramEvent):
   const err = checkObpFrame(b);
   if (err !== null) return drop(ctx, link, ev, err);
   if (cfg.checkSource && (ev.port !== cfg.port || ev.address !== cfg.address)) return drop(ctx, link, ev, 'obp.wrong-source');
-  if (!verifyObp(b, link.key, ctx.deps.hmacSha1)) return drop(ctx, link, ev, 'obp.bad-mac');
+  if (!link.mac.verify(b, 0, OBP.BODY, OBP.BODY)) return drop(ctx, link, ev, 'obp.bad-mac');
   if (cfg.networkId !== 0 && readU32(b, 11) !== cfg.networkId) return drop(ctx, link, ev, 'obp.wrong-network-id', `expected ${cfg.networkId}, got ${readU32(b, 11)}`);
   link.framesIn++;
   const flags = b[15]!;
