@@ -171,7 +171,8 @@ interface DmrhubProcess {
 type Limits = 'default' | 'lifted';
 
 /** Server settings every run shares; `--no-sql` turns the SQLite reporting sink off. */
-export const serverSettings = { sql: true };
+/** Settings of every benchmark server: the SQLite sink on or off, and TOML appended to its config. */
+export const serverSettings = { sql: true, extraConfig: '' };
 
 function configText(dir: string, limits: Limits): string {
   const lines = [
@@ -195,6 +196,7 @@ function configText(dir: string, limits: Limits): string {
   }
   // Otherwise the SQLite sink keeps its default (on), its file relative to this config: in `dir`.
   if (!serverSettings.sql) lines.push('', '[sql]', 'enabled = false');
+  if (serverSettings.extraConfig !== '') lines.push('', serverSettings.extraConfig);
   return lines.join('\n') + '\n';
 }
 
@@ -254,7 +256,8 @@ export async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Prom
   let port: number | null = null;
   for (let i = 0; i < 500 && performance.now() - t0 < 10_000; i++) {
     if (exit !== null) break;
-    port = loggedPort ?? udpPortOf(child.pid!);
+    // With links the process has several UDP sockets: only the log line says which is HBP's.
+    port = loggedPort ?? (serverSettings.extraConfig.includes('[[links]]') ? null : udpPortOf(child.pid!));
     if (port !== null) break;
     await sleep(20);
   }
@@ -277,9 +280,9 @@ export interface CoreRun {
   sendsPerPacket: number;
 }
 
-export function runCoreChild(fanout: number, packets: number, dial = false): Promise<CoreRun> {
+export function runCoreChild(fanout: number, packets: number, dial = false, links = 0): Promise<CoreRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', CORE_JS, '--fanout', String(fanout), '--packets', String(packets), ...(dial ? ['--dial'] : [])], {
+    const child = spawn(process.execPath, ['--expose-gc', CORE_JS, '--fanout', String(fanout), '--packets', String(packets), ...(dial ? ['--dial'] : []), '--links', String(links)], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
