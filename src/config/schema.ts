@@ -395,6 +395,8 @@ export const configFileSchema = z.strictObject(
     const taken = ports.get(at);
     if (taken !== undefined) issue(['links', i, 'port'], link.port, `${link.address}:${link.port} is already used by ${taken}`);
     ports.set(at, `link "${link.name}"`);
+    if (isIP(link.target_address) !== 0 && isIP(link.address) !== isIP(link.target_address))
+      issue(['links', i, 'target_address'], link.target_address, `expected an IPv${isIP(link.address)} address like the link's own address ${link.address}`);
     if (file.server.id === 0 && !link.preserve_source_peer)
       issue(['links', i], link.name, 'expected server.id to be set (1..4294967295): frames sent on a link carry it, and the other server may check it');
     link.talkgroups.forEach((tg, j) => {

@@ -301,6 +301,8 @@ export class Core implements CoreContext {
       this.sink.send(s.socket, s.address, s.port, encodeMstcl(s.peerId));
       this.closeSession(s, now, 'shutdown');
     }
+    // Calls coming in on links end with the server too.
+    for (const st of [...this.streams.values()]) if (st.link !== null && !st.ended) this.endStream(st, now, 'shutdown');
     this.pending.clear();
     this.deadlines.clear();
     this.stopped = true;

@@ -358,6 +358,7 @@ describe('links and local talkgroups', () => {
     expect(errorFor(errors, 'links.1.port').message).toMatch(/127.0.0.1:62045 is already used by link "fd"/);
     expect(errorFor(errorsOf(LINK().replace('id = 9991', 'id = 0')), 'links.0').message).toMatch(/server.id/);
     expect(errorFor(errorsOf(LINK().replace('port = 62045', 'port = 62031')), 'links.0.port').message).toMatch(/already used by \[hbp\]/);
+    expect(errorFor(errorsOf(LINK().replace('"127.0.0.1"', '"::1"')), 'links.0.target_address')).toMatchObject({ line: 7, message: expect.stringMatching(/IPv4 address like the link's own address/) });
   });
 });
 

@@ -248,6 +248,18 @@ describe('a link’s call to the peers', () => {
     expect(Object.fromEntries(w.core.stats())['link.freedmr.in']).toBe(main.length);
   });
 
+  it('a link’s call is reported like a peer’s (the link’s network ID as its peer), and ends with the server', () => {
+    const w = world();
+    w.login(1001, 5001, 'TS1=23001;');
+    const frames = capturedAs(23001, 0x9100).slice(0, 10);
+    fromLink(w, frames);
+    const start = w.sink.reports.find((r) => r.report === 'call-start' && r.stream === 0x9100);
+    expect(start).toMatchObject({ peer: 9990, src: readU24(frames[0]!, 5), dst: 23001, slot: 1, callType: 'group' });
+    w.core.handle({ kind: 'shutdown-requested', now: w.now }, w.sink);
+    const end = w.sink.reports.find((r) => r.report === 'call-end' && r.stream === 0x9100);
+    expect(end).toMatchObject({ peer: 9990, reason: 'shutdown', packets: 10, receivers: 1 });
+  });
+
   it('reaches a peer whose dial lane is linked to that talkgroup as TG 9', () => {
     const w = world();
     w.login(1001, 5001, 'DIAL=23001;');
