@@ -77,6 +77,17 @@ export class World {
     return this.sink.take();
   }
 
+  /** Send `packets` from the peer at `port`, 60 ms apart, then let 1 s pass; returns what was sent meanwhile. */
+  play(port: number, packets: readonly Uint8Array[]): Sent[] {
+    const out: Sent[] = [];
+    for (const p of packets) {
+      this.now += 60;
+      out.push(...this.datagram(port, p));
+    }
+    this.now += 1000;
+    return out;
+  }
+
   /** Advance time to `to`, firing every deadline on the way; returns what was sent. */
   advance(ms: number): Sent[] {
     const end = this.now + ms;

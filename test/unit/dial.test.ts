@@ -28,15 +28,7 @@ function idle(w: World, ms: number, peers: [number, number][]): void {
   }
 }
 
-function play(w: World, port: number, packets: Uint8Array[]): Sent[] {
-  const out: Sent[] = [];
-  for (const p of packets) {
-    w.now += 60;
-    out.push(...w.datagram(port, p));
-  }
-  w.now += 1000;
-  return out;
-}
+const play = (w: World, port: number, packets: Uint8Array[]): Sent[] => w.play(port, packets);
 
 /** Destination in the DMRD header, the full LC (header/terminator) and the embedded LC (B–E). */
 function destinations(frames: Sent[]): { header: number[]; fullLc: (number | null)[]; embedded: number | null } {

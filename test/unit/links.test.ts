@@ -50,15 +50,7 @@ function world(patch: (c: CoreConfig) => void = () => {}, links: LinkConfig[] = 
   );
 }
 
-function play(w: World, port: number, packets: Uint8Array[]): Sent[] {
-  const out: Sent[] = [];
-  for (const p of packets) {
-    w.now += 60;
-    out.push(...w.datagram(port, p));
-  }
-  w.now += 1000;
-  return out;
-}
+const play = (w: World, port: number, packets: Uint8Array[]): Sent[] => w.play(port, packets);
 
 /** Frames arriving on the link's socket from `from` (default the configured far end). */
 function fromLink(w: World, frames: Uint8Array[], from: { address?: string; port?: number } = {}): Sent[] {
