@@ -18,8 +18,12 @@ import { HbpClient } from './hbp-client.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
-/** Sections of the TOML config, e.g. `{ timers: { group_hangtime: 1 } }`. */
-export type ConfigOverrides = Record<string, Record<string, unknown>>;
+/**
+ * Sections of the TOML config, e.g. `{ timers: { group_hangtime: 1 } }`. An array value is an
+ * array of tables (e.g. `links: [{ name: 'a', ... }]` becomes `[[links]]` tables) and replaces any
+ * such array in the base file.
+ */
+export type ConfigOverrides = Record<string, Record<string, unknown> | Record<string, unknown>[]>;
 
 export interface StartOptions {
   /** Sections/keys merged over test-minimal.toml (after `[log] level = "info"` is set). */
@@ -59,10 +63,11 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGT
 
 /** The TOML text of test-minimal.toml with `[log] level = "info"` and `overrides` merged in. */
 export function testConfigText(overrides: ConfigOverrides = {}): string {
-  const base = parse(readFileSync(join(REPO_ROOT, 'config', 'test-minimal.toml'), 'utf8')) as Record<string, Record<string, unknown>>;
-  const merged: Record<string, Record<string, unknown>> = { ...base };
-  merged['log'] = { ...(merged['log'] ?? {}), level: 'info' };
-  for (const [section, keys] of Object.entries(overrides)) merged[section] = { ...(merged[section] ?? {}), ...keys };
+  const base = parse(readFileSync(join(REPO_ROOT, 'config', 'test-minimal.toml'), 'utf8')) as ConfigOverrides;
+  const merged: ConfigOverrides = { ...base };
+  const table = (v: ConfigOverrides[string] | undefined): Record<string, unknown> => (v === undefined || Array.isArray(v) ? {} : v);
+  merged['log'] = { ...table(merged['log']), level: 'info' };
+  for (const [section, keys] of Object.entries(overrides)) merged[section] = Array.isArray(keys) ? keys : { ...table(merged[section]), ...keys };
   return stringify(merged);
 }
 
