@@ -60,6 +60,8 @@ export interface CoreContext {
   /** OpenBridge links by the shell socket they use, and in config order. */
   readonly linksBySocket: Map<number, Link>;
   readonly links: Link[];
+  /** Bumped whenever the links or the talkgroup policy may have changed (every config applied). */
+  linkPolicy: number;
   /** Voice prompt packs by language (from the `prompts-loaded` event). */
   readonly prompts: Map<string, PromptPackData>;
 

@@ -59,6 +59,7 @@ export class Core implements CoreContext {
   readonly hotspots = new Map<number, Set<Session>>();
   readonly linksBySocket = new Map<number, Link>();
   readonly links: Link[] = [];
+  linkPolicy = 0;
   now = 0;
   private started = false;
   private stopped = false;

@@ -588,9 +588,8 @@ describe('random event sequences', () => {
   });
 });
 
-// ── known core issues ───────────────────────────────────────────────────────────────────────
-// Minimal reproductions of what the checks above found in the core. Each is `it.fails` until the
-// core is fixed (then vitest reports it, and `.fails` must go).
+// ── regressions ────────────────────────────────────────────────────────────────────────────────
+// Minimal reproductions of what the checks above found in the core, kept as tests since the fixes.
 
 /** Peers 1, 2 and 3 logged in with the server defaults (TS1=1, TS2=91); `got` lists deliveries. */
 function trio(): { d: Driver; got: { at: number; peer: number; stream: number; tg: number; flags: number }[]; from: (id: number, b: Uint8Array, at: number) => void } {
@@ -649,9 +648,8 @@ describe('regressions found by the invariant checks', () => {
   // A stream that ends without a terminator (its sender logged out, or it was superseded) frees its
   // target slots at once (endStream sets txEnded), so another stream reaches the slot within the
   // collision window with no terminator in between. The contention rule in group-voice.ts says a
-  // slot is free "as soon as its stream's terminator has been sent"; the brief's invariant asks for
-  // the terminator or collisionWindowMs of silence. (Nothing is interleaved: X is over. The lead
-  // may prefer to widen the invariant instead; the checker reports it apart as `slot-freed-by-end`.)
+  // slot is free "as soon as its stream's terminator has been sent"; the invariant asks for the
+  // terminator or collisionWindowMs of silence (the checker's `slot-freed-by-end`).
   it('a target slot is held for the collision window when a stream ends without a terminator', () => {
     const { d, got, from } = trio();
     const x = callPackets({ peerId: 1, src: 9, tg: 91, slot: 2, streamId: 0x71, superframes: 1, tag: 1 });

@@ -29,12 +29,27 @@
 // (peer, slot) that made a call to the echo talkgroup before, from the same talker, on the echo
 // talkgroup (group call) or TG 9 (private call); the slot-collision rule applies to it like to any
 // stream.
+// OpenBridge links (cfg.links, each on its own socket) are watched from both ends:
+//  - a datagram on a link's socket is read the way the spec says a link frame is checked (length
+//    and tag, source address when checkSource, HMAC under the link key, network ID, TS1 group
+//    call, talkgroup not local, not prohibited and on the link's list if it has one). A frame that
+//    passes counts as sent by that link (so its deliveries to peers go through every check above:
+//    connected, subscribed, live stream, no duplicate, slot contention); a frame that fails must
+//    produce no action at all;
+//  - a send on a link's socket goes to the link's far end, is 73 bytes, TS1, signed with the
+//    link's key, carries this server's ID (or the talker's with preserveSourcePeer) and a
+//    talkgroup the link carries; it is made only while a peer's DMRD of the same stream is
+//    handled, from a packet a peer sent (never one a link sent: no transit), of a live stream;
+//  - a stream ID is forwarded (to peers or links) from one source only (a peer, a link, or the
+//    core's own playouts) while the core still remembers it (streamIdMemoryMs).
 // At the end of a run (finish): every `call.start` has its `call.end`, and `live-streams` is 0.
 // Control replies go only to the datagram's sender, except MSTCL to a session's own address.
 // Each violation has a code (ViolationCode); `violations({ ignore })` can leave out a code that a
 // separate test pins as a known core issue.
 
-import type { ActionSink, Core, CoreConfig, CoreEvent, CoreReport, LogEntry, Target } from '../../src/core/index.js';
+import type { ActionSink, Core, CoreConfig, CoreEvent, CoreReport, LinkConfig, LogEntry, Target } from '../../src/core/index.js';
+import { obpKey, verifyObp } from '../../src/protocol/index.js';
+import { hmacSha1 } from './crypto.js';
 
 const TAG_RPTACK = [0x52, 0x50, 0x54, 0x41, 0x43, 0x4b]; // 'RPTACK'
 const TAG_MSTCL = [0x4d, 0x53, 0x54, 0x43, 0x4c]; // 'MSTCL'
@@ -94,7 +109,12 @@ export function staticTalkgroups(raw: Uint8Array, limit: number): [number[], num
 }
 
 /**
- * What a violation is about. `collision` is two live streams interleaved on one slot;
+ * What a violation is about. `link-frame`: a malformed, unsigned, TS2 or misaddressed send on a
+ * link; `link-talkgroup`: a link send on a talkgroup the link must not carry; `link-transit`: a link
+ * send that is not a peer's packet being handled (a link's call passed on to a link, or a stream
+ * of the core's own); `link-refused`: an action caused by an inbound link frame that fails a check;
+ * `stream-two-sources`: a stream ID forwarded from two sources while still remembered (a loop let
+ * through). `collision` is two live streams interleaved on one slot;
  * `slot-freed-by-end` is a new stream within the collision window after one that the core ended
  * without delivering its terminator (sender gone, superseded), so nothing was interleaved but the
  * rule "terminator or collision window" was not kept. `tg-changed-mid-stream` is a packet whose
@@ -115,7 +135,12 @@ export type ViolationCode =
   | 'fan-out'
   | 'misaddressed-reply'
   | 'session-model'
-  | 'core-disagrees';
+  | 'core-disagrees'
+  | 'link-frame'
+  | 'link-talkgroup'
+  | 'link-transit'
+  | 'link-refused'
+  | 'stream-two-sources';
 
 interface ModelSession {
   peerId: number;
@@ -160,7 +185,7 @@ interface FrameInfo {
 
 interface SentPacket {
   id: number;
-  /** Peer IDs that sent exactly this packet (after normalisation). */
+  /** Peer IDs that sent exactly this packet (after normalisation); a link counts as -socket. */
   senders: Set<number>;
 }
 
@@ -180,6 +205,18 @@ export interface CheckerStats {
   dynamicAdds: Map<string, number>;
   streamsStarted: number;
   endReasons: Map<string, number>;
+  /** Datagrams on link sockets; those that pass the checks up to the network ID (the core's link.<name>.in); those accepted. */
+  linkFramesIn: number;
+  linkFramesAuthentic: number;
+  linkFramesAccepted: number;
+  /** Link datagrams refused, by the reason this checker reads. */
+  linkRefused: Map<string, number>;
+  /** Deliveries to peers of packets a link sent. */
+  linkDeliveries: number;
+  /** Sends on link sockets, by talkgroup; those whose talkgroup differs from the peer's packet (TG 9 dial lane). */
+  linkSends: number;
+  linkSendsByTg: Map<number, number>;
+  linkSendsRewritten: number;
   /** Most streams live at once (call.start minus call.end). */
   maxLive: number;
   live: number;
@@ -203,7 +240,17 @@ export class InvariantChecker {
 
   private now = 0;
   private eventNo = 0;
-  private current: { kind: CoreEvent['kind']; address?: string; port?: number; bytes?: Uint8Array } | null = null;
+  private current: {
+    kind: CoreEvent['kind'];
+    address?: string;
+    port?: number;
+    bytes?: Uint8Array;
+    /** For a datagram: who sent it ('peer:<id>' from its bytes 11-14, 'link:<socket>'), and its stream ID (-1: not a DMRD). */
+    source?: string;
+    stream?: number;
+    /** For a link datagram: why it must be refused (null: accepted, or not a link's). */
+    refused?: string | null;
+  } | null = null;
   /** Something that may change sessions happened in this event. */
   private dirty = false;
 
@@ -220,6 +267,10 @@ export class InvariantChecker {
   private readonly streamTg = new Map<number, number>();
   /** When and why each stream last ended (call.end). */
   private readonly ended = new Map<number, { at: number; reason: string }>();
+  /** Per stream ID: each source its packets were forwarded from, and when last. */
+  private readonly streamSources = new Map<number, Map<string, number>>();
+  /** Link keys by passphrase. */
+  private readonly linkKeys = new Map<string, Uint8Array>();
 
   readonly stats: CheckerStats = {
     dmrdFromPeers: 0,
@@ -232,6 +283,14 @@ export class InvariantChecker {
     dynamicAdds: new Map(),
     streamsStarted: 0,
     endReasons: new Map(),
+    linkFramesIn: 0,
+    linkFramesAuthentic: 0,
+    linkFramesAccepted: 0,
+    linkRefused: new Map(),
+    linkDeliveries: 0,
+    linkSends: 0,
+    linkSendsByTg: new Map(),
+    linkSendsRewritten: 0,
     maxLive: 0,
     live: 0,
     logouts: new Map(),
@@ -289,7 +348,7 @@ export class InvariantChecker {
   wrap(inner: ActionSink): ActionSink {
     return {
       send: (socket, address, port, bytes) => {
-        this.onSend(address, port, bytes);
+        this.onSend(socket, address, port, bytes);
         inner.send(socket, address, port, bytes);
       },
       fanOut: (frame, targets, count) => {
@@ -322,9 +381,17 @@ export class InvariantChecker {
         return;
       case 'datagram-received': {
         const bytes = ev.bytes.slice();
-        this.current = { kind: ev.kind, address: ev.address, port: ev.port, bytes };
-        if (isDmrd(bytes)) this.recordSent(bytes, ev.address, ev.port);
-        else this.dirty = true;
+        const stream = bytes.length >= 20 && tag4(bytes) === 'DMRD' ? u32(bytes, 16) : -1;
+        const link = ev.socket !== 0 ? this.linkOn(ev.socket) : undefined;
+        this.current = { kind: ev.kind, address: ev.address, port: ev.port, bytes, stream };
+        if (link !== undefined) {
+          this.current.source = `link:${link.socket}`;
+          this.current.refused = this.recordLinkFrame(link, bytes, ev.address, ev.port);
+        } else {
+          this.current.source = bytes.length >= 15 ? `peer:${u32(bytes, 11)}` : 'peer:?';
+          if (isDmrd(bytes)) this.recordSent(bytes, ev.address, ev.port);
+          else this.dirty = true;
+        }
         return;
       }
       default:
@@ -394,7 +461,14 @@ export class InvariantChecker {
     this.stats.dmrdFromPeers++;
   }
 
-  private onSend(address: string, port: number, bytes: Uint8Array): void {
+  private onSend(socket: number, address: string, port: number, bytes: Uint8Array): void {
+    this.checkRefused('send');
+    if (socket !== 0) {
+      const link = this.linkOn(socket);
+      if (link === undefined) this.violation('link-frame', `send on socket ${socket}, which is no link's, to ${address}:${port}`);
+      else this.onLinkSend(link, address, port, bytes);
+      return;
+    }
     if (tag4(bytes) === 'DMRD') {
       const s = this.sessions.get(u32(bytes, 11));
       const slot = (bytes[15]! & 0x80) !== 0 ? 2 : 1;
@@ -503,6 +577,7 @@ export class InvariantChecker {
   }
 
   private onFanOut(frame: Uint8Array, targets: readonly Target[], count: number): void {
+    this.checkRefused('fan-out');
     this.stats.frames++;
     if (count <= 0) this.violation('fan-out', 'fan-out with no targets');
     const info = this.frameInfo(frame);
@@ -538,6 +613,9 @@ export class InvariantChecker {
     }
     if (!echo && (this.open.get(info.stream) ?? 0) <= 0) this.violation('stream-not-live', `${what}: the stream is not live (no call.start, or ended)`);
 
+    this.forwardedFrom(info.stream, what);
+    if (info.sent !== undefined && this.current?.source?.startsWith('link:') === true && info.stream === this.current.stream) this.stats.linkDeliveries++;
+
     if (echo) {
       /* made by the core: no sender to check */
     } else if (info.sent === undefined) {
@@ -571,6 +649,110 @@ export class InvariantChecker {
       }
       r.lanes[si] = { stream: info.stream, at: this.now, terminated: info.terminator };
     }
+  }
+
+  // ── links ──────────────────────────────────────────────────────────────────────────────────
+
+  private linkOn(socket: number): LinkConfig | undefined {
+    return (this.cfg?.links ?? []).find((l) => l.socket === socket);
+  }
+
+  private linkKey(link: LinkConfig): Uint8Array {
+    let k = this.linkKeys.get(link.passphrase);
+    if (k === undefined) this.linkKeys.set(link.passphrase, (k = obpKey(link.passphrase)));
+    return k;
+  }
+
+  /** Why `link` must not carry `tg` under the config in force, or null when it may. */
+  private notCarried(link: LinkConfig, tg: number): string | null {
+    const r = this.cfg!.routing;
+    if (tg === 0 || tg >= 0xffffff) return 'not a talkgroup';
+    if ((r.localTalkgroups ?? []).some(([a, b]) => tg >= a && tg <= b)) return 'local';
+    if (r.prohibited.includes(tg)) return 'prohibited';
+    if (link.talkgroups.length > 0 && !link.talkgroups.includes(tg)) return 'not on the list';
+    return null;
+  }
+
+  /**
+   * A datagram on `link`'s socket: why it must be refused (null when it is accepted, and then it
+   * counts as a packet the link sent).
+   */
+  private recordLinkFrame(link: LinkConfig, b: Uint8Array, address: string, port: number): string | null {
+    this.stats.linkFramesIn++;
+    const why = ((): string | null => {
+      if (b.length !== 73 || tag4(b) !== 'DMRD' || (b[16]! | b[17]! | b[18]! | b[19]!) === 0) return 'not a v1 frame';
+      if (link.checkSource && (address !== link.address || port !== link.port)) return 'wrong source';
+      if (!verifyObp(b, this.linkKey(link), hmacSha1)) return 'bad MAC';
+      if (link.networkId !== 0 && u32(b, 11) !== link.networkId) return 'wrong network ID';
+      this.stats.linkFramesAuthentic++;
+      if ((b[15]! & 0x40) !== 0) return 'unit call';
+      if ((b[15]! & 0x80) !== 0) return 'TS2';
+      return this.notCarried(link, u24(b, 8));
+    })();
+    if (why !== null) {
+      this.stats.linkRefused.set(why, (this.stats.linkRefused.get(why) ?? 0) + 1);
+      return why;
+    }
+    this.stats.linkFramesAccepted++;
+    // What the core forwards: the 53-byte DMRD (its MAC gone), as if a peer had sent it.
+    const key = normalise(b.subarray(0, 53));
+    let p = this.sent.get(key);
+    if (!p) {
+      p = { id: this.sent.size, senders: new Set() };
+      this.sent.set(key, p);
+      this.sentLoose.set(looseKey(b), p);
+      this.stats.distinctPackets++;
+    }
+    p.senders.add(-link.socket);
+    return null;
+  }
+
+  /** Any action while a refused link frame is handled is a violation. */
+  private checkRefused(action: string): void {
+    const cur = this.current;
+    if (cur?.refused == null || cur.bytes === undefined) return;
+    this.violation('link-refused', `${action} while handling a ${cur.source} frame (TG ${cur.bytes.length >= 11 ? u24(cur.bytes, 8) : '?'}, stream ${hex(cur.stream ?? -1)}) refused for ${cur.refused}`);
+  }
+
+  /** Stream `stream` was forwarded now: from the datagram being handled if it is that stream's, else from the core itself. */
+  private forwardedFrom(stream: number, what: string): void {
+    const cur = this.current;
+    const from = cur !== null && cur.stream === stream && cur.source !== undefined ? cur.source : 'core';
+    let m = this.streamSources.get(stream);
+    if (!m) this.streamSources.set(stream, (m = new Map()));
+    const memory = this.cfg?.timers.streamIdMemoryMs ?? 0;
+    for (const [other, at] of m) {
+      if (other !== from && this.now - at < memory) this.violation('stream-two-sources', `${what}: forwarded from ${from}, and from ${other} at @${at}`);
+    }
+    m.set(from, this.now);
+  }
+
+  private onLinkSend(link: LinkConfig, address: string, port: number, b: Uint8Array): void {
+    this.stats.linkSends++;
+    const stream = b.length >= 20 ? u32(b, 16) : -1;
+    const tg = b.length >= 11 ? u24(b, 8) : -1;
+    const what = `link ${link.name} frame of stream ${hex(stream)} TG ${tg}`;
+    this.stats.linkSendsByTg.set(tg, (this.stats.linkSendsByTg.get(tg) ?? 0) + 1);
+    if (address !== link.address || port !== link.port) this.violation('link-frame', `${what}: sent to ${address}:${port}, not the link's ${link.address}:${link.port}`);
+    if (b.length !== 73 || tag4(b) !== 'DMRD') return this.violation('link-frame', `${what}: ${b.length} bytes, tag ${tag4(b)}`);
+    if ((b[15]! & 0x80) !== 0) this.violation('link-frame', `${what}: on TS2`);
+    if (!verifyObp(b, this.linkKey(link), hmacSha1)) this.violation('link-frame', `${what}: bad MAC`);
+    const cur = this.current;
+    const talker = cur?.bytes !== undefined && cur.bytes.length >= 15 ? u32(cur.bytes, 11) : -1;
+    const id = link.preserveSourcePeer ? talker : (this.cfg?.serverId ?? 0);
+    if (u32(b, 11) !== id) this.violation('link-frame', `${what}: ID ${u32(b, 11)} in bytes 11-14, expected ${id}`);
+    const why = this.notCarried(link, tg);
+    if (why !== null) this.violation('link-talkgroup', `${what}: the link must not carry it (${why})`);
+    // Only a peer's packet, while it is handled, goes out on a link.
+    if (cur === null || cur.kind !== 'datagram-received' || cur.source?.startsWith('peer:') !== true || cur.stream !== stream) {
+      this.violation('link-transit', `${what}: sent while handling ${cur === null ? 'nothing' : (cur.source ?? cur.kind)}${cur?.stream !== undefined ? ` stream ${hex(cur.stream)}` : ''}`);
+    }
+    const info = this.frameInfo(b.subarray(0, 53));
+    if (info.sent === undefined) this.violation('link-transit', `${what}: no logged-in peer sent this packet`);
+    else if (![...info.sent.senders].some((x) => x > 0)) this.violation('link-transit', `${what}: only a link sent this packet`);
+    if (cur?.bytes !== undefined && cur.bytes.length >= 11 && u24(cur.bytes, 8) !== tg) this.stats.linkSendsRewritten++;
+    if ((this.open.get(stream) ?? 0) <= 0) this.violation('stream-not-live', `${what}: the stream is not live`);
+    this.forwardedFrom(stream, what);
   }
 
   // ── the session model ──────────────────────────────────────────────────────────────────────

@@ -5,10 +5,12 @@
 //  - Driver: one core, an InvariantChecker around it, optional canonical rendering and event
 //    recording; it interleaves a Timeline with the core's own deadlines (a `ticked` at each one).
 //  - SimWorld: a seeded simulation of many HBP clients (login, options, keepalive, logout, voice
-//    streams at the DMR rate with loss, duplication and reordering) against one core.
+//    streams at the DMR rate with loss, duplication and reordering) against one core, optionally
+//    with one OpenBridge link to a scripted far end (FarEnd) that sends its own calls through the
+//    same lossy network and takes what the core sends on the link.
 
 import { DeadlineHeap } from '../../src/core/deadlines.js';
-import { createCore, type ActionSink, type Core, type CoreConfig, type CoreEvent, type LogEntry, type Target } from '../../src/core/index.js';
+import { createCore, type ActionSink, type Core, type CoreConfig, type CoreEvent, type LinkConfig, type LogEntry, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
   encodeRptc,
@@ -17,7 +19,11 @@ import {
   encodeRptl,
   encodeRpto,
   encodeRptping,
+  OBP,
+  obpKey,
   parseMasterReply,
+  signObp,
+  writeU32,
 } from '../../src/protocol/index.js';
 import { CanonicalSink } from '../../src/replay/render.js';
 import { encodeEvent } from '../../src/replay/format.js';
@@ -124,8 +130,10 @@ export class Driver {
   readonly canonical: CanonicalSink | null;
   readonly events: string[] | null;
   now = 0;
-  /** Called for every non-fan-out send (control replies, MSTCL). */
+  /** Called for every non-fan-out send on the HBP socket (control replies, MSTCL). */
   onReply: (r: Reply) => void = () => {};
+  /** Called for every send on another socket (an OpenBridge link's). */
+  onLinkSend: (socket: number, r: Reply) => void = () => {};
   /** Called for every fan-out target. */
   onDeliver: (t: Target, frame: Uint8Array) => void = () => {};
   /** Called for every log entry. */
@@ -143,6 +151,7 @@ export class Driver {
       send: (socket, address, port, bytes) => {
         canonical?.send(socket, address, port, bytes);
         const r = { address, port, bytes: bytes.slice() };
+        if (socket !== 0) return this.onLinkSend(socket, r);
         this.replies.push(r);
         this.onReply(r);
       },
@@ -166,10 +175,10 @@ export class Driver {
     this.checker.handle(this.core, ev, this.sink);
   }
 
-  /** A datagram from address:port at the current time; returns the replies sent to that address. */
-  datagram(address: string, port: number, bytes: Uint8Array): Reply[] {
+  /** A datagram from address:port (on `socket`, 0 = HBP) at the current time; returns the replies sent to that address. */
+  datagram(address: string, port: number, bytes: Uint8Array, socket = 0): Reply[] {
     this.replies = [];
-    this.event({ kind: 'datagram-received', now: this.now, socket: 0, address, port, bytes: bytes.slice() });
+    this.event({ kind: 'datagram-received', now: this.now, socket, address, port, bytes: bytes.slice() });
     const out = this.replies.filter((r) => r.address === address && r.port === port);
     this.replies = [];
     return out;
@@ -272,6 +281,24 @@ export interface SimOptions {
   silentPeers: number;
   /** Add one call longer than maxStreamMs. */
   overlongCall: boolean;
+  /** A far end on the core's first OpenBridge link (cfg.links[0]); null = no link traffic. */
+  link: SimLinkOptions | null;
+}
+
+export interface SimLinkOptions {
+  /** Calls the far end keeps going at once (a link is a trunk: many streams side by side). */
+  talkers: number;
+  /** Talkgroups its calls use: the peers' ones, and local and prohibited ones the core must refuse. */
+  talkgroups: number[];
+  /** Share of its frames spoilt on the way (bad MAC, wrong source port, wrong network ID, TS2). */
+  badFrames: number;
+  /** Share of its calls that send back a stream it got from the core, under the same stream ID (a loop). */
+  loopBack: number;
+  /**
+   * Share of the streams it gets from the core that it sends straight back as they come, one
+   * sequence number ahead (a loop while the call is still live).
+   */
+  echoLive: number;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
@@ -286,6 +313,16 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   churnEveryMs: 2_000,
   silentPeers: 5,
   overlongCall: true,
+  link: {
+    talkers: 3,
+    // 1, 2, 9 and 9990 are local by default, 666 is prohibited in the simulation's config, nobody
+    // listens to 4321, and the link's list may leave out some of the peers' talkgroups (310); the
+    // rest are the peers' talkgroups, weighted up.
+    talkgroups: [1, 2, 9, 9990, 666, 4321, 310, 91, 91, 235, 235, 3100, 3100],
+    badFrames: 0.03,
+    loopBack: 0.15,
+    echoLive: 0.1,
+  },
 };
 
 type ClientState = 'idle' | 'rptl' | 'rptk' | 'rptc' | 'rpto' | 'connected';
@@ -344,6 +381,19 @@ export interface SimReport {
   clientsReached: number;
   /** Checker findings of the known `slot-freed-by-end` kind (see invariants.ts). */
   slotFreedByEnd: number;
+  /** The far end's calls (and those among them sent back to the core as loops). */
+  linkCalls: number;
+  linkLoopCalls: number;
+  /** Frames the far end sent straight back as they came (loops of live streams). */
+  linkEchoFrames: number;
+  /** Link frames the far end put on the network, and what the network did to them. */
+  linkFramesSent: number;
+  linkFramesLost: number;
+  linkFramesReordered: number;
+  linkFramesDuplicated: number;
+  linkFramesSpoilt: number;
+  /** Frames the far end received from the core. */
+  linkFramesReceived: number;
   /** Mean and minimum of the live stream count sampled each second in the busy middle of the run. */
   liveMean: number;
   liveMin: number;
@@ -356,6 +406,7 @@ export class SimWorld {
   readonly timeline = new Timeline();
   readonly clients: Client[] = [];
   readonly opts: SimOptions;
+  readonly far: FarEnd | null;
   private readonly byAddress = new Map<string, Client>();
   private streamCounter = 0;
   private readonly r = {
@@ -385,6 +436,13 @@ export class SimWorld {
       const c = this.byAddress.get(`${t.address}:${t.port}`);
       if (c) c.delivered++;
     };
+    if (opts.link !== null) {
+      const link = config.links[0];
+      if (link === undefined) throw new Error('SimOptions.link needs a link in the config');
+      const far = new FarEnd(this, opts.link, link);
+      this.far = far;
+      this.driver.onLinkSend = (socket, r) => far.receive(socket, r);
+    } else this.far = null;
     for (let i = 0; i < opts.peers; i++) {
       const c: Client = {
         index: i,
@@ -618,6 +676,8 @@ export class SimWorld {
     // Talkers start once most peers are in.
     for (let i = 0; i < o.talkers; i++) this.talker(6_000 + i * 150);
     if (o.overlongCall) this.timeline.at(7_000, () => this.startCall(true, () => {}));
+    // The far end's talkers start with the peers' ones.
+    if (this.far !== null) for (let i = 0; i < this.far.opts.talkers; i++) this.far.talker(6_000 + i * 400);
     // Churn: a random connected peer logs out (talking or not), and logs in again later.
     const churn = (at: number): void => {
       this.timeline.at(at, () => {
@@ -683,9 +743,168 @@ export class SimWorld {
       clientsConnectedAtEnd: this.clients.filter((x) => x.state === 'connected').length,
       clientsReached: this.clients.filter((x) => x.delivered > 0).length,
       slotFreedByEnd: this.driver.checker.count('slot-freed-by-end'),
+      linkCalls: this.far?.r.calls ?? 0,
+      linkLoopCalls: this.far?.r.loopCalls ?? 0,
+      linkEchoFrames: this.far?.r.echoed ?? 0,
+      linkFramesSent: this.far?.r.sent ?? 0,
+      linkFramesLost: this.far?.r.lost ?? 0,
+      linkFramesReordered: this.far?.r.reordered ?? 0,
+      linkFramesDuplicated: this.far?.r.duplicated ?? 0,
+      linkFramesSpoilt: this.far?.r.spoilt ?? 0,
+      linkFramesReceived: this.far?.r.received ?? 0,
       liveMean: samples.length > 0 ? samples.reduce((a, b) => a + b, 0) / samples.length : 0,
       liveMin: samples.length > 0 ? Math.min(...samples) : 0,
       wallMs: Math.round(performance.now() - started),
     };
+  }
+}
+
+// ── the far end of a link ────────────────────────────────────────────────────────────────────
+
+interface LinkCall {
+  frames: Uint8Array[];
+  next: number;
+  held: { after: number; bytes: Uint8Array }[];
+  done: () => void;
+}
+
+type Spoil = 'bad-mac' | 'wrong-port' | 'wrong-net' | 'ts2';
+const SPOILS: readonly Spoil[] = ['bad-mac', 'wrong-port', 'wrong-net', 'ts2'];
+
+/**
+ * Another server at the far end of an OpenBridge v1 link, scripted: `talkers` calls at a time on
+ * random talkgroups, signed 73-byte frames on TS1 with its network ID, through the world's lossy
+ * network (loss, duplication and reordering at the world's rates, and a share of frames spoilt).
+ * It keeps the streams the core sends it for a while, and now and then sends one back (a loop).
+ */
+export class FarEnd {
+  readonly r = { calls: 0, loopCalls: 0, echoed: 0, sent: 0, lost: 0, reordered: 0, duplicated: 0, spoilt: 0, received: 0 };
+  private readonly key: Uint8Array;
+  /** Streams received from the core lately: their frames as received, when the last came, and whether they are sent straight back. */
+  private readonly heard = new Map<number, { frames: Uint8Array[]; at: number; echo: boolean }>();
+  private calls = 0;
+
+  constructor(
+    private readonly world: SimWorld,
+    readonly opts: SimLinkOptions,
+    readonly link: LinkConfig,
+  ) {
+    this.key = obpKey(link.passphrase);
+  }
+
+  /** A frame the core sent on a link socket (the checker judges it; here it is only kept). */
+  receive(socket: number, r: Reply): void {
+    if (socket !== this.link.socket || r.address !== this.link.address || r.port !== this.link.port) return;
+    this.r.received++;
+    if (r.bytes.length !== OBP.FRAME) return;
+    const id = ((r.bytes[16]! << 24) | (r.bytes[17]! << 16) | (r.bytes[18]! << 8) | r.bytes[19]!) >>> 0;
+    const w = this.world;
+    let h = this.heard.get(id);
+    if (!h) {
+      this.heard.set(id, (h = { frames: [], at: 0, echo: w.rng.chance(this.opts.echoLive) }));
+      // Keep the latest 32 streams.
+      if (this.heard.size > 32) this.heard.delete(this.heard.keys().next().value!);
+    }
+    if (h.frames.length < 64) h.frames.push(r.bytes);
+    h.at = w.driver.now;
+    if (h.echo) {
+      // Back a moment later (the core is still handling this event), one sequence number ahead.
+      const back = r.bytes.slice(0, OBP.BODY);
+      back[4] = (back[4]! + 1) & 0xff;
+      const f = this.frame(back);
+      this.r.echoed++;
+      w.timeline.at(w.driver.now + w.rng.int(1, 40), () => this.send(f));
+    }
+  }
+
+  /** The first 53 bytes of `body` with this end's network ID, signed. */
+  private frame(body: Uint8Array): Uint8Array {
+    const f = new Uint8Array(OBP.FRAME);
+    f.set(body.subarray(0, OBP.BODY));
+    writeU32(f, 11, this.link.networkId);
+    signObp(f, this.key, hmacSha1);
+    return f;
+  }
+
+  /** One talker: calls back to back with a short gap, until the end of the busy period. */
+  talker(at: number): void {
+    const w = this.world;
+    w.timeline.at(at, () => {
+      if (w.driver.now >= w.opts.durationMs) return;
+      this.startCall(() => this.talker(w.driver.now + w.rng.int(200, 2_500)));
+    });
+  }
+
+  private startCall(done: () => void): void {
+    const w = this.world;
+    const rng = w.rng;
+    const now = w.driver.now;
+    this.r.calls++;
+    // A loop: a stream the core sent here a moment ago comes back, same stream ID.
+    const recent = [...this.heard.values()].filter((h) => now - h.at < 20_000);
+    let frames: Uint8Array[];
+    if (recent.length > 0 && rng.chance(this.opts.loopBack)) {
+      this.r.loopCalls++;
+      frames = rng.pick(recent).frames.map((f) => this.frame(f));
+    } else {
+      const tg = rng.pick(this.opts.talkgroups);
+      const streamId = rng.u32() || 1;
+      const superframes = rng.chance(0.15) ? rng.int(30, 60) : rng.int(1, 25);
+      const packets = callPackets({ peerId: this.link.networkId, src: 2_350_000 + rng.int(0, 9999), tg, slot: 1, streamId, superframes, tag: 0x4c000000 + ++this.calls, seq0: rng.int(0, 255) });
+      if (rng.chance(w.opts.lostTerminator)) packets.pop();
+      frames = packets.map((p) => this.frame(p));
+    }
+    const call: LinkCall = { frames, next: 0, held: [], done };
+    w.timeline.at(now + rng.int(0, 59), () => this.step(call));
+  }
+
+  private send(f: Uint8Array): void {
+    const w = this.world;
+    let bytes = f;
+    let port = this.link.port;
+    if (w.rng.chance(this.opts.badFrames)) {
+      // Spoilt on the way: it arrives, and must change nothing.
+      this.r.spoilt++;
+      bytes = f.slice();
+      const how = w.rng.pick(SPOILS);
+      if (how === 'bad-mac') bytes[OBP.BODY + w.rng.int(0, OBP.MAC - 1)]! ^= 1 << w.rng.int(0, 7);
+      else if (how === 'wrong-port') port = this.link.port + 1;
+      else {
+        if (how === 'wrong-net') writeU32(bytes, 11, this.link.networkId + 1);
+        else bytes[15] = bytes[15]! | 0x80;
+        signObp(bytes, this.key, hmacSha1);
+      }
+    }
+    w.driver.datagram(this.link.address, port, bytes, this.link.socket);
+  }
+
+  /** Send frame `next` of the call through the lossy network, then the next one in 60 ms. */
+  private step(call: LinkCall): void {
+    const w = this.world;
+    const rng = w.rng;
+    const o = w.opts;
+    const i = call.next++;
+    const f = call.frames[i];
+    if (f !== undefined) {
+      this.r.sent++;
+      const u = rng.float();
+      if (u < o.loss) this.r.lost++;
+      else if (u < o.loss + o.reordering) {
+        this.r.reordered++;
+        call.held.push({ after: i + rng.int(1, 2), bytes: f });
+      } else {
+        this.send(f);
+        if (u < o.loss + o.reordering + o.duplication) {
+          this.r.duplicated++;
+          if (rng.chance(0.5)) this.send(f);
+          else call.held.push({ after: i + 1, bytes: f });
+        }
+      }
+    }
+    const due = call.held.filter((h) => h.after <= i || i >= call.frames.length);
+    call.held = call.held.filter((h) => !due.includes(h));
+    for (const h of due) this.send(h.bytes);
+    if (i < call.frames.length || call.held.length > 0) w.timeline.at(w.driver.now + 60, () => this.step(call));
+    else call.done();
   }
 }

@@ -101,6 +101,8 @@ export function applyLinks(ctx: CoreContext, cfgs: readonly LinkConfig[], now: n
     } else next.push(new Link(c, now));
   }
   for (const gone of byName.values()) gone.removed = true;
+  // Live streams look at the policy again before their next frame.
+  ctx.linkPolicy++;
   ctx.links.length = 0;
   ctx.linksBySocket.clear();
   for (const l of next) {
@@ -109,11 +111,21 @@ export function applyLinks(ctx: CoreContext, cfgs: readonly LinkConfig[], now: n
   }
 }
 
-/** The links a stream to conference `tg` from a peer goes out on. */
+/**
+ * The links a peer's stream to conference `tg` goes out on under the policy in force. Called at
+ * the stream's start and again after each config change, so a talkgroup made local mid-call stops
+ * crossing at once (and one newly carried crosses from its next frame); targets kept keep their state.
+ */
 export function linkTargetsFor(ctx: CoreContext, st: Stream, tg: number): LinkTarget[] {
+  st.linkPolicy = ctx.linkPolicy;
   const out: LinkTarget[] = [];
   for (const link of ctx.links) {
     if (notCarried(ctx, link, tg) !== null) continue;
+    const kept = st.linkTargets.find((t) => t.link === link);
+    if (kept !== undefined) {
+      out.push(kept);
+      continue;
+    }
     const rewriter = tg !== st.tg ? new LcRewriter(makeLc(st.lcPrefix, tg, st.src)) : null;
     out.push({ link, tg, rewriter, sent: 0 });
   }
@@ -192,7 +204,18 @@ export function onLinkDatagram(ctx: CoreContext, link: Link, ev: DatagramEvent):
     const why = notCarried(ctx, link, tg);
     if (why !== null) return drop(ctx, link, ev, why, `TG ${tg}`);
     st = startLinkStream(ctx, link, b, streamId, tg, seq, now);
-  } else if (!continueStream(ctx, st, b, seq, now, terminator)) return;
+  } else {
+    if (st.linkPolicy !== ctx.linkPolicy) {
+      // The config changed during the call: the talkgroup may no longer be carried (or be again).
+      st.linkPolicy = ctx.linkPolicy;
+      st.linkRefused = notCarried(ctx, link, tg);
+    }
+    if (st.linkRefused !== null && !st.ended) {
+      if (terminator) ctx.endStream(st, now, 'terminator');
+      return drop(ctx, link, ev, st.linkRefused, `TG ${tg}`);
+    }
+    if (!continueStream(ctx, st, b, seq, now, terminator)) return;
+  }
 
   let conf = st.conference;
   if (conf === null || conf.members.length === 0) {
@@ -213,6 +236,7 @@ function startLinkStream(ctx: CoreContext, link: Link, b: Uint8Array, streamId: 
   const src = readU24(b, 5);
   const st = new Stream(streamId, link.session, 1, src, tg, now, seq, ctx.index.conference(tg) ?? null);
   st.link = link;
+  st.linkPolicy = ctx.linkPolicy;
   const flags = b[15]!;
   if ((flags & 0x3f) === 0x21) {
     const head = decodeFullLc(b, 20);

@@ -60,6 +60,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   if (st.unitTarget !== null) forwardUnit(ctx, st, b, now, terminator);
   else if (conf !== null) {
     // Links first: the peers' fan-out writes receiver IDs into `b`.
+    if (st.linkPolicy !== ctx.linkPolicy && st.ingress !== null) st.linkTargets = linkTargetsFor(ctx, st, st.ingress.conference);
     if (st.linkTargets.length > 0) sendToLinks(ctx, st, b);
     forward(ctx, st, conf, b, now, terminator);
   }
@@ -180,7 +181,7 @@ function startStream(
     if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
   }
   st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
-  if (sub !== null && ctx.links.length > 0) st.linkTargets = linkTargetsFor(ctx, st, sub.conference);
+  if (sub !== null) st.linkTargets = linkTargetsFor(ctx, st, sub.conference);
   lane.rx = st;
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;

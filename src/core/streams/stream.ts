@@ -71,8 +71,12 @@ export class Stream {
   echo: EchoRecording | null = null;
   /** The link this stream came in on (null: from a peer). */
   link: Link | null = null;
-  /** The links a peer's stream goes out on (worked out at its start). */
+  /** The links a peer's stream goes out on (worked out at its start and after config changes). */
   linkTargets: LinkTarget[] = [];
+  /** The link policy (ctx.linkPolicy) the link fields were worked out under. */
+  linkPolicy = -1;
+  /** A link's stream whose talkgroup a config change took off the link: why its frames are dropped. */
+  linkRefused: string | null = null;
   /** Deadline currently scheduled for the inactivity check. */
   deadlineAt = 0;
 
