@@ -8,7 +8,7 @@
 // young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
 //   node --max-semi-space-size=256 --expose-gc dist/bench/core.js [--fanout 10] [--packets 2000000]
 
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type DatagramEvent, type Target } from '../src/core/index.js';
@@ -31,8 +31,7 @@ export interface CoreBenchResult {
 }
 
 export function runCoreBench(fanout: number, packets: number, dial = false, links = 0): CoreBenchResult {
-  // The same HMAC as the server's shell (src/shell/driver.ts).
-  const core = createCore({ sha256, hmacSha1: (k, d) => createHmac('sha1', k).update(d).digest() });
+  const core = createCore({ sha256 });
   let sends = 0;
   let lastSalt = 0;
   const sink: ActionSink = {

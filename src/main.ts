@@ -12,7 +12,7 @@ import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
-import { Driver, hmacSha1, secretDigest, sha256, workerFile } from './shell/driver.js';
+import { Driver, secretDigest, sha256, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -105,7 +105,7 @@ async function replay(args: string[]): Promise<void> {
   }
   const result = replayLog(
     text,
-    { sha256, hmacSha1, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
+    { sha256, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
     (redacted) => secrets.find((s) => secretDigest(s) === redacted) ?? null,
   );
   const out: string[] = [];

@@ -16,8 +16,8 @@ import type { Link } from './links/index.js';
 export interface CoreDeps {
   /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
   sha256(data: Uint8Array): Uint8Array;
-  /** HMAC-SHA1 of `data` under `key` (20 bytes), for OpenBridge links. */
-  hmacSha1(key: Uint8Array, data: Uint8Array): Uint8Array;
+  // OpenBridge MACs are computed by the core's own HMAC-SHA1 (src/protocol/obp/hmac-sha1.ts): a
+  // link key is fixed, and precomputing its blocks makes a frame's MAC cheaper than a call out.
 }
 
 /** Packet-path counters kept as plain fields (a Map update per packet would cost more). */

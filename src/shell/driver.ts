@@ -2,7 +2,7 @@
 // the core. Each datagram becomes an event stamped with `now`, goes to the recorders, then to the
 // core by a plain call; the actions come back through the transport. Signals become events too.
 
-import { createHash, createHmac, randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -21,8 +21,6 @@ import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
-/** HMAC-SHA1 for OpenBridge links (a Buffer is a Uint8Array: no copy). */
-export const hmacSha1 = (key: Uint8Array, data: Uint8Array): Uint8Array => createHmac('sha1', key).update(data).digest();
 export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
@@ -81,7 +79,7 @@ export class Driver {
 
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
-    this.core = createCore({ sha256, hmacSha1 });
+    this.core = createCore({ sha256 });
     this.reporting = new ReportingHub({
       server: app.server.name,
       queueDepth: app.reporting.queueDepth,

@@ -26,7 +26,7 @@ import {
   writeU32,
 } from '../../src/protocol/index.js';
 import { replayLog } from '../../src/replay/runner.js';
-import { hmacSha1, sha256 } from '../support/crypto.js';
+import { sha256 } from '../support/crypto.js';
 import { testConfig } from '../support/harness.js';
 import { InvariantChecker, staticTalkgroups } from '../support/invariants.js';
 import { callPackets, Driver, Timeline, type Reply } from '../support/sim-world.js';
@@ -712,7 +712,7 @@ describe('determinism', () => {
         expect(b.d.canonical!.lines).toEqual(a.d.canonical!.lines);
 
         const log = a.d.events!.join('\n');
-        const deps = { sha256, hmacSha1, digestText };
+        const deps = { sha256, digestText };
         const r1 = replayLog(log, deps, () => null);
         const r2 = replayLog(log, deps, () => null);
         expect(r1.errors).toEqual([]);

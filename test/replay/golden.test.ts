@@ -679,7 +679,7 @@ const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangti
 // ── the golden pairs ───────────────────────────────────────────────────────────────────────────
 
 function replay(log: string): ReplayResult {
-  return replayLog(log, { sha256, hmacSha1, digestText: textDigest }, (redacted) =>
+  return replayLog(log, { sha256, digestText: textDigest }, (redacted) =>
     redacted === secretDigest(SCENARIO_PASSPHRASE) ? SCENARIO_PASSPHRASE : null,
   );
 }

@@ -12,7 +12,7 @@ import {
   parseMasterReply,
   readU32,
 } from '../../src/protocol/index.js';
-import { hmacSha1, loginDigest, sha256 } from './crypto.js';
+import { loginDigest, sha256 } from './crypto.js';
 
 export interface Sent {
   socket: number;
@@ -67,7 +67,7 @@ export class World {
   now = 0;
 
   constructor(config: CoreConfig = testConfig(), seed = 1) {
-    this.core = createCore({ sha256, hmacSha1 });
+    this.core = createCore({ sha256 });
     this.core.handle({ kind: 'started', now: this.now, seed, config }, this.sink);
   }
 

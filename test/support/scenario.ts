@@ -22,7 +22,7 @@ import {
   type MasterReply,
 } from '../../src/protocol/index.js';
 import { CanonicalSink, encodeEvent, LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../../src/replay/index.js';
-import { hmacSha1, loginDigest, sha256 } from './crypto.js';
+import { loginDigest, sha256 } from './crypto.js';
 
 /** The passphrase every scenario config uses (what the golden test's resolveSecret gives back). */
 export const SCENARIO_PASSPHRASE = 'passw0rd';
@@ -170,7 +170,7 @@ export class Scenario {
 
   constructor(opts: ScenarioOptions = {}) {
     const config = opts.config ?? scenarioConfig();
-    this.core = createCore({ sha256, hmacSha1 });
+    this.core = createCore({ sha256 });
     const header: LogHeader = {
       format: LOG_FORMAT,
       version: LOG_VERSION,

@@ -142,7 +142,7 @@ export class Driver {
   private replies: Reply[] = [];
 
   constructor(opts: DriverOptions) {
-    this.core = createCore({ sha256, hmacSha1 });
+    this.core = createCore({ sha256 });
     this.checker = new InvariantChecker(opts.crossCheck === false ? {} : { core: this.core });
     this.canonical = opts.canonical ? new CanonicalSink() : null;
     this.events = opts.record ? [] : null;
