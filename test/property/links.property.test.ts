@@ -289,10 +289,10 @@ function run(steps: Step[]): Outcome {
       if (e.code === 'call.start' && e.stream !== undefined) startGen.set(e.stream, gen);
       if (e.code === 'call.loop') {
         // Which way round: a link frame dropped for a stream already seen, or a peer's packet
-        // dropped for a stream a link brought in (the link's session carries its network ID).
+        // dropped for a stream a link brought in.
         const d = e.detail ?? '';
         if (d.startsWith('link ')) bump(d.includes('from peer') ? 'loop.link-after-peer' : 'loop.link-after-link');
-        else if (LINKS.some((l) => d.includes(`from peer ${l.networkId} `))) bump('loop.peer-after-link');
+        else if (d.includes('from link ')) bump('loop.peer-after-link');
       }
     }
     /** Did `stream` start under an earlier config that let `link` carry `tg`? */

@@ -20,13 +20,13 @@
 import { OBP, checkObpFrame, obpKey } from '../../protocol/obp/index.js';
 import { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
 import { readU24, readU32, writeU24, writeU32 } from '../../protocol/bytes.js';
-import { decodeFullLc, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
+import { LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { LinkConfig } from '../config.js';
 import type { CoreContext } from '../context.js';
 import type { DatagramEvent } from '../events.js';
 import { Session, SessionState } from '../sessions/session.js';
 import { prohibited } from '../sessions/options.js';
-import { continueStream, forward, watchStream } from '../streams/group-voice.js';
+import { continueStream, dropLoop, forward, readFirstFrame, watchStream } from '../streams/group-voice.js';
 import { Stream } from '../streams/stream.js';
 
 export class Link {
@@ -194,11 +194,8 @@ export function onLinkDatagram(ctx: CoreContext, link: Link, ev: DatagramEvent):
   const terminator = (flags & 0x3f) === 0x22;
   let st = ctx.streams.get(streamId);
   if (st !== undefined && st.link !== link) {
-    ctx.counters.add('stream.loop');
     link.dropped++;
-    if (ctx.logOnce.first(`stream:${streamId}`, 'loop'))
-      ctx.log({ code: 'call.loop', level: 'warn', src: readU24(b, 5), tg, stream: streamId, detail: `link ${cfg.name}: stream already seen from ${st.link !== null ? `link ${st.link.cfg.name}` : `peer ${st.session.peerId}`}` });
-    return;
+    return dropLoop(ctx, st, streamId, readU24(b, 5), tg, { link: cfg.name });
   }
   if (st === undefined) {
     const why = notCarried(ctx, link, tg);
@@ -237,12 +234,7 @@ function startLinkStream(ctx: CoreContext, link: Link, b: Uint8Array, streamId: 
   const st = new Stream(streamId, link.session, 1, src, tg, now, seq, ctx.index.conference(tg) ?? null);
   st.link = link;
   st.linkPolicy = ctx.linkPolicy;
-  const flags = b[15]!;
-  if ((flags & 0x3f) === 0x21) {
-    const head = decodeFullLc(b, 20);
-    if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
-  }
-  st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
+  readFirstFrame(st, b, b[15]!);
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;
   ctx.log({ code: 'call.start', level: 'info', peer: link.session.peerId, src, tg, slot: 1, stream: streamId, detail: `link ${link.cfg.name}` });

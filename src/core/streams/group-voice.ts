@@ -16,6 +16,7 @@
 // 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
 
 import { readU32, writeU24 } from '../../protocol/bytes.js';
+import { isDataFrame, isVoiceHeader } from '../../protocol/hbp/dmrd.js';
 import { decodeFullLc, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import type { Session, SlotState } from '../sessions/session.js';
@@ -141,18 +142,7 @@ function startStream(
       ctx.counters.add('dmrd.after-end');
       return null;
     }
-    ctx.counters.add('stream.loop');
-    if (ctx.logOnce.first(`stream:${streamId}`, 'loop'))
-      ctx.log({
-        code: 'call.loop',
-        level: 'warn',
-        peer: s.peerId,
-        src,
-        tg,
-        slot,
-        stream: streamId,
-        detail: `stream already seen from peer ${known.session.peerId} TS${known.slot}`,
-      });
+    dropLoop(ctx, known, streamId, src, tg, { peer: s.peerId, slot });
     return null;
   }
   const cur = lane.rx;
@@ -176,11 +166,7 @@ function startStream(
   const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
   st.ingress = sub;
   st.unit = unit;
-  if ((flags & 0x3f) === 0x21) {
-    const head = decodeFullLc(b, 20);
-    if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
-  }
-  st.data = (flags & 0x30) === 0x20 && (flags & 0x0f) !== 1 && (flags & 0x0f) !== 2;
+  readFirstFrame(st, b, flags);
   if (sub !== null) st.linkTargets = linkTargetsFor(ctx, st, sub.conference);
   lane.rx = st;
   ctx.streams.set(streamId, st);
@@ -209,6 +195,32 @@ function startStream(
   }
   watchStream(ctx, st, now);
   return st;
+}
+
+/** What a stream's first frame says: the LC prefix of a voice header (for rewritten copies), and whether it is data. */
+export function readFirstFrame(st: Stream, b: Uint8Array, flags: number): void {
+  if (isVoiceHeader(flags)) {
+    const head = decodeFullLc(b, 20);
+    if (head.rsOk) st.lcPrefix = [head.lc[0]!, head.lc[1]!, head.lc[2]!];
+  }
+  st.data = isDataFrame(flags);
+}
+
+/** Drop a new stream whose ID is already known from elsewhere (a loop): counted, logged once per ID. */
+export function dropLoop(ctx: CoreContext, known: Stream, streamId: number, src: number, tg: number, at: { peer?: number; slot?: 1 | 2; link?: string }): void {
+  ctx.counters.add('stream.loop');
+  if (!ctx.logOnce.first(`stream:${streamId}`, 'loop')) return;
+  const from = known.link !== null ? `link ${known.link.cfg.name}` : `peer ${known.session.peerId} TS${known.slot}`;
+  ctx.log({
+    code: 'call.loop',
+    level: 'warn',
+    ...(at.peer !== undefined ? { peer: at.peer } : {}),
+    src,
+    tg,
+    ...(at.slot !== undefined ? { slot: at.slot } : {}),
+    stream: streamId,
+    detail: `${at.link !== undefined ? `link ${at.link}: ` : ''}stream already seen from ${from}`,
+  });
 }
 
 /** End `st` once it has been silent for the stream timeout (its terminator was lost). */
