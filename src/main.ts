@@ -9,10 +9,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigIsolated } from './config/load-isolated.js';
-import { formatConfigErrors, type ConfigResult } from './config/types.js';
+import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
-import { Driver, secretDigest, sha256, workerFile } from './shell/driver.js';
+import { Driver, sha256, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server

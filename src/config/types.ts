@@ -3,7 +3,7 @@
 // thread at start and on reload (./load-isolated.ts), so their code never stays in the server.
 
 import { createHash } from 'node:crypto';
-import type { CoreConfig } from '../core/config.js';
+import { redactCore, type CoreConfig } from '../core/config.js';
 
 export interface AppConfig {
   core: CoreConfig;
@@ -60,11 +60,13 @@ export function formatConfigErrors(errors: ConfigError[], file: string): string 
     .join('\n');
 }
 
+/** How a secret appears in logs and dumps: "sha256:<hex of its digest>". */
+export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
+
 /** Values with secrets replaced by "sha256:<hex>" — for event-log headers. */
 export function redactConfig(cfg: AppConfig): unknown {
   const copy = structuredClone(cfg);
-  copy.core.hbp.passphrase = `sha256:${createHash('sha256').update(cfg.core.hbp.passphrase, 'utf8').digest('hex')}`;
-  for (const l of copy.core.links) l.passphrase = `sha256:${createHash('sha256').update(l.passphrase, 'utf8').digest('hex')}`;
-  if (copy.mqtt.password !== '') copy.mqtt.password = `sha256:${createHash('sha256').update(cfg.mqtt.password, 'utf8').digest('hex')}`;
+  copy.core = redactCore(copy.core, secretDigest);
+  if (copy.mqtt.password !== '') copy.mqtt.password = secretDigest(cfg.mqtt.password);
   return copy;
 }

@@ -181,3 +181,16 @@ export function withDefaults(cfg: CoreConfig): CoreConfig {
   }
   return out as unknown as CoreConfig;
 }
+
+/**
+ * `cfg` with every secret (the HBP passphrase, each link's passphrase) replaced by `digest` of it:
+ * the one list of the core's secrets, for event logs, dumps and the redacted operator config.
+ */
+export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
+  return {
+    ...cfg,
+    hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) },
+    // `?? []`: a config recorded by a version without links.
+    links: (cfg.links ?? []).map((l) => ({ ...l, passphrase: digest(l.passphrase) })),
+  };
+}

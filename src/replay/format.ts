@@ -25,14 +25,7 @@ export interface LogHeader {
   partial?: boolean;
 }
 
-/** Replace secrets in a core config by their digests. */
-export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
-  return {
-    ...cfg,
-    hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) },
-    links: (cfg.links ?? []).map((l) => ({ ...l, passphrase: digest(l.passphrase) })),
-  };
-}
+export { redactCore } from '../core/config.js';
 
 export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig): string {
   switch (ev.kind) {

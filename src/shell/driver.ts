@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadConfigIsolated } from '../config/load-isolated.js';
-import { formatConfigErrors, redactConfig, type AppConfig } from '../config/types.js';
+import { formatConfigErrors, redactConfig, secretDigest, type AppConfig } from '../config/types.js';
 import { createCore, type Core, type CoreConfig, type CoreEvent, type PromptPackData } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
@@ -21,7 +21,6 @@ import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
-export const secretDigest = (s: string): string => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('hex');
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
 /** Where the compiled reporting workers are (dist/workers next to dist/src). */

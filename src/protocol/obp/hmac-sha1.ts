@@ -6,6 +6,8 @@
 // redoes the key blocks and allocates a hasher and a digest on every call, which made a linked
 // call cost about 20 times as much per packet as its local fan-out (BENCHMARKS.md, "Links").
 
+import { macEqual } from './mac.js';
+
 const BLOCK = 64;
 export const SHA1_DIGEST = 20;
 
@@ -155,10 +157,7 @@ export class HmacSha1 {
   /** True when `data[macAt, macAt+20)` is the MAC of `data[off, off+len)`; no early exit. */
   verify(data: Uint8Array, off: number, len: number, macAt: number): boolean {
     if (data.length < macAt + SHA1_DIGEST) return false;
-    const mac = this.digest;
-    this.sign(data, off, len, mac, 0);
-    let diff = 0;
-    for (let i = 0; i < SHA1_DIGEST; i++) diff |= data[macAt + i]! ^ mac[i]!;
-    return diff === 0;
+    this.sign(data, off, len, this.digest, 0);
+    return macEqual(data, macAt, this.digest, SHA1_DIGEST);
   }
 }

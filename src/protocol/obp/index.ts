@@ -1,8 +1,10 @@
 // OpenBridge v1 framing (spec §3.1): a 53-byte DMRD (no BER/RSSI) followed by HMAC-SHA1 of those
-// 53 bytes under the link key, 73 bytes in all. No login, no keepalive. The HMAC itself is passed
-// in by the caller (the core gets it from the shell), so this module stays free of node:crypto.
+// 53 bytes under the link key, 73 bytes in all. No login, no keepalive. The core signs and checks
+// with its precomputed key (./hmac-sha1.ts); signObp and verifyObp take any HMAC-SHA1 function,
+// so clients and tests can bring their own (node:crypto's, as an independent check).
 
 import { hasAscii, utf8 } from '../bytes.js';
+import { macEqual } from './mac.js';
 
 export const OBP = {
   /** DMRD without BER and RSSI. */
@@ -40,13 +42,6 @@ export function checkObpFrame(b: Uint8Array): ObpError | null {
   return null;
 }
 
-/** Compare two MACs without an early exit on the first differing byte. */
-export function macEqual(a: Uint8Array, aAt: number, b: Uint8Array, len: number): boolean {
-  if (a.length < aAt + len || b.length < len) return false;
-  let diff = 0;
-  for (let i = 0; i < len; i++) diff |= a[aAt + i]! ^ b[i]!;
-  return diff === 0;
-}
 
 /** True when the last 20 bytes of `frame` are the HMAC of its first 53 under `key`. */
 export function verifyObp(frame: Uint8Array, key: Uint8Array, hmacSha1: (key: Uint8Array, data: Uint8Array) => Uint8Array): boolean {
