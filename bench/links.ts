@@ -10,12 +10,12 @@
 // Prints a table and writes bench/results/links-<time>.json.
 
 import { createHmac } from 'node:crypto';
-import dgram from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './lib/stats.js';
+import { bindSocket, closeSocket, udpSocket } from './lib/udp.js';
 import { runCoreChild, runPaced, serverSettings, type CoreRun, type PacedRun, type Plan } from './run-all.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,7 +25,7 @@ KEY.write('passw0rd');
 
 /** The far end of a link: counts frames, checks every MAC. */
 async function farEnd(): Promise<{ port: number; frames: () => number; bad: () => number; close: () => Promise<void> }> {
-  const sock = dgram.createSocket('udp4');
+  const sock = udpSocket();
   let frames = 0;
   let bad = 0;
   sock.on('message', (m) => {
@@ -33,15 +33,15 @@ async function farEnd(): Promise<{ port: number; frames: () => number; bad: () =
     const mac = createHmac('sha1', KEY).update(m.subarray(0, 53)).digest();
     if (m.length !== 73 || !mac.equals(m.subarray(53)) || (m[15]! & 0x80) !== 0) bad++;
   });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  return { port: sock.address().port, frames: () => frames, bad: () => bad, close: () => new Promise((r) => sock.close(() => r())) };
+  await bindSocket(sock, 0, '127.0.0.1');
+  return { port: sock.address().port, frames: () => frames, bad: () => bad, close: () => closeSocket(sock) };
 }
 
 async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const s = udpSocket();
+  await bindSocket(s, 0, '127.0.0.1');
   const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
+  await closeSocket(s);
   return port;
 }
 
