@@ -69,8 +69,10 @@ function run(initial: string[], steps: Step[]): string[] {
   });
   const w = new World(cfg);
   w.core.handle({ kind: 'prompts-loaded', now: w.now, packs: [PACK] }, w.sink);
-  // Watch every frame as it is handed out, with the time.
-  const lanes = new Map<string, Lane>();
+  // Watch every frame as it is handed out, with the time. Lanes are told apart by their target,
+  // which belongs to one session: a peer that logs in again starts on fresh lanes (what was being
+  // sent to its old session stopped with it).
+  const lanes = new Map<Target, Lane>();
   const fanOut = w.sink.fanOut.bind(w.sink);
   w.sink.fanOut = (frame: Uint8Array, targets: readonly Target[], count: number) => {
     const now = w.core.now;
@@ -79,14 +81,14 @@ function run(initial: string[], steps: Step[]): string[] {
     for (let i = 0; i < count; i++) {
       const t = targets[i]!;
       const key = `${t.peerId}/${t.slotBit === 0x80 ? 2 : 1}`;
-      const lane = lanes.get(key);
+      const lane = lanes.get(t);
       if (lane && lane.stream !== stream && !lane.terminated && now - lane.at < cfg.timers.collisionWindowMs) {
         problems.push(`@${now} stream ${stream.toString(16)} onto ${key} ${now - lane.at} ms after stream ${lane.stream.toString(16)}, not terminated`);
       }
       if (lane && lane.stream === stream) {
         lane.at = now;
         lane.terminated ||= terminator;
-      } else lanes.set(key, { stream, at: now, terminated: terminator });
+      } else lanes.set(t, { stream, at: now, terminated: terminator });
     }
     return fanOut(frame, targets, count);
   };
