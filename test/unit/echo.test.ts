@@ -110,6 +110,28 @@ describe('echo (parrot) on TG 9990', () => {
     expect(heard[0]!.at - lastLive).toBeLessThan(500 + 60 + 10);
   });
 
+  it('a playback that ends without a terminator holds the slot for the collision window', () => {
+    // Echo A lost its terminator: it ends by timeout and plays back without one. Echo B ended 100 ms
+    // later, so its playback would start 100 ms after A's last frame; it waits until the collision
+    // window has passed, as a forwarded stream must after a stream that ended without a terminator.
+    const w = new World();
+    w.login(1001, 5001);
+    const a = voiceCall({ peerId: 1001, src: 3100001, tg: 9990, slot: 2, streamId: 0xa0, superframes: 0 });
+    w.datagram(5001, a[0]!); // the header, then nothing
+    const timeout = w.core.cfg.timers.streamTimeoutMs;
+    w.advance(timeout + 40);
+    const b = voiceCall({ peerId: 1001, src: 3100001, tg: 9990, slot: 2, streamId: 0xb0, superframes: 0 });
+    talk(w, 5001, b);
+    const heard = watch(w, 3000).filter((x) => dmrd(x.s));
+    const ids = [...new Set(heard.map((x) => readU32(x.s.bytes, 16)))];
+    expect(ids).toHaveLength(2);
+    const first = heard.filter((x) => readU32(x.s.bytes, 16) === ids[0]);
+    const second = heard.filter((x) => readU32(x.s.bytes, 16) === ids[1]);
+    expect(first.map((x) => x.s.bytes[15]! & 0x3f)).toEqual([0x21]); // A: its header only
+    expect(second[0]!.at - first[0]!.at).toBeGreaterThanOrEqual(w.core.cfg.timers.collisionWindowMs);
+    expect(second.map((x) => x.s.bytes[15]! & 0x3f)).toEqual([0x21, 0x22]);
+  });
+
   it('stops when the caller keys up during the playback', () => {
     const w = new World();
     w.login(1001, 5001);

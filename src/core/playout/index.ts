@@ -65,7 +65,10 @@ export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
     lane.txStream = p.streamId;
     lane.txTg = p.tg;
     lane.txTime = now;
-    lane.txEnded = last;
+    // The slot is free at once only after a terminator; a playout whose last frame is something
+    // else (an echo of a call that lost its terminator) holds it for the collision window, as a
+    // forwarded stream that ends without one does.
+    lane.txEnded = last && (out[15]! & 0x3f) === 0x22;
     ctx.sink.fanOut(out, [lane.target], 1);
     ctx.counters.add('playout.frames');
     next++;
