@@ -29,6 +29,12 @@ export interface HotCounters {
   markEpoch: number;
 }
 
+/** A stream ID refused on a busy slot: the peers that sent it, and when one last did. */
+export interface RefusedStream {
+  peers: number[];
+  lastAt: number;
+}
+
 export interface CoreContext {
   cfg: CoreConfig;
   deps: CoreDeps;
@@ -55,6 +61,12 @@ export interface CoreContext {
   echoActive: number;
   /** Hotspot sessions by their owner's 7-digit ID (9-digit peer IDs), for unit traffic. */
   readonly hotspots: Map<number, Set<Session>>;
+  /**
+   * Stream IDs peers sent while their slot was busy with another talker (refused, not routed), with
+   * those peers: if another hotspot or a link brings the same stream, it is not sent back to them.
+   * Kept for the stream-ID memory after the last refused copy; bounded in size.
+   */
+  readonly refusedOn: Map<number, RefusedStream>;
   /** Where each subscriber was last heard (for unit data and private calls), oldest first. */
   readonly lastHeard: Map<number, HeardAt>;
   /** OpenBridge links by the shell socket they use, and in config order. */

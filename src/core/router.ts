@@ -8,7 +8,7 @@ import { checkDmrd } from '../protocol/hbp/dmrd.js';
 import { encodeMstcl } from '../protocol/hbp/messages.js';
 import type { ActionSink, CoreReport, LogEntry } from './actions.js';
 import { DEFAULT_CORE_CONFIG, withDefaults, type CoreConfig } from './config.js';
-import type { CoreContext, CoreDeps, HotCounters } from './context.js';
+import type { CoreContext, CoreDeps, HotCounters, RefusedStream } from './context.js';
 import { Counters, LogOnce } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
 import type { CoreEvent, DatagramEvent, PromptPackData } from './events.js';
@@ -57,6 +57,7 @@ export class Core implements CoreContext {
   readonly prompts = new Map<string, PromptPackData>();
   readonly lastHeard = new Map<number, HeardAt>();
   readonly hotspots = new Map<number, Set<Session>>();
+  readonly refusedOn = new Map<number, RefusedStream>();
   readonly linksBySocket = new Map<number, Link>();
   readonly links: Link[] = [];
   linkPolicy = 0;

@@ -46,3 +46,29 @@ describe('core basics', () => {
   });
 });
 
+
+describe('refused stream IDs', () => {
+  it('are remembered for the stream-ID memory, and no more of them than the bound', () => {
+    const w = new World();
+    w.login(1001, 5001, 'TS2=91;');
+    w.login(1002, 5002, 'TS2=91;');
+    // Peer 1001's slot is busy with one talker; a flood of made-up streams from another talker is
+    // refused packet by packet.
+    w.datagram(5001, voiceCall({ peerId: 1001, src: 3100001, tg: 91, slot: 2, streamId: 1 })[0]!);
+    const flood = voiceCall({ peerId: 1001, src: 3100002, tg: 91, slot: 2, streamId: 2 })[0]!;
+    const ceiling = 10_000;
+    for (let id = 2; id < 2 + ceiling + 50; id++) {
+      flood[16] = id >>> 24;
+      flood[17] = (id >>> 16) & 0xff;
+      flood[18] = (id >>> 8) & 0xff;
+      flood[19] = id & 0xff;
+      expect(w.datagram(5001, flood)).toEqual([]);
+    }
+    expect(w.core.refusedOn.size).toBe(ceiling);
+    expect(new Map(w.core.stats()).get('stream.refused-memory-full')).toBe(50);
+    w.advance(w.core.cfg.timers.streamIdMemoryMs - 1);
+    expect(w.core.refusedOn.size).toBe(ceiling);
+    w.advance(2);
+    expect(w.core.refusedOn.size).toBe(0);
+  });
+});

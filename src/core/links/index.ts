@@ -26,7 +26,7 @@ import type { CoreContext } from '../context.js';
 import type { DatagramEvent } from '../events.js';
 import { Session, SessionState } from '../sessions/session.js';
 import { prohibited } from '../sessions/options.js';
-import { continueStream, dropLoop, forward, readFirstFrame, watchStream } from '../streams/group-voice.js';
+import { alsoRefused, continueStream, dropLoop, forward, readFirstFrame, watchStream } from '../streams/group-voice.js';
 import { Stream } from '../streams/stream.js';
 
 export class Link {
@@ -234,6 +234,7 @@ function startLinkStream(ctx: CoreContext, link: Link, b: Uint8Array, streamId: 
   const st = new Stream(streamId, link.session, 1, src, tg, now, seq, ctx.index.conference(tg) ?? null);
   st.link = link;
   st.linkPolicy = ctx.linkPolicy;
+  alsoRefused(ctx, st);
   readFirstFrame(st, b, b[15]!);
   ctx.streams.set(streamId, st);
   ctx.liveStreamCount++;

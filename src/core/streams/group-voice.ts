@@ -143,6 +143,7 @@ function startStream(
       return null;
     }
     dropLoop(ctx, known, streamId, src, tg, { peer: s.peerId, slot });
+    if (known.link === null) sentToo(known, s.peerId);
     return null;
   }
   const cur = lane.rx;
@@ -152,6 +153,7 @@ function startStream(
       ctx.counters.add('stream.collision');
       if (ctx.logOnce.first(`stream:${streamId}`, 'collision'))
         ctx.log({ code: 'call.collision', level: 'info', peer: s.peerId, src, tg, slot, stream: streamId, detail: `slot busy with ${cur.src}` });
+      noteRefused(ctx, s.peerId, streamId, now);
       return null;
     }
     ctx.endStream(cur, now, 'superseded');
@@ -164,6 +166,7 @@ function startStream(
   const sub = unit || echo ? null : ingressSubscription(ctx, s, slot, tg, now);
   const conf = sub !== null ? (ctx.index.conference(sub.conference) ?? null) : null;
   const st = new Stream(streamId, s, slot, src, tg, now, seq, conf);
+  alsoRefused(ctx, st);
   st.ingress = sub;
   st.unit = unit;
   readFirstFrame(st, b, flags);
@@ -195,6 +198,55 @@ function startStream(
   }
   watchStream(ctx, st, now);
   return st;
+}
+
+/**
+ * Remember that `s` sent stream `streamId` on `lane` and had it refused. The same radio may be heard
+ * by another hotspot (or come over a link); that copy is routed, but not back to this peer, which
+ * has the call on the air already. One ID per lane, so the map stays bounded by the sessions.
+ */
+/** Peer `peerId` sends stream `st` too: it leaves the stream's receivers. */
+export function sentToo(st: Stream, peerId: number): void {
+  if (st.alsoFrom === null) st.alsoFrom = [peerId];
+  else if (!st.alsoFrom.includes(peerId)) st.alsoFrom.push(peerId);
+  else return;
+  st.version = -1; // the targets are rebuilt without it at the next packet
+}
+
+/** A new stream whose ID peers sent before and had refused (their slot was busy): not sent back to them. */
+export function alsoRefused(ctx: CoreContext, st: Stream): void {
+  const r = ctx.refusedOn.get(st.id);
+  if (r !== undefined) for (const p of r.peers) sentToo(st, p);
+}
+
+/** Refused-ID memory beyond which further refusals are not remembered (a flood of made-up stream IDs). */
+const MAX_REFUSED = 10_000;
+
+/**
+ * Remember that `peerId` sent stream `streamId` and had it refused. The same radio may be heard by
+ * another hotspot (or come over a link); that copy is routed, but not back to this peer, which has
+ * the call on the air already. Kept, like a routed stream's ID, for the stream-ID memory after the
+ * last refused copy.
+ */
+function noteRefused(ctx: CoreContext, peerId: number, streamId: number, now: number): void {
+  const known = ctx.refusedOn.get(streamId);
+  if (known !== undefined) {
+    known.lastAt = now;
+    if (!known.peers.includes(peerId)) known.peers.push(peerId);
+    return;
+  }
+  if (ctx.refusedOn.size >= MAX_REFUSED) {
+    ctx.counters.add('stream.refused-memory-full');
+    return;
+  }
+  const r = { peers: [peerId], lastAt: now };
+  ctx.refusedOn.set(streamId, r);
+  const memory = ctx.cfg.timers.streamIdMemoryMs;
+  const check = (t: number): void => {
+    if (t - r.lastAt < memory) ctx.deadlines.schedule(r.lastAt + memory, check);
+    else if (ctx.refusedOn.get(streamId) === r) ctx.refusedOn.delete(streamId);
+  };
+  ctx.deadlines.schedule(now + memory, check);
 }
 
 /** What a stream's first frame says: the LC prefix of a voice header (for rewritten copies), and whether it is data. */
@@ -241,6 +293,7 @@ function rebuildTargets(ctx: CoreContext, st: Stream, conf: Conference): void {
     if (m.session === st.session || m.session.closed || m.session.state !== 2 || m.mutedUntil !== 0) continue;
     const lane = m.session.slots[m.slot];
     if (lane.mark === epoch) continue; // one copy per (peer, slot)
+    if (st.alsoFrom !== null && st.alsoFrom.includes(m.session.peerId)) continue;
     lane.mark = epoch;
     targets.push(m);
   }

@@ -54,6 +54,12 @@ export class Stream {
   targets: Subscription[] = [];
   variants: Variant[] = [];
   version = -1;
+  /**
+   * Other peers that sent this stream too (the same radio heard by several hotspots): a copy
+   * dropped as a loop, or refused because the peer's slot was busy. They have the call on the air
+   * already, so they never receive it.
+   */
+  alsoFrom: number[] | null = null;
   /** The subscription the talker's lane feeds (null: not routed). */
   ingress: Subscription | null = null;
   /**
