@@ -600,4 +600,25 @@ describe('a config change reaches the calls already live', () => {
     });
     expect(toPeers).toEqual([0, 1]);
   });
+
+  // A frame with the call's stream ID but another (carried) talkgroup arrived first after the
+  // change: the call's policy was worked out from that frame's talkgroup, so the call's own frames
+  // kept reaching the peers (seed -881803968 of the test above, with 10,000 runs).
+  it('the call’s own talkgroup decides, not a stray frame with its stream ID', () => {
+    const { w, config } = westWorld();
+    w.login(1003, peerPort(1003), 'TS1=2352');
+    w.sink.take();
+    const call = callPackets({ peerId: WEST.networkId, src: 2_340_001, tg: 2351, slot: 1, streamId: 0x30, superframes: 1, tag: 3 });
+    const stray = callPackets({ peerId: WEST.networkId, src: 2_340_001, tg: 2352, slot: 1, streamId: 0x30, superframes: 0, tag: 4 })[0]!;
+    const toPeers: string[] = [];
+    call.forEach((p, i) => {
+      if (i === 2) {
+        w.core.handle({ kind: 'config-applied', now: w.now, config: config([...DEFAULT_LOCAL, [2351, 2351]]) }, w.sink);
+        for (const s of w.datagram(WEST.port, signed(stray), WEST.address, WEST.socket)) toPeers.push(`stray to ${s.port}`);
+      }
+      for (const s of w.datagram(WEST.port, signed(p), WEST.address, WEST.socket)) if (s.socket === 0) toPeers.push(`${i} to ${s.port}`);
+      w.advance(60);
+    });
+    expect(toPeers).toEqual([`0 to ${peerPort(1002)}`, `1 to ${peerPort(1002)}`]);
+  });
 });

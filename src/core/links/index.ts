@@ -204,12 +204,14 @@ export function onLinkDatagram(ctx: CoreContext, link: Link, ev: DatagramEvent):
   } else {
     if (st.linkPolicy !== ctx.linkPolicy) {
       // The config changed during the call: the talkgroup may no longer be carried (or be again).
+      // The stream's own talkgroup: a frame naming another one is not part of the call and is
+      // dropped below, but must not decide the call's fate.
       st.linkPolicy = ctx.linkPolicy;
-      st.linkRefused = notCarried(ctx, link, tg);
+      st.linkRefused = notCarried(ctx, link, st.tg);
     }
     if (st.linkRefused !== null && !st.ended) {
-      if (terminator) ctx.endStream(st, now, 'terminator');
-      return drop(ctx, link, ev, st.linkRefused, `TG ${tg}`);
+      if (terminator && tg === st.tg) ctx.endStream(st, now, 'terminator');
+      return drop(ctx, link, ev, st.linkRefused, `TG ${st.tg}`);
     }
     if (!continueStream(ctx, st, b, seq, now, terminator)) return;
   }
