@@ -12,7 +12,7 @@ import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
-import { Driver, sha256, workerFile } from './shell/driver.js';
+import { Driver, sha256, StartError, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -74,7 +74,14 @@ async function start(args: string[]): Promise<void> {
     const file = driver.dumpFlightRecorder('flight');
     driver.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
   });
-  await driver.start();
+  try {
+    await driver.start();
+  } catch (err) {
+    if (!(err instanceof StartError)) throw err;
+    driver.logger.fatal({ code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
+    driver.logger.flush();
+    process.exit(1);
+  }
 }
 
 async function checkConfig(args: string[]): Promise<void> {

@@ -16,7 +16,7 @@ import { createLogger } from './logger.js';
 import { toReportInput } from './report-map.js';
 import { ReportingHub, type SinkSpec } from './reporting.js';
 import { EventLog, FlightRing } from './recorder.js';
-import { UdpTransport } from './transport.js';
+import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 
@@ -52,6 +52,14 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
     sinks.push({ name: 'sql', module: workerFile('sqlite-sink.js'), options: data });
   }
   return sinks;
+}
+
+/** The server could not start for a reason the operator can fix (a port in use, say): not a crash. */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
 }
 
 export interface DriverOptions {
@@ -116,11 +124,11 @@ export class Driver {
   async start(): Promise<void> {
     const recordPath = this.opts.recordPath ?? (this.app.record.enabled ? this.app.record.path : null);
     if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
-    const { port } = await this.transport.open({ address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
+    const { port } = await this.openSocket('HomeBrew peers ([hbp] address and port)', { address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
     this.hbpPort = port;
     // One socket per OpenBridge link, opened in config order so link i is socket i + 1.
     for (const [i, link] of this.app.links.entries()) {
-      const opened = await this.transport.open({ address: link.address, port: link.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
+      const opened = await this.openSocket(`link ${link.name} ([[links]] address and port)`, { address: link.address, port: link.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
       if (opened.index !== i + 1) throw new Error(`link ${link.name} got socket ${opened.index}, expected ${i + 1}`);
       const target = this.app.core.links[i]!;
       this.logger.info(
@@ -139,6 +147,16 @@ export class Driver {
       `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
     );
     void this.loadPrompts();
+  }
+
+  /** Open a UDP socket; a port that cannot be opened becomes a StartError naming what it was for. */
+  private async openSocket(what: string, spec: SocketSpec): Promise<{ index: number; port: number }> {
+    try {
+      return await this.transport.open(spec);
+    } catch (err) {
+      if (err instanceof BindError) throw new StartError(`${what}: ${err.message}`);
+      throw err;
+    }
   }
 
   /** Read the voice prompt packs (non-blocking file reads, after the socket is open) and hand them to the core. */

@@ -27,6 +27,22 @@ export interface SocketSpec {
   recvBufferBytes: number;
 }
 
+/** A UDP port that could not be opened, said in an operator's words. */
+export class BindError extends Error {
+  readonly code: string;
+  constructor(address: string, port: number, cause: Error) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'unknown';
+    const why: Record<string, string> = {
+      EADDRINUSE: 'the port is already in use (another dmrhub, or another server, is listening there)',
+      EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE; use a higher port)',
+      EADDRNOTAVAIL: 'the address is not one of this machine\'s (check the address key)',
+    };
+    super(`cannot listen on ${address.includes(':') ? `[${address}]` : address}:${port}: ${why[code] ?? cause.message}`);
+    this.name = 'BindError';
+    this.code = code;
+  }
+}
+
 export class UdpTransport implements ActionSink {
   private readonly sockets: dgram.Socket[] = [];
   /** Sends that found the socket's queue non-empty (kernel buffer full). */
@@ -47,19 +63,23 @@ export class UdpTransport implements ActionSink {
   async open(spec: SocketSpec): Promise<{ index: number; port: number }> {
     const type = isIP(spec.address) === 6 ? 'udp6' : 'udp4';
     const sock = dgram.createSocket({ type, lookup: literalLookup as never, recvBufferSize: spec.recvBufferBytes, sendBufferSize: spec.recvBufferBytes });
+    await new Promise<void>((resolve, reject) => {
+      const refused = (err: Error): void => {
+        sock.close();
+        reject(new BindError(spec.address, spec.port, err));
+      };
+      sock.once('error', refused);
+      sock.bind(spec.port, spec.address, () => {
+        sock.off('error', refused);
+        resolve();
+      });
+    });
     const index = this.sockets.length;
     this.sockets.push(sock);
     sock.on('message', (msg, rinfo) => this.onDatagram(index, msg, rinfo.address, rinfo.port));
     sock.on('error', (err) => {
       this.sendErrors++;
       this.logger.warn({ err: err.message, socket: index }, 'socket error');
-    });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(spec.port, spec.address, () => {
-        sock.off('error', reject);
-        resolve();
-      });
     });
     return { index, port: sock.address().port };
   }

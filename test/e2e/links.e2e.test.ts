@@ -50,6 +50,22 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/**
+ * Start something on `count` ports that were free a moment ago. Another process may take one in
+ * between; the server then refuses to start with "already in use", and this tries new ports (at
+ * most three times).
+ */
+async function withFreePorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts(count);
+    try {
+      return await start(ports);
+    } catch (err) {
+      if (attempt >= 3 || !/already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
 /** A bare UDP socket standing in for the other end of a link: keeps what it receives, sends raw bytes. */
 class LinkEnd {
   readonly received: Received[] = [];
@@ -173,7 +189,6 @@ describe('OpenBridge links between two dmrhub servers', () => {
 
   /** Servers A and B with one link each, aimed at the other's link port. */
   async function linkedPair(): Promise<{ a: ServerHandle; b: ServerHandle }> {
-    const [aPort, bPort] = (await freePorts(2)) as [number, number];
     const link = (name: string, port: number, target: number, networkId: number): Record<string, unknown> => ({
       name,
       port,
@@ -182,10 +197,17 @@ describe('OpenBridge links between two dmrhub servers', () => {
       passphrase: PASS,
       network_id: networkId,
     });
-    // One after the other, so a failed start never leaves the other process behind.
-    const a = await server({ server: { id: A_ID, name: 'alpha' }, routing: { local_talkgroups: LOCAL }, links: [link('to-bravo', aPort, bPort, B_ID)] });
-    const b = await server({ server: { id: B_ID, name: 'bravo' }, routing: { local_talkgroups: LOCAL }, links: [link('to-alpha', bPort, aPort, A_ID)] });
-    return { a, b };
+    return withFreePorts(2, async ([aPort, bPort]) => {
+      // One after the other, so a failed start never leaves the other process behind.
+      const a = await server({ server: { id: A_ID, name: 'alpha' }, routing: { local_talkgroups: LOCAL }, links: [link('to-bravo', aPort!, bPort!, B_ID)] });
+      try {
+        const b = await server({ server: { id: B_ID, name: 'bravo' }, routing: { local_talkgroups: LOCAL }, links: [link('to-alpha', bPort!, aPort!, A_ID)] });
+        return { a, b };
+      } catch (err) {
+        await a.stop();
+        throw err;
+      }
+    });
   }
 
   const OPTIONS = 'TS1=70;TS2=2350,2351';
@@ -270,11 +292,13 @@ describe('an OpenBridge link to a FreeDMR-like peer (a test socket)', () => {
 
   async function setUp(): Promise<{ s: ServerHandle; peer: LinkEnd; linkPort: number; rx: HbpClient; tx: HbpClient }> {
     const peer = await linkEnd();
-    const [linkPort] = (await freePorts(1)) as [number];
-    const s = await server({
-      server: { id: SERVER_ID },
-      links: [{ name: 'freedmr', port: linkPort, target_address: HOST, target_port: peer.port, passphrase: PASS, network_id: FREEDMR_ID }],
-    });
+    const { s, linkPort } = await withFreePorts(1, async ([linkPort]) => ({
+      linkPort: linkPort!,
+      s: await server({
+        server: { id: SERVER_ID },
+        links: [{ name: 'freedmr', port: linkPort, target_address: HOST, target_port: peer.port, passphrase: PASS, network_id: FREEDMR_ID }],
+      }),
+    }));
     const rx = await hotspot(s, 3109051, 'TS1=23001,70');
     const tx = await hotspot(s, 3109052, 'TS2=23001');
     return { s, peer, linkPort, rx, tx };
@@ -351,13 +375,14 @@ describe('an OpenBridge link to a FreeDMR-like peer (a test socket)', () => {
 
 describe('link start-up', () => {
   it('logs link.listening for each enabled link, with its local port and its target', async () => {
-    const [p1, p2, p3] = (await freePorts(3)) as [number, number, number];
-    const links = [
-      { name: 'north', port: p1, target_address: HOST, target_port: 62044, passphrase: 'one', network_id: 7 },
-      { name: 'south.2', port: p2, target_address: '127.0.0.2', target_port: 62045, passphrase: 'two', talkgroups: [2350, 91] },
-      { name: 'spare', enabled: false, port: p3, target_address: HOST, target_port: 62046, passphrase: 'three' },
-    ];
-    const s = await server({ server: { id: 310_999 }, links });
+    const { s, p1, p2 } = await withFreePorts(3, async ([p1, p2, p3]) => {
+      const links = [
+        { name: 'north', port: p1, target_address: HOST, target_port: 62044, passphrase: 'one', network_id: 7 },
+        { name: 'south.2', port: p2, target_address: '127.0.0.2', target_port: 62045, passphrase: 'two', talkgroups: [2350, 91] },
+        { name: 'spare', enabled: false, port: p3, target_address: HOST, target_port: 62046, passphrase: 'three' },
+      ];
+      return { s: await server({ server: { id: 310_999 }, links }), p1, p2 };
+    });
     // The config written for the server holds the links as [[links]] tables.
     const text = readFileSync(s.configPath, 'utf8');
     expect(text.match(/^\[\[links\]\]$/gm)?.length).toBe(3);

@@ -382,6 +382,19 @@ describe('the example config', () => {
   });
 });
 
+describe('a port that cannot be opened', () => {
+  it('stops the start with exit code 1 and a line naming the port and why, not a crash', async () => {
+    const taken = dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve) => taken.bind(0, HOST, () => resolve(taken.address().port)));
+    try {
+      const started = startServer({ config: { hbp: { port } } });
+      await expect(started).rejects.toThrow(/exited \(code 1, .*fatal: not started: HomeBrew peers \(\[hbp\] address and port\): cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+});
+
 describe('check-config', () => {
   let dir: string;
   beforeAll(() => {

@@ -145,7 +145,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
         logWaiters.delete(w);
         clearTimeout(timer);
         const e = exited!;
-        reject(new Error(`server exited (code ${e.code}, signal ${e.signal}) before ${what}; stderr: ${stderr.trim() || '(empty)'}`));
+        const fatal = logs.filter((l) => typeof l['level'] === 'number' && l['level'] >= 60).map((l) => String(l['msg']));
+        reject(new Error(`server exited (code ${e.code}, signal ${e.signal}) before ${what}; ${fatal.length > 0 ? `fatal: ${fatal.join('; ')}; ` : ''}stderr: ${stderr.trim() || '(empty)'}`));
       });
     });
   };
