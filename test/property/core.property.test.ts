@@ -423,11 +423,7 @@ class Scenario {
         const last = this.lastCall;
         if (op.echo && last !== null && last.p !== op.p && d.now - last.at < 10_000) {
           slot = last.slot;
-          packets = last.packets.map((b) => {
-            const c = b.slice();
-            writeU32(c, 11, p.id);
-            return c;
-          });
+          packets = heardBy(last.packets, p.id);
         } else {
           const streamId = (Math.imul(tag, 0x01000193) ^ 0x5a5a0000) >>> 0;
           packets = callPackets({ peerId: p.id, src: op.src, tg: op.tg, slot: op.slot, streamId, superframes: op.superframes, tag, seq0: tag * 37 });
@@ -591,6 +587,14 @@ describe('random event sequences', () => {
 // ── regressions ────────────────────────────────────────────────────────────────────────────────
 // Minimal reproductions of what the checks above found in the core, kept as tests since the fixes.
 
+/** The same packets as another hotspot `peerId` passes them on (only the peer ID differs). */
+const heardBy = (packets: Uint8Array[], peerId: number): Uint8Array[] =>
+  packets.map((b) => {
+    const c = b.slice();
+    writeU32(c, 11, peerId);
+    return c;
+  });
+
 /** Peers 1, 2 and 3 logged in with the server defaults (TS1=1, TS2=91); `got` lists deliveries. */
 function trio(): { d: Driver; got: { at: number; peer: number; stream: number; tg: number; flags: number }[]; from: (id: number, b: Uint8Array, at: number) => void } {
   const d = new Driver({ config: baseConfig() });
@@ -612,11 +616,7 @@ describe('regressions found by the invariant checks', () => {
   it('a second hotspot’s copy of a call is not forwarded after the original ends', () => {
     const { d, got, from } = trio();
     const call = callPackets({ peerId: 1, src: 9, tg: 91, slot: 2, streamId: 0x51, superframes: 0, tag: 1 });
-    const copy = call.map((b) => {
-      const c = b.slice();
-      writeU32(c, 11, 2);
-      return c;
-    });
+    const copy = heardBy(call, 2);
     from(1, call[0]!, 0);
     from(2, copy[0]!, 0);
     from(1, call[1]!, 60);
@@ -686,11 +686,7 @@ describe('regressions found by the invariant checks', () => {
     const { d, got, from } = trio();
     const x = callPackets({ peerId: 1, src: 9, tg: 91, slot: 2, streamId: 0x91, superframes: 0, tag: 1 });
     const y = callPackets({ peerId: 1, src: 8, tg: 91, slot: 2, streamId: 0x92, superframes: 0, tag: 2 });
-    const copy = y.map((b) => {
-      const c = b.slice();
-      writeU32(c, 11, 2);
-      return c;
-    });
+    const copy = heardBy(y, 2);
     from(1, x[0]!, 0);
     from(1, y[0]!, 0); // refused: peer 1's TS2 is busy with X
     from(2, copy[0]!, 0); // routed; peers 1 and 3 are still receiving or sending X
@@ -709,11 +705,7 @@ describe('regressions found by the invariant checks', () => {
   it('a hotspot whose copy of a call is dropped as a loop stops receiving that call', () => {
     const { d, got, from } = trio();
     const x = callPackets({ peerId: 1, src: 9, tg: 91, slot: 2, streamId: 0xa1, superframes: 0, tag: 1 });
-    const copy = x.map((b) => {
-      const c = b.slice();
-      writeU32(c, 11, 2);
-      return c;
-    });
+    const copy = heardBy(x, 2);
     from(1, x[0]!, 0); // to 2 and 3: peer 2 has not sent anything yet
     from(2, copy[0]!, 10); // a loop
     from(2, copy[1]!, 60);
