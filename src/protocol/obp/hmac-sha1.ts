@@ -6,6 +6,7 @@
 // redoes the key blocks and allocates a hasher and a digest on every call, which made a linked
 // call cost about 20 times as much per packet as its local fan-out (BENCHMARKS.md, "Links").
 
+import { readU32, writeU32 } from '../bytes.js';
 import { macEqual } from './mac.js';
 
 const BLOCK = 64;
@@ -20,10 +21,7 @@ const BUF = new Uint8Array(BLOCK);
 
 /** Run one SHA-1 compression of `block[at, at+64)` over `h` (five words, updated in place). */
 function compress(h: Int32Array, block: Uint8Array, at: number): void {
-  for (let i = 0; i < 16; i++) {
-    const j = at + 4 * i;
-    W[i] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
-  }
+  for (let i = 0; i < 16; i++) W[i] = readU32(block, at + 4 * i);
   for (let i = 16; i < 80; i++) {
     const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
     W[i] = (x << 1) | (x >>> 31);
@@ -95,25 +93,13 @@ function finish(h: Int32Array, data: Uint8Array, off: number, len: number, prefi
   }
   // Message length in bits, big-endian in the last 8 bytes (messages here are far below 2^32 bits).
   const bits = (prefix + len) * 8;
-  BUF[56] = 0;
-  BUF[57] = 0;
-  BUF[58] = 0;
-  BUF[59] = Math.floor(bits / 2 ** 32) & 0xff;
-  BUF[60] = (bits >>> 24) & 0xff;
-  BUF[61] = (bits >>> 16) & 0xff;
-  BUF[62] = (bits >>> 8) & 0xff;
-  BUF[63] = bits & 0xff;
+  writeU32(BUF, 56, Math.floor(bits / 2 ** 32));
+  writeU32(BUF, 60, bits);
   compress(h, BUF, 0);
 }
 
 function writeState(h: Int32Array, out: Uint8Array, at: number): void {
-  for (let i = 0; i < 5; i++) {
-    const v = h[i]!;
-    out[at + 4 * i] = v >>> 24;
-    out[at + 4 * i + 1] = (v >>> 16) & 0xff;
-    out[at + 4 * i + 2] = (v >>> 8) & 0xff;
-    out[at + 4 * i + 3] = v & 0xff;
-  }
+  for (let i = 0; i < 5; i++) writeU32(out, at + 4 * i, h[i]!);
 }
 
 /** SHA-1 of `data` (20 bytes, a new array). For keys longer than a block, and for tests. */
