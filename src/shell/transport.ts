@@ -29,7 +29,6 @@ export interface SocketSpec {
 
 /** A UDP port that could not be opened, said in an operator's words. */
 export class BindError extends Error {
-  readonly code: string;
   constructor(address: string, port: number, cause: Error) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'unknown';
     const why: Record<string, string> = {
@@ -39,7 +38,6 @@ export class BindError extends Error {
     };
     super(`cannot listen on ${address.includes(':') ? `[${address}]` : address}:${port}: ${why[code] ?? cause.message}`);
     this.name = 'BindError';
-    this.code = code;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRptk, encodeRptl, encodeRpto } from '../../src/protocol/index.js';
+import { encodeRptk, encodeRptl, encodeRpto, writeU32 } from '../../src/protocol/index.js';
 import { loginDigest } from '../support/crypto.js';
 import { parseReply, peerOf, voiceCall, World } from '../support/harness.js';
 
@@ -58,10 +58,7 @@ describe('refused stream IDs', () => {
     const flood = voiceCall({ peerId: 1001, src: 3100002, tg: 91, slot: 2, streamId: 2 })[0]!;
     const ceiling = 10_000;
     for (let id = 2; id < 2 + ceiling + 50; id++) {
-      flood[16] = id >>> 24;
-      flood[17] = (id >>> 16) & 0xff;
-      flood[18] = (id >>> 8) & 0xff;
-      flood[19] = id & 0xff;
+      writeU32(flood, 16, id);
       expect(w.datagram(5001, flood)).toEqual([]);
     }
     expect(w.core.refusedOn.size).toBe(ceiling);

@@ -21,6 +21,7 @@ import { OBP, checkObpFrame, obpKey } from '../../protocol/obp/index.js';
 import { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
 import { readU24, readU32, writeU24, writeU32 } from '../../protocol/bytes.js';
 import { LcRewriter, makeLc } from '../../protocol/dmr/index.js';
+import { isTerminator } from '../../protocol/hbp/dmrd.js';
 import type { LinkConfig } from '../config.js';
 import type { CoreContext } from '../context.js';
 import type { DatagramEvent } from '../events.js';
@@ -191,7 +192,7 @@ export function onLinkDatagram(ctx: CoreContext, link: Link, ev: DatagramEvent):
   const streamId = readU32(b, 16);
   const seq = b[4]!;
   const now = ev.now;
-  const terminator = (flags & 0x3f) === 0x22;
+  const terminator = isTerminator(flags);
   let st = ctx.streams.get(streamId);
   if (st !== undefined && st.link !== link) {
     link.dropped++;

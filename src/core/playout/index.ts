@@ -11,6 +11,7 @@
 import type { CoreContext } from '../context.js';
 import type { Session } from '../sessions/session.js';
 import { writeU32 } from '../../protocol/bytes.js';
+import { isTerminator } from '../../protocol/hbp/dmrd.js';
 import { laneFree } from '../streams/contention.js';
 
 /** DMR voice frames are 60 ms apart. */
@@ -68,7 +69,7 @@ export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
     // The slot is free at once only after a terminator; a playout whose last frame is something
     // else (an echo of a call that lost its terminator) holds it for the collision window, as a
     // forwarded stream that ends without one does.
-    lane.txEnded = last && (out[15]! & 0x3f) === 0x22;
+    lane.txEnded = last && isTerminator(out[15]!);
     ctx.sink.fanOut(out, [lane.target], 1);
     ctx.counters.add('playout.frames');
     next++;

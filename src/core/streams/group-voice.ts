@@ -16,7 +16,7 @@
 // 1..127 ahead = forward (a gap is counted as loss), 128..255 = behind, a stale packet (drop).
 
 import { readU32, writeU24 } from '../../protocol/bytes.js';
-import { isDataFrame, isVoiceHeader } from '../../protocol/hbp/dmrd.js';
+import { isDataFrame, isTerminator, isVoiceHeader } from '../../protocol/hbp/dmrd.js';
 import { decodeFullLc, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import type { CoreContext } from '../context.js';
 import type { Session, SlotState } from '../sessions/session.js';
@@ -33,7 +33,7 @@ export function onGroupPacket(ctx: CoreContext, s: Session, b: Uint8Array, flags
   const lane = s.slots[slot];
   const streamId = readU32(b, 16);
   const seq = b[4]!;
-  const terminator = (flags & 0x3f) === 0x22;
+  const terminator = isTerminator(flags);
   let st = lane.rx;
 
   if (st === null || st.id !== streamId) {
@@ -200,11 +200,6 @@ function startStream(
   return st;
 }
 
-/**
- * Remember that `s` sent stream `streamId` on `lane` and had it refused. The same radio may be heard
- * by another hotspot (or come over a link); that copy is routed, but not back to this peer, which
- * has the call on the air already. One ID per lane, so the map stays bounded by the sessions.
- */
 /** Peer `peerId` sends stream `st` too: it leaves the stream's receivers. */
 export function sentToo(st: Stream, peerId: number): void {
   if (st.alsoFrom === null) st.alsoFrom = [peerId];
