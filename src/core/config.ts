@@ -2,7 +2,7 @@
 // milliseconds (the loader converts the file's seconds). Defaults follow FreeDMR (spec §4.12, §6.1).
 
 export interface CoreConfig {
-  /** This server's 32-bit ID (used later as the source of server-originated frames). */
+  /** This server's 32-bit ID: written into bytes 11–14 of the frames it sends on links. */
   serverId: number;
   hbp: {
     /** The HBP passphrase every peer proves with RPTK = SHA-256(salt ‖ passphrase). */
@@ -31,13 +31,13 @@ export interface CoreConfig {
     userActivationMs: number;
     /**
      * A group call to a talkgroup the slot is not subscribed to subscribes it (user activation).
-     * Off by default for now: see README, "user activation".
+     * On by default, as in FreeDMR.
      */
     userActivation: boolean;
     /**
      * Keying a talkgroup on a slot drops the peer's other user-activated talkgroups on that slot
-     * and mutes its static ones there for one timer period (FreeDMR SINGLE_MODE). Off by default
-     * for now, like user activation.
+     * and mutes its static ones there for one timer period (FreeDMR SINGLE_MODE). On by default,
+     * as in FreeDMR.
      */
     singleMode: boolean;
     /** Talkgroups that can never be static, user-activated or dialled. */

@@ -1,5 +1,14 @@
 // Counters for everything the core drops, refuses or forwards. Stable names; exported as a sorted
-// snapshot so rendering is deterministic.
+// snapshot so rendering is deterministic. Also the core's one log-once memory.
+
+/** Packet-path counters kept as plain fields (a Map update per packet would cost more). */
+export interface HotCounters {
+  dmrdIn: number;
+  framesForwarded: number;
+  sendsForwarded: number;
+  /** Marker epoch for building target lists (one entry per peer and slot). */
+  markEpoch: number;
+}
 
 export class Counters {
   private readonly values = new Map<string, number>();
@@ -19,7 +28,8 @@ export class Counters {
 
 /**
  * Remembers which (subject, code) pairs were already logged, so repeated bad input is counted every
- * time but logged once. Bounded: when full it forgets everything and starts again.
+ * time but logged once: per address, per stream ID, per link, per session (`session:<serial>`).
+ * Bounded: when full it forgets everything and starts again.
  */
 export class LogOnce {
   private readonly seen = new Set<string>();

@@ -1,23 +1,24 @@
 // The core's only notion of time passing: a min-heap of deadlines. The shell keeps one timer for
 // `peek()` and sends a `ticked` event; the core then runs every entry due. Ties fire in insertion
-// order, so the same events always fire the same callbacks in the same order.
+// order, so the same events always fire the same deadlines in the same order. The heap holds any
+// payload; the core's are named timers (model/deadline.ts), handled by one switch in the router.
 
-export interface Deadline {
+export interface Due<T> {
   at: number;
   seq: number;
-  fire: (now: number) => void;
+  job: T;
 }
 
-export class DeadlineHeap {
-  private heap: Deadline[] = [];
+export class DeadlineHeap<T> {
+  private heap: Due<T>[] = [];
   private counter = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
-  schedule(at: number, fire: (now: number) => void): void {
-    const d: Deadline = { at, seq: this.counter++, fire };
+  schedule(at: number, job: T): void {
+    const d: Due<T> = { at, seq: this.counter++, job };
     const h = this.heap;
     h.push(d);
     let i = h.length - 1;
@@ -35,7 +36,7 @@ export class DeadlineHeap {
   }
 
   /** Remove and return the earliest entry if it is due at `now`. */
-  popDue(now: number): Deadline | null {
+  popDue(now: number): Due<T> | null {
     const h = this.heap;
     if (h.length === 0 || h[0]!.at > now) return null;
     const top = h[0]!;
@@ -62,6 +63,6 @@ export class DeadlineHeap {
   }
 }
 
-function before(a: Deadline, b: Deadline): boolean {
+function before<T>(a: Due<T>, b: Due<T>): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

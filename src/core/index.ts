@@ -1,5 +1,5 @@
 export * from './actions.js';
 export * from './config.js';
-export * from './events.js';
-export type { CoreDeps } from './context.js';
+export * from './inputs.js';
+export type { CoreDeps } from './effects.js';
 export { Core, createCore, type PeerView } from './router.js';

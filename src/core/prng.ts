@@ -1,5 +1,6 @@
-// A seeded 32-bit generator for login salts. The seed arrives in the `started` event, so a replay
-// draws the same salts. Integer arithmetic only (Math.imul), no floats in state.
+// The core's one source of randomness, seeded: login salts and the stream IDs of the streams the
+// core makes itself (echo playbacks, voice prompts). The seed arrives in the `started` event, so a
+// replay draws the same values. Integer arithmetic only (Math.imul), no floats in state.
 
 export class Prng {
   private state: number;

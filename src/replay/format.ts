@@ -5,7 +5,7 @@
 
 import { fromHex, toHex } from '../protocol/bytes.js';
 import type { CoreConfig } from '../core/config.js';
-import type { CoreEvent, PromptPackData } from '../core/events.js';
+import type { CoreEvent, PromptPackData } from '../core/inputs.js';
 
 export const LOG_FORMAT = 'dmrhub-events';
 export const LOG_VERSION = 1;

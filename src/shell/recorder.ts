@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CoreConfig } from '../core/config.js';
-import type { CoreEvent } from '../core/events.js';
+import type { CoreEvent } from '../core/inputs.js';
 import { encodeEvent, type LogHeader } from '../replay/format.js';
 
 export type Redactor = (c: CoreConfig) => CoreConfig;

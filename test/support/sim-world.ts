@@ -80,7 +80,7 @@ export class SimRandom {
 
 /** Timed actions of the simulated world, in time order, ties in insertion order (the core's heap). */
 export class Timeline {
-  private readonly heap = new DeadlineHeap();
+  private readonly heap = new DeadlineHeap<() => void>();
 
   get size(): number {
     return this.heap.size;
@@ -99,7 +99,7 @@ export class Timeline {
     const at = this.heap.peek();
     if (at === null) return null;
     const d = this.heap.popDue(at)!;
-    return { at: d.at, run: () => d.fire(d.at) };
+    return { at: d.at, run: d.job };
   }
 }
 

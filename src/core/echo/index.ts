@@ -14,43 +14,39 @@
 //    slot like any stream (src/core/playout).
 
 import { FLCO_GROUP_VOICE, LcRewriter, makeLc } from '../../protocol/dmr/index.js';
-import type { CoreContext } from '../context.js';
-import { DIAL_TG } from '../dial/index.js';
-import { FRAME_MS, newStreamId, startPlayout } from '../playout/index.js';
-import type { EndReason, Stream } from '../streams/stream.js';
 import { writeU24 } from '../../protocol/bytes.js';
+import { DMRD, FLAG } from '../../protocol/hbp/dmrd.js';
+import type { CoreEnv } from '../effects.js';
+import type { EndReason, Stream } from '../model/index.js';
+import { DIAL_TG } from '../dial/index.js';
+import { FRAME_MS, startPlayout } from '../playout/index.js';
 
 /** How long a playback may wait for the caller's slot to become free. */
 const MAX_WAIT_MS = 10_000;
 
-export class EchoRecording {
-  readonly frames: Uint8Array[] = [];
-  truncated = false;
-}
-
-export function isEchoCall(ctx: CoreContext, dst: number): boolean {
-  return ctx.cfg.echo.tg !== 0 && dst === ctx.cfg.echo.tg;
+export function isEchoCall(env: CoreEnv, dst: number): boolean {
+  return env.cfg.echo.tg !== 0 && dst === env.cfg.echo.tg;
 }
 
 /** At the stream's first packet: start recording, unless too many echoes are in progress. */
-export function beginEcho(ctx: CoreContext, st: Stream): void {
-  if (ctx.echoActive >= ctx.cfg.echo.maxRecordings) {
-    ctx.counters.add('echo.busy');
-    ctx.log({ code: 'echo.busy', level: 'warn', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, detail: `${ctx.echoActive} echoes in progress` });
+export function beginEcho(env: CoreEnv, st: Stream): void {
+  if (env.echoes.active >= env.cfg.echo.maxRecordings) {
+    env.counters.add('echo.busy');
+    env.fx.log({ code: 'echo.busy', level: 'warn', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, detail: `${env.echoes.active} echoes in progress` });
     return;
   }
-  ctx.echoActive++;
-  st.echo = new EchoRecording();
+  env.echoes.take();
+  st.echo = { frames: [], truncated: false };
 }
 
 /** Each accepted packet of an echo stream (after the sequence checks). */
-export function recordEcho(ctx: CoreContext, st: Stream, b: Uint8Array): void {
+export function recordEcho(env: CoreEnv, st: Stream, b: Uint8Array): void {
   const rec = st.echo!;
   // Frames 60 ms apart, plus the voice header and terminator.
-  if (rec.frames.length >= Math.ceil(ctx.cfg.echo.maxMs / FRAME_MS) + 2) {
+  if (rec.frames.length >= Math.ceil(env.cfg.echo.maxMs / FRAME_MS) + 2) {
     if (!rec.truncated) {
       rec.truncated = true;
-      ctx.counters.add('echo.truncated');
+      env.counters.add('echo.truncated');
     }
     return;
   }
@@ -60,12 +56,12 @@ export function recordEcho(ctx: CoreContext, st: Stream, b: Uint8Array): void {
 }
 
 /** The stream ended: play it back, or let the recording go. */
-export function finishEcho(ctx: CoreContext, st: Stream, now: number, reason: EndReason): void {
+export function finishEcho(env: CoreEnv, st: Stream, now: number, reason: EndReason): void {
   const rec = st.echo!;
   st.echo = null;
   if ((reason !== 'terminator' && reason !== 'timeout') || rec.frames.length === 0) {
-    ctx.echoActive--;
-    ctx.counters.add('echo.dropped');
+    env.echoes.release();
+    env.counters.add('echo.dropped');
     return;
   }
   const frames = rec.frames;
@@ -75,25 +71,15 @@ export function finishEcho(ctx: CoreContext, st: Stream, now: number, reason: En
     tg = DIAL_TG;
     const rw = new LcRewriter(makeLc([FLCO_GROUP_VOICE, st.lcPrefix[1] ?? 0, st.lcPrefix[2] ?? 0], DIAL_TG, st.src));
     for (const f of frames) {
-      writeU24(f, 8, DIAL_TG);
-      f[15] = f[15]! & ~0x40;
-      rw.patchFrame(f, f[15]!, 20);
+      writeU24(f, DMRD.DST, DIAL_TG);
+      f[DMRD.FLAGS] = f[DMRD.FLAGS]! & ~FLAG.UNIT;
+      rw.patchFrame(f, f[DMRD.FLAGS]!, DMRD.PAYLOAD);
     }
   }
-  const streamId = newStreamId(ctx);
-  ctx.counters.add('echo.recorded');
-  ctx.log({ code: 'echo.recorded', level: 'info', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, packets: frames.length });
-  startPlayout(ctx, {
-    session: st.session,
-    slot: st.slot,
-    frames,
-    tg,
-    streamId,
-    startAt: now + ctx.cfg.echo.delayMs,
-    maxWaitMs: MAX_WAIT_MS,
-    kind: 'echo',
-    onEnd: () => {
-      ctx.echoActive--;
-    },
-  });
+  const streamId = env.streams.newId(env.prng);
+  env.counters.add('echo.recorded');
+  env.fx.log({ code: 'echo.recorded', level: 'info', peer: st.session.peerId, src: st.src, slot: st.slot, stream: st.id, packets: frames.length });
+  // The budget is given back when the playout ends (the router's onDeadline), or here if it is over at once.
+  const over = startPlayout(env, { session: st.session, slot: st.slot, frames, tg, streamId, startAt: now + env.cfg.echo.delayMs, maxWaitMs: MAX_WAIT_MS, kind: 'echo', next: 0 });
+  if (over !== null) env.echoes.release();
 }

@@ -1,81 +1,70 @@
-// Playout: the core sending a peer's slot a stream of its own making (an echo, later voice prompts),
-// one frame per 60 ms deadline — no threads, no sleeps, time only from the events.
+// Playout: the core sending a peer's slot a stream of its own making (an echo, a voice prompt), one
+// frame per 60 ms `playout-frame` deadline — no threads, no sleeps, time only from the events.
 //
-// A playout takes part in contention like any stream:
+// A playout takes part in contention like any stream (streams/contention.ts):
 //  - it starts only on a free slot: the peer is not transmitting on it, no other stream is being
 //    sent to it, and no other talkgroup used it within the group hang time. While the slot is busy
 //    it waits, checking every frame period, and gives up after `maxWaitMs`;
 //  - while it plays it holds the slot (the lane's tx fields), so group traffic waits for it;
 //  - if the peer keys up on that slot, or the session ends, it stops at once.
 
-import type { CoreContext } from '../context.js';
-import type { Session } from '../sessions/session.js';
 import { writeU32 } from '../../protocol/bytes.js';
-import { isTerminator } from '../../protocol/hbp/dmrd.js';
+import { DMRD, isTerminator } from '../../protocol/hbp/dmrd.js';
+import type { CoreEnv } from '../effects.js';
+import type { Playout, PlayoutEnd } from '../model/index.js';
 import { laneFree } from '../streams/contention.js';
 
 /** DMR voice frames are 60 ms apart. */
 export const FRAME_MS = 60;
 
-export interface PlayoutSpec {
-  session: Session;
-  slot: 1 | 2;
-  /** Complete 55-byte DMRD frames, handed over: the sequence number and stream ID are written into them on the way out. */
-  frames: readonly Uint8Array[];
-  /** The talkgroup the lane is busy with while it plays (for hang time and contention). */
-  tg: number;
-  streamId: number;
-  /** When to send the first frame (core time). */
-  startAt: number;
-  /** Give up if the slot has not been free this long after `startAt`. */
-  maxWaitMs: number;
-  /** What the playout is, for counters and logs (`echo`, `prompt`). */
-  kind: string;
-  /** Called once when the playout ends, however it ends. */
-  onEnd?: (how: 'played' | 'gave-up' | 'interrupted' | 'peer-gone', now: number) => void;
+/** Start `p` (its `next` is 0) at `p.startAt`; an empty playout has ended at once ('played'). */
+export function startPlayout(env: CoreEnv, p: Playout): PlayoutEnd | null {
+  if (p.frames.length === 0) {
+    playoutEnded(env, p, 'played');
+    return 'played';
+  }
+  env.fx.schedule(p.startAt, { kind: 'playout-frame', playout: p });
+  return null;
 }
 
-/** A stream ID for a stream the core makes: from the seeded PRNG, never 0, not one in use or remembered. */
-export function newStreamId(ctx: CoreContext): number {
-  let id = ctx.prng.nextU32();
-  while (id === 0 || ctx.streams.has(id)) id = ctx.prng.nextU32();
-  return id;
+/** Count and log how a playout ended. */
+export function playoutEnded(env: CoreEnv, p: Playout, how: PlayoutEnd): void {
+  env.counters.add(`playout.${p.kind}.${how}`);
+  if (how !== 'played') env.fx.log({ code: `${p.kind}.${how}`, level: 'info', peer: p.session.peerId, slot: p.slot, stream: p.streamId });
 }
 
-export function startPlayout(ctx: CoreContext, p: PlayoutSpec): void {
-  let next = 0;
-  const end = (how: 'played' | 'gave-up' | 'interrupted' | 'peer-gone', now: number): void => {
-    ctx.counters.add(`playout.${p.kind}.${how}`);
-    if (how !== 'played') ctx.log({ code: `${p.kind}.${how}`, level: 'info', peer: p.session.peerId, slot: p.slot, stream: p.streamId });
-    p.onEnd?.(how, now);
+/** The playout's `playout-frame` deadline: send its next frame, or wait; how it ended, or null while it goes on. */
+export function playoutFrame(env: CoreEnv, d: { readonly kind: 'playout-frame'; readonly playout: Playout }, now: number): PlayoutEnd | null {
+  const p = d.playout;
+  const s = p.session;
+  const end = (how: PlayoutEnd): PlayoutEnd => {
+    playoutEnded(env, p, how);
+    return how;
   };
-  const tick = (now: number): void => {
-    const s = p.session;
-    if (s.closed) return end('peer-gone', now);
-    if (!laneFree(ctx, s.slots[p.slot], p.streamId, p.tg, now)) {
-      if (next > 0) return end('interrupted', now);
-      if (now - p.startAt >= p.maxWaitMs) return end('gave-up', now);
-      ctx.deadlines.schedule(now + FRAME_MS, tick);
-      return;
-    }
-    const lane = s.slots[p.slot];
-    const last = next === p.frames.length - 1;
-    const out = p.frames[next]!; // the playout's own frame, sent once
-    out[4] = next & 0xff;
-    writeU32(out, 16, p.streamId);
-    lane.txStream = p.streamId;
-    lane.txTg = p.tg;
-    lane.txTime = now;
-    // The slot is free at once only after a terminator; a playout whose last frame is something
-    // else (an echo of a call that lost its terminator) holds it for the collision window, as a
-    // forwarded stream that ends without one does.
-    lane.txEnded = last && isTerminator(out[15]!);
-    ctx.sink.fanOut(out, [lane.target], 1);
-    ctx.counters.add('playout.frames');
-    next++;
-    if (last) return end('played', now);
-    ctx.deadlines.schedule(now + FRAME_MS, tick);
-  };
-  if (p.frames.length === 0) return end('played', p.startAt);
-  ctx.deadlines.schedule(p.startAt, tick);
+  if (s.closed) return end('peer-gone');
+  const lane = s.slots[p.slot];
+  const t = env.cfg.timers;
+  if (!laneFree(lane, p.streamId, p.tg, now, t.collisionWindowMs, t.groupHangtimeMs)) {
+    if (p.next > 0) return end('interrupted');
+    if (now - p.startAt >= p.maxWaitMs) return end('gave-up');
+    env.fx.schedule(now + FRAME_MS, d);
+    return null;
+  }
+  const last = p.next === p.frames.length - 1;
+  const out = p.frames[p.next]!; // the playout's own frame, sent once
+  out[DMRD.SEQ] = p.next & 0xff;
+  writeU32(out, DMRD.STREAM, p.streamId);
+  lane.txStream = p.streamId;
+  lane.txTg = p.tg;
+  lane.txTime = now;
+  // The slot is free at once only after a terminator; a playout whose last frame is something
+  // else (an echo of a call that lost its terminator) holds it for the collision window, as a
+  // forwarded stream that ends without one does.
+  lane.txEnded = last && isTerminator(out[DMRD.FLAGS]!);
+  env.fx.fanOut(out, [lane.target], 1);
+  env.counters.add('playout.frames');
+  p.next++;
+  if (last) return end('played');
+  env.fx.schedule(now + FRAME_MS, d);
+  return null;
 }

@@ -8,10 +8,11 @@
 // are skipped (counted, and logged once per peer).
 
 import { buildVoiceStream, concatPrompt } from '../../protocol/dmr/index.js';
-import type { CoreContext } from '../context.js';
-import type { PromptPackData } from '../events.js';
-import { newStreamId, startPlayout } from '../playout/index.js';
-import type { Session } from '../sessions/session.js';
+import type { CoreEnv } from '../effects.js';
+import type { PromptPackData } from '../inputs.js';
+import type { Session } from '../model/index.js';
+import { startPlayout } from '../playout/index.js';
+import { sessionSubject } from '../sessions/session.js';
 
 export const PROMPT_TG = 9;
 
@@ -37,59 +38,58 @@ export function spell(callsign: string): string[] {
   return out;
 }
 
-export function packFor(ctx: CoreContext, s: Session): PromptPackData | null {
-  const want = s.opts.lang ?? ctx.cfg.prompts.language;
-  return ctx.prompts.get(want) ?? (s.opts.lang !== null ? (ctx.prompts.get(ctx.cfg.prompts.language) ?? null) : null);
+export function packFor(env: CoreEnv, s: Session): PromptPackData | null {
+  const want = s.options.lang ?? env.cfg.prompts.language;
+  return env.prompts.get(want) ?? (s.options.lang !== null ? (env.prompts.get(env.cfg.prompts.language) ?? null) : null);
 }
 
 /** The words of a number, digit by digit. */
 export const digits = (n: number): string[] => String(n).split('');
 
 /** Queue a spoken phrase (symbolic words) for the peer's dial slot, on TG 9 unless `tg` says otherwise. */
-export function say(ctx: CoreContext, s: Session, words: readonly string[], now: number, what: string, tg = PROMPT_TG): void {
-  const pack = packFor(ctx, s);
-  if (pack === null) return skipped(ctx, s, what);
+export function say(env: CoreEnv, s: Session, words: readonly string[], now: number, what: string, tg = PROMPT_TG): void {
+  const pack = packFor(env, s);
+  if (pack === null) return skipped(env, s, what);
   const voice: Uint8Array[] = [];
   for (const w of ['silence', ...words]) {
     const got = (SPELLINGS[w] ?? [w]).map((k) => pack.words[k]).find((x) => x !== undefined);
     if (got !== undefined) voice.push(got);
-    else ctx.counters.add('prompt.missing-word');
+    else env.counters.add('prompt.missing-word');
   }
-  play(ctx, s, concatPrompt(voice), now, what, tg);
+  play(env, s, concatPrompt(voice), now, what, tg);
 }
 
 /** Play an information-service clip (ondemand/<n>.ambe), or "busy" when the pack has none. */
-export function sayOndemand(ctx: CoreContext, s: Session, n: number, now: number): void {
-  const pack = packFor(ctx, s);
-  if (pack === null) return skipped(ctx, s, 'info');
+export function sayOndemand(env: CoreEnv, s: Session, n: number, now: number): void {
+  const pack = packFor(env, s);
+  if (pack === null) return skipped(env, s, 'info');
   const clip = pack.ondemand[String(n)];
-  if (clip === undefined) return say(ctx, s, ['busy'], now, 'info-missing');
-  play(ctx, s, concatPrompt([pack.words['silence'] ?? new Uint8Array(0), clip]), now, 'info');
+  if (clip === undefined) return say(env, s, ['busy'], now, 'info-missing');
+  play(env, s, concatPrompt([pack.words['silence'] ?? new Uint8Array(0), clip]), now, 'info');
 }
 
-function play(ctx: CoreContext, s: Session, voice: Uint8Array, now: number, what: string, tg = PROMPT_TG): void {
-  const streamId = newStreamId(ctx);
-  const slot = ctx.cfg.routing.dialSlot;
+function play(env: CoreEnv, s: Session, voice: Uint8Array, now: number, what: string, tg = PROMPT_TG): void {
+  const streamId = env.streams.newId(env.prng);
+  const slot = env.cfg.routing.dialSlot;
   const frames = buildVoiceStream({
     voice,
-    src: ctx.cfg.prompts.sourceId,
+    src: env.cfg.prompts.sourceId,
     dst: tg,
     slot,
     streamId,
     peerId: s.peerId,
     lcOptions: [0x00, 0x00, 0x20],
   });
-  ctx.counters.add(`prompt.${what}`);
-  ctx.log({ code: 'prompt.queued', level: 'debug', peer: s.peerId, slot, stream: streamId, detail: what });
-  startPlayout(ctx, { session: s, slot, frames, tg, streamId, startAt: now + ctx.cfg.prompts.delayMs, maxWaitMs: 10_000, kind: 'prompt' });
+  env.counters.add(`prompt.${what}`);
+  env.fx.log({ code: 'prompt.queued', level: 'debug', peer: s.peerId, slot, stream: streamId, detail: what });
+  startPlayout(env, { session: s, slot, frames, tg, streamId, startAt: now + env.cfg.prompts.delayMs, maxWaitMs: 10_000, kind: 'prompt', next: 0 });
 }
 
-function skipped(ctx: CoreContext, s: Session, what: string): void {
-  ctx.counters.add('prompt.no-pack');
-  if (s.logged.has('prompt.no-pack')) return;
-  s.logged.add('prompt.no-pack');
-  const lang = s.opts.lang ?? ctx.cfg.prompts.language;
-  ctx.log({ code: 'prompt.no-pack', level: 'info', peer: s.peerId, detail: `no voice prompt pack for '${lang}' is loaded, so the ${what} prompt is not played` });
+function skipped(env: CoreEnv, s: Session, what: string): void {
+  env.counters.add('prompt.no-pack');
+  if (!env.logOnce.first(sessionSubject(s), 'prompt.no-pack')) return;
+  const lang = s.options.lang ?? env.cfg.prompts.language;
+  env.fx.log({ code: 'prompt.no-pack', level: 'info', peer: s.peerId, detail: `no voice prompt pack for '${lang}' is loaded, so the ${what} prompt is not played` });
 }
 
 /** A slot counts as idle for the voice ident when nothing went either way on it for this long. */
@@ -101,22 +101,25 @@ export const IDENT_IDLE_MS = 30_000;
  * to the ident talkgroup (IDENTTG=, else the server's; all-call by default), when that slot has been
  * idle both ways for 30 s. A busy slot is tried again a minute later.
  */
-export function scheduleIdent(ctx: CoreContext, s: Session, at: number): void {
-  if (ctx.cfg.prompts.identIntervalMs <= 0) return;
-  ctx.deadlines.schedule(at, (now) => {
-    if (s.closed) return;
-    const on = s.opts.voice ?? ctx.cfg.prompts.voiceIdent;
-    const callsign = s.config?.callsign.trim() ?? '';
-    // No packs at all: the shell said so at start; nothing to log per peer.
-    if (!on || callsign === '' || ctx.prompts.size === 0) return scheduleIdent(ctx, s, now + Math.max(60_000, ctx.cfg.prompts.identIntervalMs));
-    const lane = s.slots[ctx.cfg.routing.dialSlot];
-    const rxBusy = (lane.rx !== null && !lane.rx.ended) || now - lane.rxTime < IDENT_IDLE_MS;
-    const txBusy = !lane.txEnded || now - lane.txTime < IDENT_IDLE_MS;
-    if (rxBusy || txBusy) {
-      ctx.counters.add('ident.deferred');
-      return scheduleIdent(ctx, s, now + 60_000);
-    }
-    say(ctx, s, ['this-is', ...spell(callsign)], now, 'ident', s.opts.identTg ?? ctx.cfg.prompts.identTg);
-    scheduleIdent(ctx, s, now + ctx.cfg.prompts.identIntervalMs);
-  });
+export function scheduleIdent(env: CoreEnv, s: Session, at: number): void {
+  if (env.cfg.prompts.identIntervalMs <= 0) return;
+  env.fx.schedule(at, { kind: 'ident', session: s });
+}
+
+/** A peer's voice ident is due. */
+export function identDue(env: CoreEnv, s: Session, now: number): void {
+  if (s.closed) return;
+  const on = s.options.voice ?? env.cfg.prompts.voiceIdent;
+  const callsign = s.config?.callsign.trim() ?? '';
+  // No packs at all: the shell said so at start; nothing to log per peer.
+  if (!on || callsign === '' || env.prompts.size === 0) return scheduleIdent(env, s, now + Math.max(60_000, env.cfg.prompts.identIntervalMs));
+  const lane = s.slots[env.cfg.routing.dialSlot];
+  const rxBusy = (lane.rx !== null && !lane.rx.ended) || now - lane.rxTime < IDENT_IDLE_MS;
+  const txBusy = !lane.txEnded || now - lane.txTime < IDENT_IDLE_MS;
+  if (rxBusy || txBusy) {
+    env.counters.add('ident.deferred');
+    return scheduleIdent(env, s, now + 60_000);
+  }
+  say(env, s, ['this-is', ...spell(callsign)], now, 'ident', s.options.identTg ?? env.cfg.prompts.identTg);
+  scheduleIdent(env, s, now + env.cfg.prompts.identIntervalMs);
 }

@@ -11,24 +11,11 @@
 // absent takes the server default. Everything reverts to the defaults when the session ends.
 
 import { parseTgList, readAscii, tokenizeOptions } from '../../protocol/index.js';
-import type { CoreContext } from '../context.js';
+import type { CoreEnv } from '../effects.js';
 import { setDefaultReflector } from '../dial/index.js';
-import type { Session } from './session.js';
-
-export interface PeerOptions {
-  ts1: number[];
-  ts2: number[];
-  /** Default reflector (0 = none). */
-  dial: number;
-  /** User-activation/dial timer in ms; null = the server's. */
-  timerMs: number | null;
-  single: boolean | null;
-  voice: boolean | null;
-  lang: string | null;
-  identTg: number | null;
-}
-
-export const NO_OPTIONS: PeerOptions = { ts1: [], ts2: [], dial: 0, timerMs: null, single: null, voice: null, lang: null, identTg: null };
+import type { PeerOptions, Session } from '../model/index.js';
+import { prohibited } from './policy.js';
+import { NO_OPTIONS, sessionSubject } from './session.js';
 
 /** TIMER=0 means "never expire": a user activation then lasts for the session. */
 const MAX_TIMER_MINUTES = 100_000;
@@ -119,26 +106,21 @@ export function maskKey(text: string): string {
   return text.replace(/(^|;)(\s*KEY\s*=)[^;]*/g, '$1$2***');
 }
 
-/** Talkgroups that may not be used as statics, user activations or dial targets. */
-export function prohibited(ctx: CoreContext, tg: number): boolean {
-  return ctx.cfg.routing.prohibited.includes(tg);
+/** The server's static talkgroups and default reflector, for a peer that sent no options. */
+export function applyDefaults(env: CoreEnv, s: Session): void {
+  const keep = (tgs: number[]): number[] => tgs.filter((t) => !prohibited(env.cfg, t));
+  env.index.setStatic(s, 1, keep(env.cfg.routing.ts1Static), 'default');
+  env.index.setStatic(s, 2, keep(env.cfg.routing.ts2Static), 'default');
+  setDefaultReflector(env, s, env.cfg.routing.defaultReflector);
 }
 
-export function applyDefaults(ctx: CoreContext, s: Session): void {
-  const keep = (tgs: number[]): number[] => tgs.filter((t) => !prohibited(ctx, t));
-  ctx.index.setStatic(s, 1, keep(ctx.cfg.routing.ts1Static), 'default');
-  ctx.index.setStatic(s, 2, keep(ctx.cfg.routing.ts2Static), 'default');
-  setDefaultReflector(ctx, s, ctx.cfg.routing.defaultReflector);
-}
-
-export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, now: number): void {
+export function applyOptions(env: CoreEnv, s: Session, raw: Uint8Array, now: number): void {
   const text = readAscii(raw, 0, raw.length);
-  const parsed = parseOptions(raw, ctx.cfg.routing.maxStaticPerSlot);
+  const parsed = parseOptions(raw, env.cfg.routing.maxStaticPerSlot);
   if (s.optionsKey !== null && parsed.key !== s.optionsKey) {
-    ctx.counters.add('options.key-mismatch');
-    if (!s.logged.has('options.key-mismatch')) {
-      s.logged.add('options.key-mismatch');
-      ctx.log({ code: 'options.locked', level: 'warn', peer: s.peerId, detail: 'options ignored: they do not carry the KEY this session was locked with' });
+    env.counters.add('options.key-mismatch');
+    if (env.logOnce.first(sessionSubject(s), 'options.key-mismatch')) {
+      env.fx.log({ code: 'options.locked', level: 'warn', peer: s.peerId, detail: 'options ignored: they do not carry the KEY this session was locked with' });
     }
     return;
   }
@@ -146,42 +128,36 @@ export function applyOptions(ctx: CoreContext, s: Session, raw: Uint8Array, now:
   const o = parsed.options;
   const rejected = parsed.rejected;
   const allowed = (slot: string) => (t: number): boolean => {
-    if (!prohibited(ctx, t)) return true;
+    if (!prohibited(env.cfg, t)) return true;
     rejected.push(`${slot}: talkgroup ${t} is prohibited on this server`);
     return false;
   };
   o.ts1 = o.ts1.filter(allowed('TS1'));
   o.ts2 = o.ts2.filter(allowed('TS2'));
-  if (o.dial !== 0 && prohibited(ctx, o.dial)) {
+  if (o.dial !== 0 && prohibited(env.cfg, o.dial)) {
     rejected.push(`DIAL: talkgroup ${o.dial} is prohibited on this server`);
     o.dial = 0;
   }
-  s.options = text;
-  s.opts = o;
-  ctx.index.setStatic(s, 1, o.ts1, 'options');
-  ctx.index.setStatic(s, 2, o.ts2, 'options');
-  setDefaultReflector(ctx, s, o.dial !== 0 ? o.dial : ctx.cfg.routing.defaultReflector);
-  ctx.log({
+  s.optionsText = text;
+  s.options = o;
+  env.index.setStatic(s, 1, o.ts1, 'options');
+  env.index.setStatic(s, 2, o.ts2, 'options');
+  setDefaultReflector(env, s, o.dial !== 0 ? o.dial : env.cfg.routing.defaultReflector);
+  env.fx.log({
     code: 'peer.options',
     level: 'info',
     peer: s.peerId,
     detail: `TS1=${o.ts1.join(',')} TS2=${o.ts2.join(',')}${o.dial ? ` DIAL=${o.dial}` : ''}${o.timerMs !== null ? ` TIMER=${o.timerMs / 60_000}` : ''}${o.single !== null ? ` SINGLE=${o.single ? 1 : 0}` : ''}`,
   });
   const shown = rejected.map((r) => (r.includes('KEY') ? maskKey(r.replace(/'[^']*'/g, "'***'")) : r));
-  ctx.report({ report: 'peer-options', now, peer: s.peerId, options: maskKey(text), ts1: [...o.ts1], ts2: [...o.ts2], rejected: shown });
+  env.fx.report({ report: 'peer-options', now, peer: s.peerId, options: maskKey(text), ts1: [...o.ts1], ts2: [...o.ts2], rejected: shown });
   if (rejected.length > 0) {
-    ctx.counters.add('options.rejected-field', rejected.length);
-    if (!s.logged.has('options.rejected')) {
-      s.logged.add('options.rejected');
-      ctx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: shown.join('; ') });
+    env.counters.add('options.rejected-field', rejected.length);
+    if (env.logOnce.first(sessionSubject(s), 'options.rejected')) {
+      env.fx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: shown.join('; ') });
     }
   }
-  if (parsed.ignored.length > 0 && !s.logged.has('options.unsupported')) {
-    s.logged.add('options.unsupported');
-    ctx.log({ code: 'options.unsupported', level: 'debug', peer: s.peerId, detail: parsed.ignored.join(',') });
+  if (parsed.ignored.length > 0 && env.logOnce.first(sessionSubject(s), 'options.unsupported')) {
+    env.fx.log({ code: 'options.unsupported', level: 'debug', peer: s.peerId, detail: parsed.ignored.join(',') });
   }
 }
-
-/** The peer's user-activation/dial timer (ms; 0 = no expiry). */
-export const timerOf = (ctx: CoreContext, s: Session): number => s.opts.timerMs ?? ctx.cfg.routing.userActivationMs;
-export const singleOf = (ctx: CoreContext, s: Session): boolean => s.opts.single ?? ctx.cfg.routing.singleMode;

@@ -8,26 +8,26 @@
 // the first 12 bytes are required; the rest is passed on as it came.
 
 import { readU24, writeU32 } from '../../protocol/bytes.js';
-import type { CoreContext } from '../context.js';
-import type { Session } from '../sessions/session.js';
+import type { CoreEnv } from '../effects.js';
+import type { Session, Stream } from '../model/index.js';
 
-export function onTalkerAlias(ctx: CoreContext, s: Session, b: Uint8Array): void {
-  if (!ctx.cfg.routing.talkerAlias) return;
+export function onTalkerAlias(env: CoreEnv, s: Session, b: Uint8Array): void {
+  if (!env.cfg.routing.talkerAlias) return;
   if (b.length < 12) {
-    ctx.counters.add('dmra.short');
+    env.counters.add('dmra.short');
     return;
   }
   const src = readU24(b, 8);
-  let st = null;
+  let st: Stream | null = null;
   for (const slot of [1, 2] as const) {
     const rx = s.slots[slot].rx;
     if (rx !== null && !rx.ended && rx.src === src) st = rx;
   }
   if (st === null || st.echo !== null) {
-    ctx.counters.add('dmra.no-stream');
+    env.counters.add('dmra.no-stream');
     return;
   }
-  const epoch = ++ctx.hot.markEpoch;
+  const epoch = ++env.hot.markEpoch;
   let sent = 0;
   for (const v of st.variants) {
     for (const sub of v.subs) {
@@ -39,9 +39,9 @@ export function onTalkerAlias(ctx: CoreContext, s: Session, b: Uint8Array): void
       lane.mark = epoch;
       const out = b.slice();
       writeU32(out, 4, sub.session.peerId);
-      ctx.sink.send(lane.target.socket, lane.target.address, lane.target.port, out);
+      env.fx.send(lane.target.socket, lane.target.address, lane.target.port, out);
       sent++;
     }
   }
-  ctx.counters.add(sent > 0 ? 'dmra.forwarded' : 'dmra.no-receivers');
+  env.counters.add(sent > 0 ? 'dmra.forwarded' : 'dmra.no-receivers');
 }

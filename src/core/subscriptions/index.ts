@@ -2,47 +2,12 @@
 // The index is kept both ways — per session and slot (ingress: which conference does this lane
 // feed?) and per conference (fan-out: which lanes receive?) — so a packet's cost does not grow with
 // the number of peers or talkgroups. Static talkgroups from the config or RPTO are one source;
-// later features (user activation, dial-a-TG) add others without a second routing path.
+// user activation and dial-a-TG add others without a second routing path.
 
-import type { Session } from '../sessions/session.js';
-
-/**
- * Where a subscription came from: the server's static defaults, the peer's RPTO statics, a user
- * activation (keying a talkgroup), a dial-a-TG link, or the peer's default reflector.
- */
-export type SubscriptionSource = 'default' | 'options' | 'user' | 'dial' | 'default-reflector';
+import type { Conference, Session, Subscription, SubscriptionChange, SubscriptionSource } from '../model/index.js';
 
 /** Sources that are static talkgroups (replaced as a set by options or config). */
 export const isStatic = (s: SubscriptionSource): boolean => s === 'default' || s === 'options';
-
-export interface Subscription {
-  readonly session: Session;
-  readonly slot: 1 | 2;
-  /** The talkgroup the peer uses on the air. */
-  readonly rfTg: number;
-  /** The conference it is joined to (equal to rfTg except on the TG 9 dial lane). */
-  readonly conference: number;
-  readonly source: SubscriptionSource;
-  /** When it lapses (user activation, dial link), 0 = never. Refreshed on use. */
-  expiresAt: number;
-  /** Muted by single mode until this time (0 = not muted): it neither sends nor receives. */
-  mutedUntil: number;
-  /** Removed from the index. */
-  gone: boolean;
-}
-
-export class Conference {
-  readonly members: Subscription[] = [];
-  /**
-   * Changed on every membership change, so streams know to rebuild their target lists. Drawn from
-   * one counter for the whole index: a conference that emptied is deleted and a new object made
-   * later, and a stream still holding the old one must never find the new one at "its" version.
-   */
-  version = 0;
-  constructor(readonly tg: number) {}
-}
-
-export type SubscriptionChange = 'added' | 'removed' | 'expired';
 
 export class SubscriptionIndex {
   private readonly conferences = new Map<number, Conference>();
@@ -67,7 +32,7 @@ export class SubscriptionIndex {
     lanes.set(rfTg, sub);
     let conf = this.conferences.get(conference);
     if (!conf) {
-      conf = new Conference(conference);
+      conf = { tg: conference, members: [], version: 0 };
       this.conferences.set(conference, conf);
     }
     conf.members.push(sub);

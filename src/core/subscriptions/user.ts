@@ -6,68 +6,78 @@
 // removes it. In single mode, keying a talkgroup on a slot drops the peer's other user-activated
 // talkgroups on that slot and mutes its static ones there for one timer period.
 
-import type { CoreContext } from '../context.js';
-import type { Session } from '../sessions/session.js';
-import { prohibited, singleOf, timerOf } from '../sessions/options.js';
-import { isStatic, type Subscription } from './index.js';
+import type { CoreEnv } from '../effects.js';
+import type { Deadline, Session, Subscription } from '../model/index.js';
+import { prohibited, singleOf, timerOf } from '../sessions/policy.js';
+import { isStatic } from './index.js';
 
 /** Talkgroups a group call may activate: not service numbers, not the dial lane, not prohibited. */
-export function activatable(ctx: CoreContext, tg: number): boolean {
-  return tg >= 5 && tg !== 9 && tg !== 4000 && tg !== 5000 && !(tg >= 9990 && tg <= 9999) && tg < 0xffffff && !prohibited(ctx, tg);
+export function activatable(env: CoreEnv, tg: number): boolean {
+  return tg >= 5 && tg !== 9 && tg !== 4000 && tg !== 5000 && !(tg >= 9990 && tg <= 9999) && tg < 0xffffff && !prohibited(env.cfg, tg);
 }
 
-/** Keep `sub` alive until `now` + the peer's timer, and make sure a deadline will retire it. */
-export function touch(ctx: CoreContext, sub: Subscription, now: number, onExpire?: (now: number) => void): void {
-  const timer = timerOf(ctx, sub.session);
+/**
+ * Keep `sub` alive until `now` + the peer's timer, and make sure a deadline will retire it: a
+ * `dial-expiry` (which tells the peer where its lane is now) when `dialNotice`, else a plain
+ * `subscription-expiry`. The deadline is made once, when the subscription first gets a lifetime.
+ */
+export function touch(env: CoreEnv, sub: Subscription, now: number, dialNotice = false): void {
+  const timer = timerOf(env.cfg, sub.session);
   const wasWatched = sub.expiresAt !== 0;
   sub.expiresAt = timer === 0 ? 0 : now + timer;
-  if (sub.expiresAt !== 0 && !wasWatched) watch(ctx, sub, onExpire);
+  if (sub.expiresAt !== 0 && !wasWatched) env.fx.schedule(sub.expiresAt, { kind: dialNotice ? 'dial-expiry' : 'subscription-expiry', sub });
 }
 
-function watch(ctx: CoreContext, sub: Subscription, onExpire?: (now: number) => void): void {
-  const check = (now: number): void => {
-    if (sub.gone || sub.expiresAt === 0) return;
-    if (now >= sub.expiresAt) {
-      ctx.index.remove(sub, 'expired');
-      ctx.log({ code: 'subscription.expired', level: 'info', peer: sub.session.peerId, slot: sub.slot, tg: sub.rfTg, detail: `${sub.source} → ${sub.conference}` });
-      onExpire?.(now);
-    } else ctx.deadlines.schedule(sub.expiresAt, check);
-  };
-  ctx.deadlines.schedule(sub.expiresAt, check);
+/**
+ * A subscription's expiry deadline: checked lazily (each use moved `expiresAt`), so it either
+ * removes the subscription (true) or schedules itself again.
+ */
+export function expiryDue(env: CoreEnv, d: Extract<Deadline, { kind: 'subscription-expiry' | 'dial-expiry' }>, now: number): boolean {
+  const sub = d.sub;
+  if (sub.gone || sub.expiresAt === 0) return false;
+  if (now < sub.expiresAt) {
+    env.fx.schedule(sub.expiresAt, d);
+    return false;
+  }
+  env.index.remove(sub, 'expired');
+  env.fx.log({ code: 'subscription.expired', level: 'info', peer: sub.session.peerId, slot: sub.slot, tg: sub.rfTg, detail: `${sub.source} → ${sub.conference}` });
+  return true;
 }
 
 /**
  * The subscription a group call from `s` on `slot` to `tg` feeds, activating or waking it as the
  * rules say; null when the call cannot be routed.
  */
-export function ingressSubscription(ctx: CoreContext, s: Session, slot: 1 | 2, tg: number, now: number): Subscription | null {
+export function ingressSubscription(env: CoreEnv, s: Session, slot: 1 | 2, tg: number, now: number): Subscription | null {
   const lanes = s.subs[slot];
   let sub = lanes.get(tg) ?? null;
   if (sub === null) {
-    if (!ctx.cfg.routing.userActivation || !activatable(ctx, tg)) return null;
-    sub = ctx.index.add(s, slot, tg, tg, 'user');
+    if (!env.cfg.routing.userActivation || !activatable(env, tg)) return null;
+    sub = env.index.add(s, slot, tg, tg, 'user');
     if (sub === null) return null;
-    ctx.log({ code: 'subscription.activated', level: 'info', peer: s.peerId, slot, tg });
+    env.fx.log({ code: 'subscription.activated', level: 'info', peer: s.peerId, slot, tg });
   }
-  if (sub.mutedUntil !== 0) ctx.index.setMuted(sub, 0);
-  if (sub.source === 'user') touch(ctx, sub, now);
-  else if (sub.source === 'dial') touch(ctx, sub, now);
-  if (singleOf(ctx, s) && sub.source !== 'dial' && sub.source !== 'default-reflector') single(ctx, s, slot, sub, now);
+  if (sub.mutedUntil !== 0) env.index.setMuted(sub, 0);
+  if (sub.source === 'user' || sub.source === 'dial') touch(env, sub, now);
+  if (singleOf(env.cfg, s) && sub.source !== 'dial' && sub.source !== 'default-reflector') single(env, s, slot, sub, now);
   return sub;
 }
 
-function single(ctx: CoreContext, s: Session, slot: 1 | 2, keep: Subscription, now: number): void {
-  const timer = timerOf(ctx, s);
+function single(env: CoreEnv, s: Session, slot: 1 | 2, keep: Subscription, now: number): void {
+  const timer = timerOf(env.cfg, s);
   for (const other of [...s.subs[slot].values()]) {
     if (other === keep) continue;
     if (other.source === 'user') {
-      ctx.index.remove(other, 'removed');
+      env.index.remove(other, 'removed');
     } else if (isStatic(other.source) && timer !== 0 && other.mutedUntil === 0) {
       const until = now + timer;
-      ctx.index.setMuted(other, until);
-      ctx.deadlines.schedule(until, (t) => {
-        if (!other.gone && other.mutedUntil !== 0 && t >= other.mutedUntil) ctx.index.setMuted(other, 0);
-      });
+      env.index.setMuted(other, until);
+      env.fx.schedule(until, { kind: 'unmute', sub: other });
     }
   }
+}
+
+/** Single mode's mute of a static talkgroup has run its time. */
+export function unmuteDue(env: CoreEnv, sub: Subscription, now: number): void {
+  if (!sub.gone && sub.mutedUntil !== 0 && now >= sub.mutedUntil) env.index.setMuted(sub, 0);
 }

@@ -1,12 +1,14 @@
-// Events: past-tense facts handed to the core. Every event carries `now`, integer milliseconds of
-// a monotonic clock. Nothing reaches routing state except through one of these.
+// The core's inputs: past-tense facts handed to the core, called events in the code (CoreEvent,
+// the event log); the operator-facing messages are reports (src/reporting). Every event carries
+// `now`, integer milliseconds of a monotonic clock. Nothing reaches routing state except through
+// one of these.
 
 import type { CoreConfig } from './config.js';
 
 export interface StartedEvent {
   kind: 'started';
   now: number;
-  /** Seed of the core's PRNG (login salts). */
+  /** Seed of the core's PRNG (login salts, the stream IDs of prompts and echo playbacks). */
   seed: number;
   config: CoreConfig;
 }

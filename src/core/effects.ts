@@ -1,0 +1,92 @@
+// What the core's modules are handed: the effects port (the only way out of the core), the
+// lifecycle port (the router's stream and session ends, which sequence what follows them), and the
+// tables, each owned by its folder and changed only through its own methods.
+
+import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
+import type { CoreConfig } from './config.js';
+import type { Counters, HotCounters, LogOnce } from './counters.js';
+import type { EchoBudget } from './echo/budget.js';
+import type { LinkTable } from './links/table.js';
+import type { Deadline, EndReason, Session, Stream } from './model/index.js';
+import type { PromptPacks } from './prompts/packs.js';
+import type { Prng } from './prng.js';
+import type { SessionTable } from './sessions/table.js';
+import type { StreamTable } from './streams/table.js';
+import type { SubscriptionIndex } from './subscriptions/index.js';
+import type { HeardTable } from './unit/heard.js';
+
+export interface CoreDeps {
+  /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
+  sha256(data: Uint8Array): Uint8Array;
+  // OpenBridge MACs are computed by the core's own HMAC-SHA1 (src/protocol/obp/hmac-sha1.ts): a
+  // link key is fixed, and precomputing its blocks makes a frame's MAC cheaper than a call out.
+}
+
+/** The effects port: everything the core does to the outside, and its one timer. */
+export interface Effects {
+  send(socket: number, address: string, port: number, bytes: Uint8Array): boolean | void;
+  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean | void;
+  log(entry: LogEntry): void;
+  report(r: CoreReport): void;
+  /** Run the named timer `d` at core time `at` (the router's onDeadline says what each does). */
+  schedule(at: number, d: Deadline): void;
+}
+
+/** Stream and session ends: the router sequences what follows them (echo, prompts, reports). */
+export interface Lifecycle {
+  endStream(st: Stream, now: number, reason: EndReason): void;
+  closeSession(s: Session, now: number, reason: string): void;
+}
+
+export interface CoreEnv {
+  readonly cfg: CoreConfig;
+  /** Passphrase bytes (UTF-8), derived from cfg. */
+  readonly passphrase: Uint8Array;
+  /** `now` of the event being handled. */
+  readonly now: number;
+  readonly deps: CoreDeps;
+  readonly prng: Prng;
+  readonly fx: Effects;
+  readonly life: Lifecycle;
+  readonly counters: Counters;
+  readonly hot: HotCounters;
+  readonly logOnce: LogOnce;
+  readonly sessions: SessionTable;
+  readonly streams: StreamTable;
+  readonly index: SubscriptionIndex;
+  readonly links: LinkTable;
+  readonly heard: HeardTable;
+  readonly prompts: PromptPacks;
+  readonly echoes: EchoBudget;
+}
+
+/** The effects port over the sink of the event being handled. */
+export class EffectsPort implements Effects {
+  sink: ActionSink;
+  constructor(
+    sink: ActionSink,
+    private readonly timer: (at: number, d: Deadline) => void,
+  ) {
+    this.sink = sink;
+  }
+
+  send(socket: number, address: string, port: number, bytes: Uint8Array): boolean | void {
+    return this.sink.send(socket, address, port, bytes);
+  }
+
+  fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean | void {
+    return this.sink.fanOut(frame, targets, count);
+  }
+
+  log(entry: LogEntry): void {
+    this.sink.log(entry);
+  }
+
+  report(r: CoreReport): void {
+    this.sink.report?.(r);
+  }
+
+  schedule(at: number, d: Deadline): void {
+    this.timer(at, d);
+  }
+}

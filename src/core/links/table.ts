@@ -1,0 +1,72 @@
+// The link table: the OpenBridge links of the config, by the shell socket they use and in config
+// order, and the policy counter live streams compare with. Only applyConfig changes it.
+
+import { obpKey } from '../../protocol/obp/index.js';
+import { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
+import type { LinkConfig } from '../config.js';
+import type { Link } from '../model/index.js';
+import { newSession, SessionState } from '../sessions/session.js';
+
+function newLink(cfg: LinkConfig, now: number): Link {
+  const session = newSession(cfg.networkId, cfg.socket, cfg.address, cfg.port, now, 0);
+  session.state = SessionState.Connected;
+  return {
+    cfg,
+    mac: new HmacSha1(obpKey(cfg.passphrase)),
+    carried: cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null,
+    session,
+    buffer: null,
+    framesIn: 0,
+    framesOut: 0,
+    dropped: 0,
+    removed: false,
+  };
+}
+
+function updateLink(link: Link, cfg: LinkConfig): void {
+  link.cfg = cfg;
+  link.mac = new HmacSha1(obpKey(cfg.passphrase));
+  link.carried = cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null;
+}
+
+export class LinkTable {
+  private readonly list: Link[] = [];
+  private readonly bySocket = new Map<number, Link>();
+  private version = 0;
+
+  /** Bumped whenever the links or the talkgroup policy may have changed (every config applied). */
+  get policy(): number {
+    return this.version;
+  }
+
+  bySocketNumber(socket: number): Link | undefined {
+    return this.bySocket.get(socket);
+  }
+
+  get all(): readonly Link[] {
+    return this.list;
+  }
+
+  /** Make the links match the config: kept by name (live streams stay theirs), added, removed. */
+  apply(cfgs: readonly LinkConfig[], now: number): void {
+    const byName = new Map(this.list.map((l) => [l.cfg.name, l]));
+    const next: Link[] = [];
+    for (const c of cfgs) {
+      const cur = byName.get(c.name);
+      if (cur !== undefined && cur.cfg.socket === c.socket) {
+        updateLink(cur, c);
+        byName.delete(c.name);
+        next.push(cur);
+      } else next.push(newLink(c, now));
+    }
+    for (const gone of byName.values()) gone.removed = true;
+    // Live streams look at the policy again before their next frame.
+    this.version++;
+    this.list.length = 0;
+    this.bySocket.clear();
+    for (const l of next) {
+      this.list.push(l);
+      this.bySocket.set(l.cfg.socket, l);
+    }
+  }
+}

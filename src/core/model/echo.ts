@@ -1,0 +1,6 @@
+// An echo (parrot) call being recorded for playback.
+
+export interface EchoRecording {
+  readonly frames: Uint8Array[];
+  truncated: boolean;
+}

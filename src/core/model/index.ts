@@ -1,0 +1,12 @@
+// The core's data, types only: what sessions, streams, subscriptions, links, playouts and timers
+// hold. Behaviour lives in the folder that owns each table; any core file may import these.
+
+export type * from './session.js';
+export type * from './stream.js';
+export type * from './subscription.js';
+export type * from './link.js';
+export type * from './dial.js';
+export type * from './echo.js';
+export type * from './playout.js';
+export type * from './heard.js';
+export type * from './deadline.js';

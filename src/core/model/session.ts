@@ -1,0 +1,79 @@
+// A peer session: one hotspot or repeater logged in over HBP, pinned to the address it proved its
+// passphrase from. Each of its two slots keeps what it is sending us (rx) and what we send it (tx).
+// Owned by src/core/sessions (made by newSession, kept in the SessionTable).
+
+import type { RepeaterConfig } from '../../protocol/hbp/index.js';
+import type { Target } from '../actions.js';
+import type { Stream } from './stream.js';
+import type { Subscription } from './subscription.js';
+
+/** 1: passphrase proven, waiting for RPTC. 2: fully logged in (see SessionState in sessions/session.ts). */
+export type SessionStateValue = 1 | 2;
+
+/** The options a peer asked for in RPTO (spec §4.4), or the server's where it said nothing. */
+export interface PeerOptions {
+  ts1: number[];
+  ts2: number[];
+  /** Default reflector (0 = none). */
+  dial: number;
+  /** User-activation/dial timer in ms; null = the server's. */
+  timerMs: number | null;
+  single: boolean | null;
+  voice: boolean | null;
+  lang: string | null;
+  identTg: number | null;
+}
+
+/** One slot of a peer, both ways. */
+export interface SlotState {
+  /** The stream this peer is sending us on this slot (current or last). */
+  rx: Stream | null;
+  /** The talkgroup (or private-call pair key) the slot last carried from the peer, and when. */
+  rxTg: number;
+  rxTime: number;
+  /** What we last sent the peer on this slot. */
+  txStream: number;
+  txTg: number;
+  txTime: number;
+  txEnded: boolean;
+  /** The fan-out entry for this peer and slot, shared by every stream sent to it. */
+  readonly target: Target;
+  /** Marker used while building a stream's target list, to keep one entry per (peer, slot). */
+  mark: number;
+}
+
+export interface Session {
+  readonly peerId: number;
+  readonly socket: number;
+  readonly address: string;
+  readonly port: number;
+  /** Sessions made so far when this one was made: names it in log-once subjects. */
+  readonly serial: number;
+  state: SessionStateValue;
+  readonly loggedInAt: number;
+  lastSeen: number;
+  config: RepeaterConfig | null;
+  /** The raw options text from RPTO, or null when the peer sent none (server defaults apply). */
+  optionsText: string | null;
+  /** The options in force (server defaults where the peer set nothing). */
+  options: PeerOptions;
+  /** The KEY the first keyed options string locked this session to. */
+  optionsKey: string | null;
+  /** The reflector the dial lane returns to (0 = none). */
+  defaultReflector: number;
+  /** Subscriptions by slot, keyed by the talkgroup the peer uses on the air. */
+  readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>];
+  readonly slots: [null, SlotState, SlotState];
+  closed: boolean;
+}
+
+/** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */
+export interface PendingLogin {
+  readonly key: string;
+  peerId: number;
+  socket: number;
+  address: string;
+  port: number;
+  salt: number;
+  expiresAt: number;
+}

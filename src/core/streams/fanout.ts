@@ -1,0 +1,104 @@
+// Targets and fan-out: who receives a stream's packet, and one frame handed to the shell per
+// talkgroup variant with the list of receivers. Targets are worked out at the stream's start and
+// rebuilt only when the conference's version changes; per packet, only each receiver's contention
+// check (streams/contention.ts) runs.
+
+import { writeU24 } from '../../protocol/bytes.js';
+import { LcRewriter, makeLc } from '../../protocol/dmr/index.js';
+import { DMRD } from '../../protocol/hbp/dmrd.js';
+import type { CoreEnv } from '../effects.js';
+import type { Conference, Stream, Subscription, Variant } from '../model/index.js';
+import { SessionState } from '../sessions/session.js';
+import { laneFree } from './contention.js';
+
+function rebuildTargets(env: CoreEnv, st: Stream, conf: Conference): void {
+  const epoch = ++env.hot.markEpoch;
+  // Group the receivers by the talkgroup they hear it on: the stream's own (sent as it came) and,
+  // for a dial lane, TG 9 or the reflector's TG (destination and link control rewritten).
+  const variants: Variant[] = [];
+  for (const m of conf.members) {
+    if (m.session === st.session || m.session.closed || m.session.state !== SessionState.Connected || m.mutedUntil !== 0) continue;
+    const lane = m.session.slots[m.slot];
+    if (lane.mark === epoch) continue; // one copy per (peer, slot)
+    if (st.alsoFrom !== null && st.alsoFrom.includes(m.session.peerId)) continue;
+    lane.mark = epoch;
+    variantFor(variants, st, m).subs.push(m);
+  }
+  st.variants = variants;
+  st.version = conf.version;
+}
+
+function variantFor(variants: Variant[], st: Stream, m: Subscription): Variant {
+  let v = variants.find((x) => x.tg === m.rfTg);
+  if (v === undefined) {
+    const rewriter = m.rfTg !== st.tg ? new LcRewriter(makeLc(st.lcPrefix, m.rfTg, st.src)) : null;
+    v = { tg: m.rfTg, subs: [], rewriter, scratch: [], pending: null, count: 0, buffer: null };
+    if (m.rfTg === st.tg) variants.unshift(v);
+    else variants.push(v);
+  }
+  return v;
+}
+
+/**
+ * A copy of frame `b` for receivers on another talkgroup: destination and link control rewritten.
+ * The variant's buffer is reused from packet to packet unless the shell said it still holds it.
+ */
+function variantFrame(b: Uint8Array, v: Variant): Uint8Array {
+  let out = v.buffer;
+  if (out === null) out = v.buffer = new Uint8Array(55);
+  out.set(b); // 53 or 55 bytes (a longer datagram is refused before it gets here)
+  if (b.length < 55) {
+    out[DMRD.BER] = 0;
+    out[DMRD.RSSI] = 0;
+  }
+  writeU24(out, DMRD.DST, v.tg);
+  v.rewriter!.patchFrame(out, out[DMRD.FLAGS]!, DMRD.PAYLOAD);
+  return out;
+}
+
+/** One packet of `st` to the members of `conf` whose slot may take it now. */
+export function forward(env: CoreEnv, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
+  if (st.version !== conf.version) rebuildTargets(env, st, conf);
+  const t = env.cfg.timers;
+  const hang = t.groupHangtimeMs;
+  const window = t.collisionWindowMs;
+  const variants = st.variants;
+  let frame = b;
+  if (b.length !== 55) {
+    frame = new Uint8Array(55);
+    frame.set(b.subarray(0, 53));
+  }
+  for (let k = 0; k < variants.length; k++) {
+    const v = variants[k]!;
+    const subs = v.subs;
+    const tg = v.tg;
+    const scratch = v.scratch;
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!;
+      const lane = sub.session.slots[sub.slot];
+      if (!laneFree(lane, st.id, tg, now, window, hang)) continue;
+      if (lane.txStream !== st.id) st.receivers++;
+      lane.txStream = st.id;
+      lane.txTg = tg;
+      lane.txTime = now;
+      lane.txEnded = terminator;
+      scratch[n++] = lane.target;
+    }
+    if (n === 0) continue;
+    // The rewritten copies are made before the frame itself goes out (the shell patches it in place).
+    const out = v.rewriter === null ? frame : variantFrame(b, v);
+    st.forwarded++;
+    env.hot.framesForwarded++;
+    env.hot.sendsForwarded += n;
+    v.pending = out;
+    v.count = n;
+  }
+  for (let k = variants.length - 1; k >= 0; k--) {
+    const v = variants[k]!;
+    if (v.count === 0) continue;
+    if (env.fx.fanOut(v.pending!, v.scratch, v.count) === true && v.pending === v.buffer) v.buffer = null;
+    v.count = 0;
+    v.pending = null;
+  }
+}
