@@ -5,6 +5,7 @@
 //   @<now> report <JSON of the report, without its `now`>
 
 import { toHex } from '../protocol/bytes.js';
+import { patchTarget } from '../protocol/hbp/dmrd.js';
 import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 
 export class CanonicalSink implements ActionSink {
@@ -19,11 +20,7 @@ export class CanonicalSink implements ActionSink {
     const out = frame.slice();
     for (let i = 0; i < count; i++) {
       const t = targets[i]!;
-      out[11] = t.peerId >>> 24;
-      out[12] = (t.peerId >>> 16) & 0xff;
-      out[13] = (t.peerId >>> 8) & 0xff;
-      out[14] = t.peerId & 0xff;
-      out[15] = (frame[15]! & 0x7f) | t.slotBit;
+      patchTarget(out, t.peerId, t.slotBit);
       this.lines.push(`@${this.now} send ${t.socket} ${t.address}:${t.port} ${toHex(out)}`);
     }
   }

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 import { writeEntry } from './logger.js';
+import { patchTarget } from '../protocol/hbp/dmrd.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -95,12 +96,7 @@ export class UdpTransport implements ActionSink {
     let retained = false;
     for (let i = 0; i < count; i++) {
       const t = targets[i]!;
-      const id = t.peerId;
-      buf[11] = id >>> 24;
-      buf[12] = (id >>> 16) & 0xff;
-      buf[13] = (id >>> 8) & 0xff;
-      buf[14] = id & 0xff;
-      buf[15] = (buf[15]! & 0x7f) | t.slotBit;
+      patchTarget(buf, t.peerId, t.slotBit);
       const sock = this.sockets[t.socket]!;
       sock.send(buf, t.port, t.address);
       if (sock.getSendQueueCount() > 0) {

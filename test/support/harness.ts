@@ -10,6 +10,7 @@ import {
   encodeRpto,
   encodeRptping,
   parseMasterReply,
+  patchTarget,
   readU32,
 } from '../../src/protocol/index.js';
 import { loginDigest, sha256 } from './crypto.js';
@@ -34,11 +35,7 @@ export class CollectingSink implements ActionSink {
     for (let i = 0; i < count; i++) {
       const t = targets[i]!;
       const out = frame.slice();
-      out[11] = t.peerId >>> 24;
-      out[12] = (t.peerId >>> 16) & 0xff;
-      out[13] = (t.peerId >>> 8) & 0xff;
-      out[14] = t.peerId & 0xff;
-      out[15] = (out[15]! & 0x7f) | t.slotBit;
+      patchTarget(out, t.peerId, t.slotBit);
       this.sent.push({ socket: t.socket, address: t.address, port: t.port, bytes: out, forwarded: true });
     }
   }

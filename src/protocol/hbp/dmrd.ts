@@ -48,6 +48,15 @@ export const dmrdSlot = (b: Uint8Array): 1 | 2 => ((b[15]! & FLAG.SLOT2) !== 0 ?
 export const dmrdIsUnit = (b: Uint8Array): boolean => (b[15]! & FLAG.UNIT) !== 0;
 export const dmrdFrameType = (b: Uint8Array): number => (b[15]! & FLAG.FRAME_TYPE) >> 4;
 
+/**
+ * Address a forwarded frame to one receiver: its peer ID at [11:15) and its slot in byte 15's top
+ * bit (`slotBit` 0x80 for TS2, 0 for TS1). The one place a fan-out target is written into a frame.
+ */
+export function patchTarget(b: Uint8Array, peerId: number, slotBit: number): void {
+  writeU32(b, DMRD.PEER, peerId);
+  b[DMRD.FLAGS] = (b[DMRD.FLAGS]! & ~FLAG.SLOT2) | slotBit;
+}
+
 export const isVoiceHeader = (flags: number): boolean => (flags & 0x3f) === 0x21;
 export const isTerminator = (flags: number): boolean => (flags & 0x3f) === 0x22;
 /** Frame type 2 with a data type other than voice header/terminator: CSBK, data header, data blocks. */
