@@ -1,8 +1,10 @@
 // Dependency direction (design.md §2) and the core's banned APIs (design.md §3), checked by reading
-// the sources. The scanner is tested on synthetic input too, so this test can fail.
+// the sources. Also src/core/model/ holding types only. Every scanner is tested on synthetic input
+// too, so this test can fail.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -92,9 +94,47 @@ function area(file: string): string {
   return parts[0] === 'src' && parts.length > 2 ? `src/${parts[1]}` : parts[0] === 'src' ? 'src' : parts[0]!;
 }
 
+const MODEL_DIR = 'src/core/model/';
+
+/** Path relative to the repository, with forward slashes. */
+const rel = (file: string): string => relative(ROOT, file).split('\\').join('/');
+
+/** True for files under src/core/model/: types only, importable from anywhere in the core. */
+export const isModel = (file: string): boolean => rel(file).startsWith(MODEL_DIR);
+
+/**
+ * Runtime code in a model file. A model file holds data shapes, no behaviour: it may contain only
+ * interfaces, type aliases, `import type` and `export type` (including `export type * from`), and
+ * comments, so that it compiles to an empty module and importing it never adds a load-time edge.
+ *
+ * Decided against: `const enum` and `as const` objects, even of plain constants. Under
+ * isolatedModules a const enum is emitted as an object and must be imported as a value, and an
+ * `as const` object is a value too, so either makes the model a runtime module that other modules
+ * load; a union of literal types (`type Slot = 1 | 2`) says the same as data. Constants belong with
+ * the code that uses them, or in src/protocol when they are the wire format's.
+ * Also refused: `import { type A }` (with verbatimModuleSyntax it stays a side-effect import), and
+ * `export *` / `export { }` without `type`.
+ * Parsed with the TypeScript parser, not a pattern: a statement list is easy to get right there.
+ */
+export function runtimeCodeInModel(src: string): string[] {
+  const sf = ts.createSourceFile('model.ts', src, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if (ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) continue;
+    if (ts.isImportDeclaration(st) && st.importClause?.phaseModifier === ts.SyntaxKind.TypeKeyword) continue;
+    if (ts.isExportDeclaration(st) && st.isTypeOnly) continue;
+    if (st.kind === ts.SyntaxKind.EmptyStatement) continue;
+    const line = sf.getLineAndCharacterOfPosition(st.getStart(sf)).line + 1;
+    const text = st.getText(sf).split('\n')[0]!.trim();
+    out.push(`line ${line}: runtime code in a types-only model file (${text.length > 60 ? text.slice(0, 57) + '...' : text})`);
+  }
+  return out;
+}
+
 export function violations(file: string, src: string): string[] {
   const from = area(file);
   const out: string[] = [];
+  const model = isModel(file);
   for (const spec of importsOf(src)) {
     if (!spec.startsWith('.')) {
       if (ALLOWED[from]) out.push(`${from} imports the package or builtin '${spec}'`);
@@ -105,10 +145,14 @@ export function violations(file: string, src: string): string[] {
     const allowed = ALLOWED[from];
     if (allowed && !allowed.includes(target)) out.push(`${from} imports ${target} ('${spec}')`);
     if (from === 'workers' && (target === 'src/core' || target === 'src/shell')) out.push(`workers import ${target} ('${spec}')`);
+    const to = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+    if (model && !isModel(to) && target !== 'src/protocol') out.push(`a model file imports ${rel(to)} ('${spec}'): only src/core/model and src/protocol`);
   }
   if (from === 'src/core' || from === 'src/protocol' || from === 'src/replay') out.push(...bannedUses(src));
+  if (model) out.push(...runtimeCodeInModel(src));
   return out;
 }
+
 
 /** Bare (package or builtin) specifiers reachable from `entry` through static relative imports. */
 export function reachablePackages(entry: string, read: (file: string) => string | null): Map<string, string> {
@@ -175,5 +219,45 @@ describe('architecture', () => {
     expect(violations(core, "// Date and Math.random are banned\nconst s = 'process';")).toEqual([]);
     expect(violations(join(ROOT, 'workers/w.ts'), "import { Core } from '../src/core/index.js';")).toHaveLength(1);
     expect(violations(join(ROOT, 'src/shell/d.ts'), "import dgram from 'node:dgram';")).toEqual([]);
+  });
+
+  it('a model file holds types only and imports only the model and src/protocol', () => {
+    const model = join(ROOT, 'src/core/model/peer.ts');
+    const ok = [
+      '// A peer as the core sees it.',
+      "import type { Slot } from './slot.js';",
+      "import type { PeerId } from '../../protocol/hbp/index.js';",
+      "export type { Slot } from './slot.js';",
+      "export type * from './stream.js';",
+      '/** Logged in or not. */',
+      "export type State = 'login' | 'ready';",
+      'export type Kind =',
+      "  | 'hotspot'",
+      "  | 'repeater';",
+      'export interface Peer {',
+      '  readonly id: PeerId;',
+      '  slot: Slot;',
+      '}',
+      'interface Local { a: number }',
+      'type Both = Peer & Local',
+    ].join('\n');
+    expect(violations(model, ok)).toEqual([]);
+    expect(violations(model, 'export const MAX = 4;')).toEqual(['line 1: runtime code in a types-only model file (export const MAX = 4;)']);
+    expect(violations(model, "export type A = 1;\nexport const Slots = { one: 1, two: 2 } as const;")).toHaveLength(1);
+    expect(violations(model, 'export const enum Slot { One = 1, Two = 2 }')).toHaveLength(1);
+    expect(violations(model, 'export enum Slot { One = 1 }')).toHaveLength(1);
+    expect(violations(model, 'export function f(): void {}')).toHaveLength(1);
+    expect(violations(model, 'export class P {}')).toHaveLength(1);
+    expect(violations(model, "import { type Slot } from './slot.js';")).toHaveLength(1);
+    expect(violations(model, "import { Slot } from './slot.js';")).toHaveLength(1);
+    expect(violations(model, "export * from './slot.js';")).toHaveLength(1);
+    expect(violations(model, "export { Slot } from './slot.js';")).toHaveLength(1);
+    expect(violations(model, 'export default 1;')).toHaveLength(1);
+    expect(violations(model, "import type { Session } from '../sessions/session.js';")).toEqual([
+      "a model file imports src/core/sessions/session.ts ('../sessions/session.js'): only src/core/model and src/protocol",
+    ]);
+    expect(violations(model, "import type { Config } from '../../config/schema.js';")).toHaveLength(2);
+    // The rest of the core may import the model, and is not held to types only.
+    expect(violations(join(ROOT, 'src/core/router.ts'), "import type { Peer } from './model/peer.js';\nexport const x = 1;")).toEqual([]);
   });
 });
