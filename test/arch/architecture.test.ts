@@ -1,5 +1,6 @@
 // Dependency direction (design.md §2) and the core's banned APIs (design.md §3), checked by reading
-// the sources. Also src/core/model/ holding types only. Every scanner is tested on synthetic input
+// the sources. Also the core's shape: no import cycle among the core's modules (type-only imports
+// count), and src/core/model/ holding types only. Every scanner is tested on synthetic input
 // too, so this test can fail.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +19,8 @@ function files(dir: string): string[] {
   }
   return out;
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Remove comments and the contents of string/template literals, keeping line structure. */
 export function stripCode(src: string): string {
@@ -153,6 +156,97 @@ export function violations(file: string, src: string): string[] {
   return out;
 }
 
+/**
+ * Import graph of the core outside the model: file → files it imports (relative imports that
+ * resolve to another such file; `import type`, `export ... from` and `import()` included). Keys
+ * and values are paths relative to src/core.
+ */
+export function coreImportGraph(sources: ReadonlyMap<string, string>): Map<string, string[]> {
+  const name = (file: string): string => rel(file).slice('src/core/'.length);
+  const inCore = (file: string): boolean => rel(file).startsWith('src/core/') && !isModel(file);
+  const graph = new Map<string, string[]>();
+  for (const file of sources.keys()) if (inCore(file)) graph.set(name(file), []);
+  for (const [file, src] of sources) {
+    if (!inCore(file)) continue;
+    const edges = new Set<string>();
+    for (const spec of importsOf(src)) {
+      if (!spec.startsWith('.')) continue;
+      const to = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      if (inCore(to) && graph.has(name(to))) edges.add(name(to));
+    }
+    graph.set(name(file), [...edges].sort());
+  }
+  return graph;
+}
+
+/** Strongly connected components with more than one file, or one file importing itself. */
+export function knots(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  // Tarjan's algorithm; the core is a few dozen files, so recursion is fine.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      if (comp.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(comp.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return out.sort((a, b) => b.length - a.length || cmp(a[0]!, b[0]!));
+}
+
+/**
+ * Import cycles, each as the files around it, first file repeated at the end. Not every
+ * elementary cycle (a knot of 20 files has thousands): for every import inside a knot, the
+ * shortest cycle through it, without repeats. Cutting every listed cycle removes the knot.
+ */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const seen = new Set<string>();
+  const cycles: string[][] = [];
+  for (const knot of knots(graph)) {
+    const members = new Set(knot);
+    for (const u of knot) {
+      for (const v of graph.get(u) ?? []) {
+        if (!members.has(v)) continue;
+        // Shortest path v → u inside the knot (breadth first, neighbours in name order).
+        const prev = new Map<string, string>([[v, v]]);
+        const queue = [v];
+        while (queue.length > 0 && !prev.has(u)) {
+          const x = queue.shift()!;
+          for (const y of graph.get(x) ?? []) if (members.has(y) && !prev.has(y)) (prev.set(y, x), queue.push(y));
+        }
+        const path = [u];
+        for (let x = u; x !== v; x = prev.get(x)!) path.unshift(prev.get(x)!);
+        // path is v … u; the cycle is u → v … → u. Start it at its smallest name to spot repeats.
+        const ring = u === v ? [u] : [u, ...path.slice(0, -1)];
+        const k = ring.indexOf([...ring].sort()[0]!);
+        const canon = [...ring.slice(k), ...ring.slice(0, k)];
+        const key = canon.join(' ');
+        if (!seen.has(key)) (seen.add(key), cycles.push([...canon, canon[0]!]));
+      }
+    }
+  }
+  return cycles.sort((a, b) => a.length - b.length || cmp(a.join(' '), b.join(' ')));
+}
 
 /** Bare (package or builtin) specifiers reachable from `entry` through static relative imports. */
 export function reachablePackages(entry: string, read: (file: string) => string | null): Map<string, string> {
@@ -219,6 +313,47 @@ describe('architecture', () => {
     expect(violations(core, "// Date and Math.random are banned\nconst s = 'process';")).toEqual([]);
     expect(violations(join(ROOT, 'workers/w.ts'), "import { Core } from '../src/core/index.js';")).toHaveLength(1);
     expect(violations(join(ROOT, 'src/shell/d.ts'), "import dgram from 'node:dgram';")).toEqual([]);
+  });
+
+  it('the core outside src/core/model/ has no import cycle (type-only imports count)', () => {
+    const sources = new Map(all.filter((f) => rel(f).startsWith('src/core/')).map((f) => [f, readFileSync(f, 'utf8')] as const));
+    const graph = coreImportGraph(sources);
+    expect(graph.size).toBeGreaterThan(5);
+    const found = importCycles(graph).map((c) => c.join(' → '));
+    const knotList = knots(graph).map((k) => `${k.length} files: ${k.join(', ')}`);
+    expect({ knots: knotList, cycles: found }, 'src/core import cycles (paths relative to src/core)').toEqual({ knots: [], cycles: [] });
+  });
+
+  it('the cycle finder catches cycles, type-only ones included, and leaves the model out', () => {
+    const core = (p: string): string => join(ROOT, 'src/core', p);
+    const tree = new Map([
+      [core('sessions/options.ts'), "import { dial } from '../dial/index.js';\nexport const o = 1;"],
+      [core('dial/index.ts'), "import type { User } from '../subscriptions/user.js';"],
+      [core('subscriptions/user.ts'), "import type {\n  Options,\n} from '../sessions/options.js';\nimport type { Peer } from '../model/peer.js';"],
+      [core('links/index.ts'), "export { GroupVoice } from '../streams/group-voice.js';"],
+      [core('streams/group-voice.ts'), "import type { Links } from '../links/index.js';\nimport { x } from '../../protocol/bytes.js';"],
+      [core('self.ts'), "const m = await import('./self.js');"],
+      [core('router.ts'), "import { dial } from './dial/index.js';\nimport type { Peer } from './model/peer.js';"],
+      // Model files import each other and are no part of the graph.
+      [core('model/peer.ts'), "import type { Slot } from './slot.js';"],
+      [core('model/slot.ts'), "import type { Peer } from './peer.js';"],
+      [join(ROOT, 'src/shell/driver.ts'), "import { r } from '../core/router.js';"],
+    ]);
+    const graph = coreImportGraph(tree);
+    expect([...graph.keys()].sort()).toEqual(['dial/index.ts', 'links/index.ts', 'router.ts', 'self.ts', 'sessions/options.ts', 'streams/group-voice.ts', 'subscriptions/user.ts']);
+    expect(importCycles(graph)).toEqual([
+      ['self.ts', 'self.ts'],
+      ['links/index.ts', 'streams/group-voice.ts', 'links/index.ts'],
+      ['dial/index.ts', 'subscriptions/user.ts', 'sessions/options.ts', 'dial/index.ts'],
+    ]);
+    expect(knots(graph)).toEqual([['dial/index.ts', 'sessions/options.ts', 'subscriptions/user.ts'], ['links/index.ts', 'streams/group-voice.ts'], ['self.ts']]);
+    // One import less and the knot is gone.
+    tree.set(core('dial/index.ts'), '// imports nothing');
+    expect(importCycles(coreImportGraph(tree)).map((c) => c[0])).toEqual(['self.ts', 'links/index.ts']);
+    // Two cycles sharing a file in one knot: both are listed.
+    const g2 = new Map([['a.ts', ['b.ts', 'c.ts']], ['b.ts', ['a.ts']], ['c.ts', ['a.ts']]]);
+    expect(importCycles(g2)).toEqual([['a.ts', 'b.ts', 'a.ts'], ['a.ts', 'c.ts', 'a.ts']]);
+    expect(knots(g2)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 
   it('a model file holds types only and imports only the model and src/protocol', () => {
