@@ -1,7 +1,7 @@
 // Dependency direction (design.md §2) and the core's banned APIs (design.md §3), checked by reading
 // the sources. Also the core's shape: no import cycle among the core's modules (type-only imports
-// count), and src/core/model/ holding types only. Every scanner is tested on synthetic input
-// too, so this test can fail.
+// count), no source file over MAX_LINES lines, and src/core/model/ holding types only. Every
+// scanner is tested on synthetic input too, so this test can fail.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-function files(dir: string): string[] {
+function files(dir: string, every = false): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (p.endsWith('.ts')) out.push(p);
+    if (statSync(p).isDirectory()) out.push(...files(p, every));
+    else if (every || p.endsWith('.ts')) out.push(p);
   }
   return out;
 }
@@ -248,6 +248,20 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
   return cycles.sort((a, b) => a.length - b.length || cmp(a.join(' '), b.join(' ')));
 }
 
+export const MAX_LINES = 400;
+
+/** Lines as `wc -l` counts them, plus a last line without a newline. */
+export const lineCount = (src: string): number => (src === '' ? 0 : src.split('\n').length - (src.endsWith('\n') ? 1 : 0));
+
+export function longFiles(sources: ReadonlyMap<string, string>, max = MAX_LINES): string[] {
+  const out: string[] = [];
+  for (const [file, src] of sources) {
+    const n = lineCount(src);
+    if (n > max) out.push(`${rel(file)}: ${n} lines (at most ${max})`);
+  }
+  return out.sort();
+}
+
 /** Bare (package or builtin) specifiers reachable from `entry` through static relative imports. */
 export function reachablePackages(entry: string, read: (file: string) => string | null): Map<string, string> {
   const seen = new Set<string>();
@@ -276,7 +290,8 @@ const readIfExists = (f: string): string | null => {
 };
 
 describe('architecture', () => {
-  const all = [...files(join(ROOT, 'src')), ...(statSync(join(ROOT, 'workers'), { throwIfNoEntry: false })?.isDirectory() ? files(join(ROOT, 'workers')) : [])];
+  const hasWorkers = statSync(join(ROOT, 'workers'), { throwIfNoEntry: false })?.isDirectory() === true;
+  const all = [...files(join(ROOT, 'src')), ...(hasWorkers ? files(join(ROOT, 'workers')) : [])];
 
   it('finds the pure modules to check', () => {
     expect(all.filter((f) => area(f) === 'src/core').length).toBeGreaterThan(5);
@@ -324,6 +339,12 @@ describe('architecture', () => {
     expect({ knots: knotList, cycles: found }, 'src/core import cycles (paths relative to src/core)').toEqual({ knots: [], cycles: [] });
   });
 
+  it(`no file in src/ or workers/ is over ${MAX_LINES} lines`, () => {
+    const every = [...files(join(ROOT, 'src'), true), ...(hasWorkers ? files(join(ROOT, 'workers'), true) : [])];
+    expect(every.length).toBeGreaterThan(10);
+    expect(longFiles(new Map(every.map((f) => [f, readFileSync(f, 'utf8')])))).toEqual([]);
+  });
+
   it('the cycle finder catches cycles, type-only ones included, and leaves the model out', () => {
     const core = (p: string): string => join(ROOT, 'src/core', p);
     const tree = new Map([
@@ -354,6 +375,15 @@ describe('architecture', () => {
     const g2 = new Map([['a.ts', ['b.ts', 'c.ts']], ['b.ts', ['a.ts']], ['c.ts', ['a.ts']]]);
     expect(importCycles(g2)).toEqual([['a.ts', 'b.ts', 'a.ts'], ['a.ts', 'c.ts', 'a.ts']]);
     expect(knots(g2)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+  });
+
+  it('the line counter catches long files', () => {
+    expect(lineCount('')).toBe(0);
+    expect(lineCount('a\nb\n')).toBe(2);
+    expect(lineCount('a\nb')).toBe(2);
+    const long = 'x\n'.repeat(401);
+    const src = new Map([[join(ROOT, 'src/core/router.ts'), long], [join(ROOT, 'workers/w.ts'), 'x\n'.repeat(400)]]);
+    expect(longFiles(src)).toEqual(['src/core/router.ts: 401 lines (at most 400)']);
   });
 
   it('a model file holds types only and imports only the model and src/protocol', () => {
