@@ -3,15 +3,9 @@
 // arguments are valid only during the call (a sink that keeps them must copy). Replay renders the
 // same calls into canonical text, so recorded behaviour is still plain data.
 
-/** One receiver of a fan-out: the shell writes `peerId` at [11:15) and the slot bit, then sends. */
-export interface Target {
-  readonly socket: number;
-  readonly address: string;
-  readonly port: number;
-  readonly peerId: number;
-  /** 0x80 for TS2, 0 for TS1: the value of byte 15's bit 7 on the wire for this receiver. */
-  readonly slotBit: number;
-}
+import type { Target } from './model/index.js';
+
+export type { Target };
 
 /** A structured log entry: a stable code and plain fields; text is made outside the core. */
 export interface LogEntry {

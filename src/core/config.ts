@@ -1,6 +1,10 @@
 // What the routing core needs to know from the operator's config. Every duration is integer
 // milliseconds (the loader converts the file's seconds). Defaults follow FreeDMR (spec §4.12, §6.1).
 
+import type { LinkConfig } from './model/link.js';
+
+export type { LinkConfig };
+
 export interface CoreConfig {
   /** This server's 32-bit ID: written into bytes 11–14 of the frames it sends on links. */
   serverId: number;
@@ -109,27 +113,6 @@ export interface CoreConfig {
     /** The rate limit applies only after this many packets of a stream (FreeDMR 18). */
     rateGracePackets: number;
   };
-}
-
-/** One OpenBridge v1 link (spec §3.1): a server-to-server trunk carrying many calls at once on TS1. */
-export interface LinkConfig {
-  /** Unique name, for logs and counters. */
-  name: string;
-  /** The shell socket this link sends and receives on (1, 2, … in file order; 0 is HBP's). */
-  socket: number;
-  /** The other server's address and port. */
-  address: string;
-  port: number;
-  /** Shared secret; the HMAC-SHA1 key is its UTF-8 bytes NUL-padded or cut to 20. */
-  passphrase: string;
-  /** The ID the other server writes into bytes 11–14 (FreeDMR NETWORK_ID); frames with another are dropped; 0 = not checked. */
-  networkId: number;
-  /** Write the originating peer's ID into bytes 11–14 instead of this server's ID (HBlink PRESERVE_SOURCE_PEER). */
-  preserveSourcePeer: boolean;
-  /** Take frames only from address:port (FreeDMR RELAX_CHECKS = False). */
-  checkSource: boolean;
-  /** Talkgroups carried both ways; empty = every talkgroup that is not local or prohibited. */
-  talkgroups: number[];
 }
 
 export const DEFAULT_CORE_CONFIG: CoreConfig = {

@@ -10,3 +10,4 @@ export type * from './echo.js';
 export type * from './playout.js';
 export type * from './heard.js';
 export type * from './deadline.js';
+export type * from './target.js';

@@ -2,7 +2,6 @@
 
 import type { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
 import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
-import type { LinkConfig } from '../config.js';
 import type { Session } from './session.js';
 
 export interface Link {
@@ -30,4 +29,25 @@ export interface LinkTarget {
   readonly rewriter: LcRewriter | null;
   /** Frames of this stream sent on the link so far. */
   sent: number;
+}
+
+/** One OpenBridge v1 link (spec §3.1): a server-to-server trunk carrying many calls at once on TS1. */
+export interface LinkConfig {
+  /** Unique name, for logs and counters. */
+  name: string;
+  /** The shell socket this link sends and receives on (1, 2, … in file order; 0 is HBP's). */
+  socket: number;
+  /** The other server's address and port. */
+  address: string;
+  port: number;
+  /** Shared secret; the HMAC-SHA1 key is its UTF-8 bytes NUL-padded or cut to 20. */
+  passphrase: string;
+  /** The ID the other server writes into bytes 11–14 (FreeDMR NETWORK_ID); frames with another are dropped; 0 = not checked. */
+  networkId: number;
+  /** Write the originating peer's ID into bytes 11–14 instead of this server's ID (HBlink PRESERVE_SOURCE_PEER). */
+  preserveSourcePeer: boolean;
+  /** Take frames only from address:port (FreeDMR RELAX_CHECKS = False). */
+  checkSource: boolean;
+  /** Talkgroups carried both ways; empty = every talkgroup that is not local or prohibited. */
+  talkgroups: number[];
 }

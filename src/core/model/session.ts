@@ -3,7 +3,7 @@
 // Owned by src/core/sessions (made by newSession, kept in the SessionTable).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
-import type { Target } from '../actions.js';
+import type { Target } from './target.js';
 import type { Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
 

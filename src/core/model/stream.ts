@@ -2,7 +2,7 @@
 // (or timeout). Owned by src/core/streams (made by newStream, kept in the StreamTable).
 
 import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
-import type { Target } from '../actions.js';
+import type { Target } from './target.js';
 import type { DialOutcome } from './dial.js';
 import type { EchoRecording } from './echo.js';
 import type { Link, LinkTarget } from './link.js';
