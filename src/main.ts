@@ -12,6 +12,7 @@ import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
+import { TranscriptDecoder } from './replay/decode.js';
 import { Driver, sha256, StartError, workerFile } from './shell/driver.js';
 import { VERSION } from './shell/version.js';
 
@@ -21,7 +22,7 @@ usage:
   dmrhub start [--config FILE] [--record FILE]   run the server (default config: config/dmrhub.example.toml)
   dmrhub check-config [--config] FILE            validate a config file and exit (0 = good)
   dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
-         [--digest-only]
+         [--digest-only] [--decoded]             (--decoded: one readable line per action, no hex)
   dmrhub lastheard [--config FILE] [--limit N] [--json]
                                                  the latest call of each subscriber, from the SQLite file
   dmrhub version
@@ -97,7 +98,7 @@ async function replay(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, sends: { type: 'boolean' }, 'digest-only': { type: 'boolean' } },
+    options: { config: { type: 'string', short: 'c' }, sends: { type: 'boolean' }, 'digest-only': { type: 'boolean' }, decoded: { type: 'boolean' } },
   });
   const logPath = positionals[0];
   if (!logPath) fail('replay: name the event log');
@@ -117,7 +118,8 @@ async function replay(args: string[]): Promise<void> {
   );
   const out: string[] = [];
   if (!values['digest-only']) {
-    for (const line of result.lines) if (!values.sends || line.includes(' send ')) out.push(line);
+    const lines = values.decoded ? new TranscriptDecoder().lines(result.lines) : result.lines;
+    for (const line of lines) if (!values.sends || line.includes(' send ')) out.push(line);
   }
   out.push(`events ${result.events}`, `actions ${result.lines.length}`, `digest ${result.digest}`);
   process.stdout.write(out.join('\n') + '\n');

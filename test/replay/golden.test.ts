@@ -1,39 +1,33 @@
-// Golden event logs: each scenario below is a script that, played against a live core, records an
-// event log (`<name>.events.ndjson`). Replaying that log must print exactly the canonical actions in
-// `<name>.actions.ndjson` (one line per action, then `digest <hex>`).
+// Golden scripts: each scenario is a text script in testdata/<name>.txt (format: test/support/
+// script.ts), with the decoded actions of each command written under it and the digest of the
+// canonical rendering (src/replay/render.ts) at the end. Running the script must give exactly that
+// file back, and the event log its run records must replay (src/replay) to the same actions.
 //
-//   npx vitest run test/replay                    compare (a missing golden file is a failure)
-//   UPDATE_GOLDEN=1 npx vitest run test/replay    rewrite both files of every pair from the scripts
+//   npx vitest run test/replay                    compare (a difference fails with a line diff)
+//   UPDATE_GOLDEN=1 npx vitest run test/replay    rewrite the decoded actions from the scripts
 //
-// A rewritten pair is reviewed like code. Beyond the snapshot, each scenario makes a few direct
-// assertions on the rendered lines, so a regenerated file that changed behaviour fails loudly.
+// A rewritten file is reviewed like code. Beyond the transcript, each scenario makes a few direct
+// assertions on the canonical lines, so a regenerated file that changed behaviour fails loudly.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CoreConfig, PromptPackData } from '../../src/core/index.js';
+import type { PromptPackData } from '../../src/core/index.js';
 import { concatPrompt } from '../../src/protocol/dmr/index.js';
 import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
-import { fromHex, obpKey, readU32, signObp, verifyObp, writeU24, writeU32 } from '../../src/protocol/index.js';
+import { fromHex, obpKey, readU32, verifyObp } from '../../src/protocol/index.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { resolve } from 'node:path';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
 import { hmacSha1, sha256 } from '../support/crypto.js';
-import {
-  callPackets,
-  DEFAULT_ADDRESS,
-  dmrd,
-  Scenario,
-  SCENARIO_PASSPHRASE,
-  scenarioConfig,
-  secretDigest,
-  textDigest,
-  type BuiltScenario,
-  type Peer,
-} from '../support/scenario.js';
+import { DEFAULT_ADDRESS, SCENARIO_PASSPHRASE, secretDigest, textDigest, type Peer } from '../support/scenario.js';
+import { runScript, type ScriptRun } from '../support/script.js';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
+const TESTDATA = resolve(DIR, 'testdata');
+/** Script paths (captures, prompt packs) are relative to the repository root. */
+const ROOT = resolve(DIR, '../..');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
 // ── reading rendered lines ─────────────────────────────────────────────────────────────────────
@@ -108,20 +102,14 @@ const argOf = (s: SendLine): number => readU32(s.bytes, s.bytes.length - 4);
 // ── scenarios ──────────────────────────────────────────────────────────────────────────────────
 
 interface GoldenScenario {
+  /** testdata/<name>.txt */
   name: string;
-  build(): BuiltScenario;
-  /** Direct assertions on the replayed lines. */
+  /** Direct assertions on the replayed canonical lines. */
   check(lines: readonly string[]): void;
 }
 
 const peer = (n: number, extra: Partial<Peer> = {}): Peer => ({ id: 2340000 + n, port: 50000 + n, ...extra });
 
-/** Short timers where they keep files small; every other value is the default. */
-const withHang = (ms: number, more: (c: CoreConfig) => void = () => {}): CoreConfig =>
-  scenarioConfig((c) => {
-    c.timers.groupHangtimeMs = ms;
-    more(c);
-  });
 
 // 1. login — default timers. Pins the HBP login handshake and its refusals:
 //    - A logs in (RPTL → RPTACK+salt, RPTK → RPTACK, RPTC → RPTACK + peer.login, RPTO → RPTACK +
@@ -137,20 +125,6 @@ const B1 = peer(2);
 const SPOOF = peer(1, { address: '198.51.100.7', port: 40000 });
 const login: GoldenScenario = {
   name: 'login',
-  build() {
-    const s = new Scenario({ seed: 101, config: scenarioConfig() });
-    s.at(100).login(A1, { options: 'TS1=1;TS2=91' });
-    s.at(1000).ping(A1);
-    s.at(2000);
-    const saltB = s.login(B1, { passphrase: 'not-the-passphrase' });
-    s.at(2100).ping(B1);
-    s.at(2200).answer(B1, saltB);
-    s.at(3000).options(SPOOF, '');
-    s.at(3010).options(SPOOF, 'TS2=9');
-    s.at(4000).logout(A1);
-    s.at(4100).ping(A1);
-    return s.shutdown(5000);
-  },
   check(lines) {
     const sends = sendsOf(lines);
     const toA = to(sends, A1);
@@ -184,15 +158,6 @@ const login: GoldenScenario = {
 const P = [peer(1), peer(2), peer(3), peer(4)] as const;
 const routing: GoldenScenario = {
   name: 'routing',
-  build() {
-    const s = new Scenario({ seed: 202, config: scenarioConfig() });
-    const opts = ['TS2=91', 'TS1=91', 'TS1=9;TS2=91', 'TS2=3100'];
-    P.forEach((p, i) => s.at(100 * (i + 1)).login(p, { options: opts[i]! }));
-    s.call({ peer: P[0], src: 2341001, tg: 91, slot: 2, streamId: 0x9101, at: 1000 });
-    s.call({ peer: P[3], src: 2341004, tg: 3100, slot: 2, streamId: 0x3100, at: 2000 });
-    s.call({ peer: P[1], src: 2341002, tg: 4000, slot: 2, streamId: 0x4000, at: 3000 });
-    return s.shutdown(4000);
-  },
   check(lines) {
     const frames = dmrdOf(sendsOf(lines));
     expect(frames.every((f) => streamOf(f) === 0x9101)).toBe(true);
@@ -233,20 +198,6 @@ const L3 = peer(3);
 const C3 = peer(4);
 const contention: GoldenScenario = {
   name: 'contention',
-  build() {
-    const s = new Scenario({ seed: 303, config: withHang(1000) });
-    s.at(100).login(A3, { options: 'TS2=91' });
-    s.at(200).login(B3, { options: 'TS2=91' });
-    s.at(300).login(L3, { options: 'TS2=91,92' });
-    s.at(400).login(C3, { options: 'TS2=92' });
-    s.play([
-      ...callPackets({ peer: A3, src: 2341001, tg: 91, slot: 2, streamId: 0xa1, at: 1000 }),
-      ...callPackets({ peer: B3, src: 2341002, tg: 91, slot: 2, streamId: 0xb1, at: 1130 }),
-    ]);
-    s.call({ peer: C3, src: 2341004, tg: 92, slot: 2, streamId: 0xc1, at: 1600 });
-    s.call({ peer: C3, src: 2341004, tg: 92, slot: 2, streamId: 0xc2, at: 2600 });
-    return s.shutdown(3500);
-  },
   check(lines) {
     const frames = dmrdOf(sendsOf(lines));
     const toL = to(frames, L3);
@@ -275,16 +226,6 @@ const Y4 = peer(2);
 const L4 = peer(3);
 const hangtime: GoldenScenario = {
   name: 'hangtime',
-  build() {
-    const s = new Scenario({ seed: 404, config: withHang(1000) });
-    s.at(100).login(X4, { options: 'TS2=100' });
-    s.at(200).login(Y4, { options: 'TS2=200' });
-    s.at(300).login(L4, { options: 'TS2=100,200' });
-    s.call({ peer: X4, src: 2341001, tg: 100, slot: 2, streamId: 0x100, at: 1000 });
-    s.call({ peer: Y4, src: 2341002, tg: 200, slot: 2, streamId: 0x201, at: 1500 });
-    s.call({ peer: Y4, src: 2341002, tg: 200, slot: 2, streamId: 0x202, at: 2300 });
-    return s.shutdown(3000);
-  },
   check(lines) {
     const toL = to(dmrdOf(sendsOf(lines)), L4);
     expect(toL.filter((f) => streamOf(f) === 0x100).map((f) => f.now)).toEqual([1000, 1060, 1120, 1180, 1240, 1300, 1360, 1420]);
@@ -315,25 +256,6 @@ const L5 = peer(2);
 const C5 = peer(3);
 const timeouts: GoldenScenario = {
   name: 'timeouts',
-  build() {
-    const cfg = scenarioConfig((c) => {
-      c.timers.streamTimeoutMs = 1000;
-      c.hbp.pingIntervalMs = 1000;
-      c.hbp.maxMissedPings = 3;
-      c.hbp.loginTimeoutMs = 1000;
-    });
-    const s = new Scenario({ seed: 505, config: cfg });
-    s.at(100).login(A5, { options: 'TS2=91' });
-    s.at(200).login(L5, { options: 'TS2=91' });
-    const saltC = s.at(400).challenge(C5);
-    s.call({ peer: A5, src: 2341001, tg: 91, slot: 2, streamId: 0x5a1, at: 1000, terminator: false });
-    s.at(1600).answer(C5, saltC);
-    for (const t of [2000, 3000]) s.at(t).ping(A5);
-    s.call({ peer: A5, src: 2341001, tg: 91, slot: 2, streamId: 0x5a2, at: 3500 });
-    s.at(4000).ping(A5);
-    s.at(4010).ping(L5);
-    return s.shutdown(4500);
-  },
   check(lines) {
     const sends = sendsOf(lines);
     const ends = logsOf(lines, 'call.end');
@@ -371,26 +293,6 @@ const A6 = peer(1);
 const L6 = peer(2);
 const duplicates: GoldenScenario = {
   name: 'duplicates',
-  build() {
-    const s = new Scenario({ seed: 606, config: withHang(1000, (c) => (c.timers.streamTimeoutMs = 1000)) });
-    s.at(100).login(A6, { options: 'TS2=91' });
-    s.at(200).login(L6, { options: 'TS2=91' });
-    const f = (seq: number, frame: number): Uint8Array => dmrd({ peer: A6, src: 2341001, tg: 91, slot: 2, streamId: 0x6a1, seq, frame });
-    const order: [number, number][] = [
-      [0, 0x21],
-      [1, 0x10],
-      [2, 0x01],
-      [2, 0x01],
-      [1, 0x10],
-      [5, 0x04],
-      [6, 0x05],
-      [7, 0x22],
-      [7, 0x22],
-      [8, 0x10],
-    ];
-    s.play(order.map(([seq, frame], i) => ({ at: 1000 + 60 * i, peer: A6, bytes: f(seq, frame) })));
-    return s.shutdown(2500);
-  },
   check(lines) {
     const toL = dmrdOf(to(sendsOf(lines), L6));
     expect(toL.map((x) => `${x.now}:${seqOf(x)}`)).toEqual(['1000:0', '1060:1', '1120:2', '1300:5', '1360:6', '1420:7']);
@@ -409,15 +311,6 @@ const B7 = peer(2);
 const L7 = peer(3);
 const echo: GoldenScenario = {
   name: 'echo',
-  build() {
-    const s = new Scenario({ seed: 707, config: scenarioConfig() });
-    s.at(100).login(A7, { options: 'TS2=91' });
-    s.at(150).login(B7, { options: 'TS2=91' });
-    s.at(200).login(L7, { options: 'TS2=91' });
-    s.call({ peer: A7, src: 2347001, tg: 9990, slot: 2, streamId: 0x9990, at: 1000 });
-    s.call({ peer: B7, src: 2347002, tg: 9990, slot: 1, streamId: 0x9991, at: 5000, private: true });
-    return s.shutdown(9000);
-  },
   check(lines) {
     const sends = dmrdOf(sendsOf(lines));
     expect(to(sends, L7)).toEqual([]);
@@ -457,16 +350,6 @@ const promptPack = (): PromptPackData => {
 const promptBursts = (p: PromptPackData, words: string[]): number => Math.ceil(concatPrompt(words.map((w) => p.words[w]!)).length / 27 / 6) * 6;
 const prompts: GoldenScenario = {
   name: 'prompts',
-  build() {
-    const s = new Scenario({ seed: 808, config: scenarioConfig() });
-    s.at(50).promptsLoaded([promptPack()]);
-    s.at(100).login(A8);
-    s.at(200).login(L8, { options: 'TS2=2350' });
-    s.call({ peer: A8, src: 2348001, tg: 2350, slot: 1, streamId: 0x2350, at: 1000, private: true, superframes: 0 });
-    s.call({ peer: A8, src: 2348001, tg: 4000, slot: 1, streamId: 0x4000, at: 9000, private: true, superframes: 0 });
-    s.call({ peer: A8, src: 2348001, tg: 9992, slot: 2, streamId: 0x9992, at: 16_000, private: true, superframes: 0 });
-    return s.shutdown(30_000);
-  },
   check(lines) {
     const sends = dmrdOf(sendsOf(lines));
     expect(to(sends, L8)).toEqual([]);
@@ -507,17 +390,6 @@ const reportsOf = (lines: readonly string[]): { now: number; r: Record<string, u
   });
 const activation: GoldenScenario = {
   name: 'activation',
-  build() {
-    const s = new Scenario({ seed: 909, config: withHang(1000, (c) => (c.routing.userActivationMs = 5000)) });
-    s.at(100).login(A9, { options: 'TS2=91' });
-    s.at(150).login(B9);
-    s.at(200).login(C9, { options: 'TS2=3100' });
-    s.call({ peer: B9, src: 2349002, tg: 3100, slot: 2, streamId: 0x3101, at: 1000 });
-    s.call({ peer: C9, src: 2349003, tg: 3100, slot: 2, streamId: 0x3102, at: 3000 });
-    s.call({ peer: B9, src: 2349002, tg: 91, slot: 2, streamId: 0x9101, at: 6000 });
-    s.call({ peer: C9, src: 2349003, tg: 3100, slot: 2, streamId: 0x3103, at: 8000 });
-    return s.shutdown(13_000);
-  },
   check(lines) {
     const sends = dmrdOf(sendsOf(lines));
     expect(to(sends, C9).filter((f) => streamOf(f) === 0x3101)).toHaveLength(8);
@@ -542,18 +414,6 @@ const C10 = peer(3);
 const lcTargets = (frames: SendLine[]): { full: (number | null)[]; embedded: number | null } => lcDestinations(frames.map((f) => f.bytes));
 const dialGolden: GoldenScenario = {
   name: 'dial',
-  build() {
-    const s = new Scenario({ seed: 1010, config: withHang(1000) });
-    s.at(100).login(A10);
-    s.at(150).login(B10, { options: 'TS2=2350' });
-    s.at(200).login(C10, { options: 'TS2=2350' });
-    s.call({ peer: A10, src: 2340101, tg: 2350, slot: 1, streamId: 0xd1a1, at: 1000, private: true, superframes: 0 });
-    s.call({ peer: B10, src: 2340102, tg: 2350, slot: 2, streamId: 0x2351, at: 3000 });
-    s.call({ peer: A10, src: 2340101, tg: 9, slot: 2, streamId: 0x0901, at: 6000 });
-    s.call({ peer: A10, src: 2340101, tg: 4000, slot: 2, streamId: 0xd1a2, at: 9000, private: true, superframes: 0 });
-    s.call({ peer: B10, src: 2340102, tg: 2350, slot: 2, streamId: 0x2352, at: 11_000 });
-    return s.shutdown(13_000);
-  },
   check(lines) {
     const sends = dmrdOf(sendsOf(lines));
     const toA = to(sends, A10).filter((f) => streamOf(f) === 0x2351);
@@ -578,30 +438,8 @@ const dialGolden: GoldenScenario = {
 const A11 = peer(1);
 const B11 = peer(2);
 const C11 = peer(3);
-const dmra = (from: Peer, src: number): Uint8Array => {
-  const b = new Uint8Array(15);
-  b.set([0x44, 0x4d, 0x52, 0x41]);
-  new DataView(b.buffer).setUint32(4, from.id);
-  b.set([src >>> 16, (src >>> 8) & 0xff, src & 0xff, 0, 0x4e, 0x30, 0x50], 8);
-  return b;
-};
 const unitGolden: GoldenScenario = {
   name: 'unit',
-  build() {
-    const s = new Scenario({ seed: 1111, config: withHang(1000, (c) => (c.routing.privateCalls = true)) });
-    s.at(100).login(A11, { options: 'TS2=91' });
-    s.at(150).login(B11, { options: 'TS1=91' });
-    s.at(200).login(C11, { options: 'TS2=91' });
-    s.call({ peer: B11, src: 2340202, tg: 91, slot: 1, streamId: 0x0b01, at: 1000 });
-    [0x26, 0x27, 0x27].forEach((frame, seq) => s.at(7000 + 60 * seq).datagram(A11, dmrd({ peer: A11, src: 2340201, tg: 2340202, slot: 2, streamId: 0xda7a, seq, frame, private: true })));
-    // The call, with the talker alias sent between its second and third packets.
-    for (const [i, p] of callPackets({ peer: A11, src: 2340201, tg: 91, slot: 2, streamId: 0x0a91, at: 9000 }).entries()) {
-      s.at(p.at).datagram(A11, p.bytes);
-      if (i === 1) s.at(p.at + 30).datagram(A11, dmra(A11, 2340201));
-    }
-    s.call({ peer: C11, src: 2340203, tg: 2340202, slot: 2, streamId: 0x0c02, at: 11_000, private: true });
-    return s.shutdown(14_000);
-  },
   check(lines) {
     const all = sendsOf(lines);
     const data = dmrdOf(all).filter((f) => streamOf(f) === 0xda7a);
@@ -613,49 +451,18 @@ const unitGolden: GoldenScenario = {
   },
 };
 
-// An OpenBridge link to a FreeDMR server (its ID 9990, ours 9991, key "passw0rd", as in the
-// captures), with TG 2351 made local on top of the defaults.
+// 12. links — an OpenBridge link to a FreeDMR server (its ID 9990, ours 9991, key "passw0rd", as in
+//    the captures), with TG 2351 made local on top of the defaults. Only A's TG 2350 call crosses;
+//    FreeDMR's captured call on TG 23001 reaches B (TS1) and C (its TG 9 dial lane); the same frame
+//    on local TG 70, with a bad MAC or from another port reaches nobody.
 const FREEDMR = { socket: 1, address: '127.0.0.1', port: 62044 };
 const FREEDMR_CALL = readPcapUdp(resolve(DIR, '../../../shared/vectors/captures/freedmr-openbridge-obp1.pcap'))
   .map((r) => r.payload)
   .filter((f) => readU32(f, 16) === 146707360);
 const OBP_KEY = obpKey(SCENARIO_PASSPHRASE);
-/** A captured frame with another destination and stream ID, signed again. */
-function reSigned(f: Uint8Array, tg: number, stream: number): Uint8Array {
-  const out = f.slice();
-  writeU24(out, 8, tg);
-  writeU32(out, 16, stream);
-  signObp(out, OBP_KEY, hmacSha1);
-  return out;
-}
 
 const linksGolden: GoldenScenario = {
   name: 'links',
-  build() {
-    const config = withHang(1000, (c) => {
-      c.serverId = 9991;
-      c.routing.localTalkgroups.push([2351, 2351]);
-      c.links = [{ name: 'freedmr', ...FREEDMR, passphrase: SCENARIO_PASSPHRASE, networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [] }];
-    });
-    const s = new Scenario({ seed: 1212, config });
-    s.at(100).login(A11, { options: 'TS1=70;TS2=2350' });
-    s.at(150).login(B11, { options: 'TS1=70,23001;TS2=2351' });
-    s.at(200).login(C11, { options: 'DIAL=23001' });
-    // A on TG 2350 (crosses the link), on TG 70 (local by default); B on TG 2351 (made local).
-    s.call({ peer: A11, src: 2340201, tg: 2350, slot: 2, streamId: 0x2350, at: 1000 });
-    s.call({ peer: A11, src: 2340201, tg: 70, slot: 1, streamId: 0x0070, at: 3000 });
-    s.call({ peer: B11, src: 2340202, tg: 2351, slot: 2, streamId: 0x2351, at: 5000 });
-    // FreeDMR's call on TG 23001 comes in: B hears it on TS1, C on its TG 9 dial lane.
-    for (const [i, f] of FREEDMR_CALL.entries()) s.at(7000 + 60 * i).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, f);
-    // Refused: the same frames on local TG 70, with a bad MAC, and from another port.
-    const t = 7000 + 60 * FREEDMR_CALL.length + 2000;
-    s.at(t).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, reSigned(FREEDMR_CALL[0]!, 70, 0x7070));
-    const badMac = reSigned(FREEDMR_CALL[0]!, 23001, 0x7071);
-    badMac[72] = badMac[72]! ^ 0xff;
-    s.at(t + 60).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port, badMac);
-    s.at(t + 120).socketDatagram(FREEDMR.socket, FREEDMR.address, FREEDMR.port + 1, reSigned(FREEDMR_CALL[0]!, 23001, 0x7072));
-    return s.shutdown(t + 2000);
-  },
   check(lines) {
     const all = dmrdOf(sendsOf(lines));
     const link = all.filter((f) => f.socket === FREEDMR.socket);
@@ -676,7 +483,7 @@ const linksGolden: GoldenScenario = {
 
 const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden];
 
-// ── the golden pairs ───────────────────────────────────────────────────────────────────────────
+// ── the golden scripts ─────────────────────────────────────────────────────────────────────────
 
 function replay(log: string): ReplayResult {
   return replayLog(log, { sha256, digestText: textDigest }, (redacted) =>
@@ -684,51 +491,45 @@ function replay(log: string): ReplayResult {
   );
 }
 
-const render = (r: ReplayResult): string => r.lines.map((l) => l + '\n').join('') + `digest ${r.digest}\n`;
-
-function readGolden(path: string): string {
-  if (!existsSync(path)) throw new Error(`missing golden file ${path} (create it with UPDATE_GOLDEN=1 npx vitest run test/replay)`);
-  return readFileSync(path, 'utf8');
-}
+it('every script in testdata has its direct assertions here, and every scenario here its script', () => {
+  const scripts = readdirSync(TESTDATA).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4)).sort();
+  expect(scripts).toEqual(SCENARIOS.map((s) => s.name).sort());
+});
 
 for (const sc of SCENARIOS) {
   describe(`golden: ${sc.name}`, () => {
-    const eventsPath = `${DIR}${sc.name}.events.ndjson`;
-    const actionsPath = `${DIR}${sc.name}.actions.ndjson`;
+    const path = resolve(TESTDATA, `${sc.name}.txt`);
+    let file: string;
+    let run: ScriptRun;
 
     beforeAll(() => {
-      if (!UPDATE) return;
-      const built = sc.build();
-      writeFileSync(eventsPath, built.log);
-      writeFileSync(actionsPath, render(replay(built.log)));
+      file = readFileSync(path, 'utf8');
+      run = runScript(file, { root: ROOT, file: `test/replay/testdata/${sc.name}.txt` });
+      if (UPDATE && run.text !== file) writeFileSync(path, (file = run.text));
     });
 
-    it('replaying the events gives the recorded actions', () => {
-      const events = readGolden(eventsPath);
-      const expected = readGolden(actionsPath);
-      const r = replay(events);
+    it('the file shows what its script does (else regenerate with UPDATE_GOLDEN=1)', () => {
+      expect(run.text).toBe(file);
+    });
+
+    it('the recorded events replay to the same actions and digest', () => {
+      const r = replay(run.built.log);
       expect(r.errors).toEqual([]);
       expect(r.header?.format).toBe('dmrhub-events');
-      expect(render(r).split('\n')).toEqual(expected.split('\n'));
+      expect(r.lines).toEqual(run.built.liveLines);
+      expect(r.digest).toBe(run.digest);
     });
 
-    it('the events file is what the script records (else regenerate with UPDATE_GOLDEN=1)', () => {
-      expect(sc.build().log.split('\n')).toEqual(readGolden(eventsPath).split('\n'));
-    });
-
-    it('a replay of the log reproduces the live run exactly', () => {
-      const built = sc.build();
-      const r = replay(built.log);
-      expect(r.lines).toEqual(built.liveLines);
-      expect(replay(built.log).digest).toBe(r.digest);
+    it('the script records the same event log every time', () => {
+      expect(runScript(file, { root: ROOT }).built.log).toBe(run.built.log);
     });
 
     it('the actions show what the scenario claims', () => {
-      sc.check(replay(readGolden(eventsPath)).lines);
+      sc.check(replay(run.built.log).lines);
     });
 
     it('the log carries no passphrase in clear', () => {
-      expect(readGolden(eventsPath)).not.toContain(SCENARIO_PASSPHRASE);
+      expect(run.built.log).not.toContain(SCENARIO_PASSPHRASE);
     });
   });
 }

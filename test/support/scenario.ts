@@ -210,6 +210,17 @@ export class Scenario {
     return this.at(this.now + ms);
   }
 
+  /** Canonical action lines the core has emitted so far. */
+  get actions(): readonly string[] {
+    return this.sink.canonical.lines;
+  }
+
+  /** The shell applied a new core config (a reload), at the current time. */
+  configApplied(config: CoreConfig): this {
+    this.record({ kind: 'config-applied', now: this.now, config });
+    return this;
+  }
+
   /** The shell loaded these prompt packs, at the current time. */
   promptsLoaded(packs: PromptPackData[]): this {
     this.record({ kind: 'prompts-loaded', now: this.now, packs });
