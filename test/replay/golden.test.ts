@@ -17,7 +17,7 @@ import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, obpKey, readU32, signObp, verifyObp, writeU24, writeU32 } from '../../src/protocol/index.js';
 import { readPcapUdp } from '../support/pcap.js';
-import { resolve } from 'node:path';
+import { capture } from '../support/fixtures.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
 import { hmacSha1, sha256 } from '../support/crypto.js';
 import {
@@ -616,7 +616,7 @@ const unitGolden: GoldenScenario = {
 // An OpenBridge link to a FreeDMR server (its ID 9990, ours 9991, key "passw0rd", as in the
 // captures), with TG 2351 made local on top of the defaults.
 const FREEDMR = { socket: 1, address: '127.0.0.1', port: 62044 };
-const FREEDMR_CALL = readPcapUdp(resolve(DIR, '../../../shared/vectors/captures/freedmr-openbridge-obp1.pcap'))
+const FREEDMR_CALL = readPcapUdp(capture('freedmr-openbridge-obp1.pcap'))
   .map((r) => r.payload)
   .filter((f) => readU32(f, 16) === 146707360);
 const OBP_KEY = obpKey(SCENARIO_PASSPHRASE);

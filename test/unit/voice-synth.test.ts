@@ -20,6 +20,7 @@ import {
   voiceBurstCount,
 } from '../../src/protocol/dmr/voice.js';
 import { loadPromptPack, loadPromptPackAsync } from '../../src/shell/prompts.js';
+import { capture } from '../support/fixtures.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { REF_CALLS } from '../support/voice-frames.js';
 
@@ -121,12 +122,11 @@ describe('slot type (Golay(20,8))', () => {
   });
 });
 
-describe('EMB and slot type in the shared captures', () => {
+describe('EMB and slot type in the captures', () => {
   it('every DMRD/DMRE burst decodes with zero errors: CC 1, the LCSS of its position, the data type of its flags', () => {
-    const dir = resolve(VECTORS, 'captures');
     let seen = 0;
     for (const f of ['freedmr-dmrgateway-session.pcap', 'freedmr-openbridge-obp1.pcap', 'freedmr-openbridge-fbp5.pcap']) {
-      for (const { payload: b } of readPcapUdp(resolve(dir, f))) {
+      for (const { payload: b } of readPcapUdp(capture(f))) {
         const tag = String.fromCharCode(...b.subarray(0, 4));
         if ((tag !== 'DMRD' && tag !== 'DMRE') || b.length < 53) continue;
         const flags = b[15]!;
