@@ -4,7 +4,7 @@
 // slot's static talkgroup for a while (single mode); with private calls on, a private voice call
 // reaches the called subscriber only; a private call to 9992 plays that clip from the prompt pack.
 
-import { resolve } from 'node:path';
+import { itPromptPacks } from '../support/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { concatPrompt, extractVoiceBits } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24 } from '../../src/protocol/index.js';
@@ -14,7 +14,6 @@ import type { HbpClient, Received } from '../support/hbp-client.js';
 import { serverFixture } from '../support/server-process.js';
 import { lcDestinations, REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
-const PROMPTS = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dmrd = (d: Received): boolean => String.fromCharCode(...d.bytes.subarray(0, 4)) === 'DMRD';
 
@@ -83,7 +82,7 @@ describe('dial-a-TG, single mode, private voice and the information service over
     expect(c!.received.slice(fromC).filter(dmrd)).toEqual([]);
   }, 15_000);
 
-  it('a private call to 9992 plays that information clip from the pack', async () => {
+  itPromptPacks('a private call to 9992 plays that information clip from the pack', async (PROMPTS) => {
     const [a] = await peers({ prompts: { directory: PROMPTS } }, [[315031, '']]);
     await fx.server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
     const from = a!.mark();

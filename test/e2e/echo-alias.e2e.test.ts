@@ -1,11 +1,12 @@
 // Echo, talker alias and voice prompts through the real server over UDP on 127.0.0.1, from the
 // radios' side: a call to 9990 comes back to the caller alone about 2 s after it ends, paced at the
 // DMR rate, with a new stream ID; a talker alias sent during a call reaches the peer hearing that
-// call; with the prompt packs of ../shared/vectors/prompts, a dial is answered "linked to …" with
-// exactly the pack's voice, and a recorded run replays to the same bytes.
+// call; with a prompt pack (the synthetic one, and the real packs of ../shared/vectors/prompts when
+// they are there), a dial is answered "linked to …" with exactly the pack's voice, and a recorded
+// run replays to the same bytes.
 
 import { describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
+import { itPromptPacks } from '../support/fixtures.js';
 import { concatPrompt, extractVoiceBits } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
@@ -71,8 +72,7 @@ describe('echo and talker alias over UDP', () => {
     await a!.sendPaced(call.slice(1), 20);
   });
 
-  it('answers a dial with the voice prompt "linked to 2 3 5 0" from the pack, and the run replays exactly', async () => {
-    const dir = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
+  itPromptPacks('answers a dial with the voice prompt "linked to 2 3 5 0" from the pack, and the run replays exactly', async (dir) => {
     const [a] = await peersWith({ prompts: { directory: dir } }, 313021);
     await fx.server!.waitForLog((l) => l['code'] === 'prompts.loaded', 5000, 'the prompt packs');
     const from = a!.mark();

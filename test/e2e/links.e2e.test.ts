@@ -12,7 +12,7 @@
 
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { capture } from '../support/fixtures.js';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OBP, obpKey, signObp, verifyObp } from '../../src/protocol/obp/index.js';
@@ -24,7 +24,7 @@ import { startServer, type ConfigOverrides, type ServerHandle, type StartOptions
 import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const HOST = '127.0.0.1';
-const CAPTURE = resolve(import.meta.dirname, '../../../shared/vectors/captures/freedmr-openbridge-obp1.pcap');
+const CAPTURE = capture('freedmr-openbridge-obp1.pcap');
 /** How long to listen before deciding that nothing is coming. */
 const QUIET_MS = 1500;
 

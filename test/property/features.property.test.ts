@@ -10,12 +10,12 @@
 //  - on every (peer, slot), a frame of one stream (routed, prompt or echo) never follows another
 //    stream's frame unless that stream's terminator went there or the collision window passed.
 
-import { resolve } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { PromptPackData, Target } from '../../src/core/index.js';
 import { encodeDmrd, encodeRptcl, encodeRpto, readU32 } from '../../src/protocol/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
+import { describePromptPacks } from '../support/fixtures.js';
 import { testConfig, voiceCall, World } from '../support/harness.js';
 
 const PEERS = [1001, 1002, 1003, 1004];
@@ -25,11 +25,13 @@ const DIALS = [2350, 3100, 4000, 5000, 9, 9991];
 const TGS = [91, 92, 2350, 3100, 9, 9990];
 const CONFERENCES = [91, 92, 2350, 3100, 9, 9990];
 
-const PACK: PromptPackData = (() => {
-  const r = loadPromptPack(resolve(import.meta.dirname, '../../../shared/vectors/prompts'), 'en_GB');
+/** The en_GB pack of the variant being run (the synthetic pack, or the real one; set by beforeAll). */
+let PACK: PromptPackData;
+const loadPack = (dir: string): PromptPackData => {
+  const r = loadPromptPack(dir, 'en_GB');
   if (!r.ok) throw new Error(r.error);
   return { lang: 'en_GB', words: Object.fromEntries(r.pack.words), ondemand: Object.fromEntries(r.pack.ondemand) };
-})();
+};
 
 type Step =
   | { k: 'login'; peer: number; options: string }
@@ -177,7 +179,12 @@ function run(initial: string[], steps: Step[]): string[] {
 /** Core counters summed over every run, to show the runs exercised what they claim to. */
 const seen = new Map<string, number>();
 
-describe('everyday features under random use', () => {
+describePromptPacks('everyday features under random use', (dir) => {
+  beforeAll(() => {
+    PACK = loadPack(dir);
+    seen.clear();
+  });
+
   it('leave no subscription behind, never link two reflectors, never play onto a busy slot', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...OPTIONS), { minLength: 4, maxLength: 4 }), fc.array(step, { minLength: 5, maxLength: 60 }), (initial, steps) => {

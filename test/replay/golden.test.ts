@@ -19,6 +19,7 @@ import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, obpKey, readU32, verifyObp } from '../../src/protocol/index.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { resolve } from 'node:path';
+import { capture, syntheticPromptDir } from '../support/fixtures.js';
 import { replayLog, type ReplayResult } from '../../src/replay/index.js';
 import { hmacSha1, sha256 } from '../support/crypto.js';
 import { DEFAULT_ADDRESS, SCENARIO_PASSPHRASE, secretDigest, textDigest, type Peer } from '../support/scenario.js';
@@ -334,7 +335,7 @@ const echo: GoldenScenario = {
   },
 };
 
-// 8. prompts — a small en_GB pack (the words used, from ../shared/vectors/prompts) is loaded at 50.
+// 8. prompts — a small en_GB pack (the words used, from the synthetic pack) is loaded at 50.
 //    A dials 2350 from TS1 (private call, 1000..1060): one second after the terminator, at 2060, A
 //    alone hears on TS2 TG 9, from 5000, "linked to 2 3 5 0": 3 voice headers, the voice bursts
 //    (whole superframes), a terminator, 60 ms apart. A dials 4000 at 9000: "not linked" at 10060.
@@ -342,7 +343,7 @@ const echo: GoldenScenario = {
 const A8 = peer(1);
 const L8 = peer(2);
 const promptPack = (): PromptPackData => {
-  const r = loadPromptPack(fileURLToPath(new URL('../../../shared/vectors/prompts', import.meta.url)), 'en_GB');
+  const r = loadPromptPack(syntheticPromptDir(), 'en_GB');
   if (!r.ok) throw new Error(r.error);
   const keep = ['silence', 'linked-to', 'not-linked', 'busy', '0', '2', '3', '5'];
   return { lang: 'en_GB', words: Object.fromEntries(keep.map((w) => [w, r.pack.words.get(w)!])), ondemand: { '9992': r.pack.ondemand.get('9992')! } };
@@ -456,7 +457,7 @@ const unitGolden: GoldenScenario = {
 //    FreeDMR's captured call on TG 23001 reaches B (TS1) and C (its TG 9 dial lane); the same frame
 //    on local TG 70, with a bad MAC or from another port reaches nobody.
 const FREEDMR = { socket: 1, address: '127.0.0.1', port: 62044 };
-const FREEDMR_CALL = readPcapUdp(resolve(DIR, '../../../shared/vectors/captures/freedmr-openbridge-obp1.pcap'))
+const FREEDMR_CALL = readPcapUdp(capture('freedmr-openbridge-obp1.pcap'))
   .map((r) => r.payload)
   .filter((f) => readU32(f, 16) === 146707360);
 const OBP_KEY = obpKey(SCENARIO_PASSPHRASE);

@@ -35,7 +35,7 @@
 //   dmrd <peer> ts<n> <src> -> <dst> stream <id> seq <n> <phase> [private]
 //                                                one packet; phase as in transcripts (burst-A, …)
 //   alias <peer> <src> <text>                     a talker alias (DMRA, block type 0)
-//   prompts <dir> <lang> words <w,…> ondemand <n,…>
+//   prompts <dir|synthetic> <lang> words <w,…> ondemand <n,…>
 //                                                prompt packs loaded (a prompt-pack directory)
 //   link-frames <link> <pcap> stream <id> [every <ms>]
 //                                                the captured frames of that stream, from the link
@@ -51,6 +51,7 @@ import { phaseFlags, TranscriptDecoder, type Receiver } from '../../src/replay/i
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { hmacSha1 } from './crypto.js';
 import { readPcapUdp } from './pcap.js';
+import { syntheticPromptDir } from './fixtures.js';
 import { dmrd, Scenario, SCENARIO_PASSPHRASE, scenarioConfig, textDigest, voiceFrameTypes, type BuiltScenario, type Peer } from './scenario.js';
 
 export interface ScriptBlock {
@@ -307,7 +308,9 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
       }
       case 'prompts': {
         const o = options(a.slice(2), ['words', 'ondemand'], []);
-        const r = loadPromptPack(resolve(opts.root, a[0] ?? fail('name the prompt directory')), a[1] ?? fail('name the language'));
+        // `synthetic`: the small pack the tests generate (test/support/synthetic-prompts.ts).
+        const dir = a[0] === 'synthetic' ? syntheticPromptDir() : resolve(opts.root, a[0] ?? fail('name the prompt directory'));
+        const r = loadPromptPack(dir, a[1] ?? fail('name the language'));
         if (!r.ok) fail(r.error);
         const pack = r.ok ? r.pack : null;
         const pick = (list: string | undefined, from: Map<string, Uint8Array>): Record<string, Uint8Array> =>

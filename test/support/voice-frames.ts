@@ -1,10 +1,10 @@
-// The reference calls of ../shared/vectors/voice-frames.json (real, correctly encoded link control),
+// The reference calls of test/fixtures/voice-frames.json (real, correctly encoded link control),
 // and a helper that turns one into DMRD packets for any peer, slot, destination and call type.
 
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, fromHex, readU24 } from '../../src/protocol/index.js';
+import { VOICE_FRAMES } from './fixtures.js';
 
 export interface RefCall {
   src: number;
@@ -14,7 +14,7 @@ export interface RefCall {
   bursts: string[];
 }
 
-export const REF_CALLS: RefCall[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../shared/vectors/voice-frames.json'), 'utf8'));
+export const REF_CALLS: RefCall[] = JSON.parse(readFileSync(VOICE_FRAMES, 'utf8'));
 
 /** The call as 55-byte DMRD packets from `peerId` on `slot` to `dst` (default its own talkgroup). */
 export function refCallPackets(ref: RefCall, o: { peerId: number; slot: 1 | 2; streamId: number; dst?: number; group?: boolean }): Uint8Array[] {

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeRptk, hbpKind, HbpKind, parseMasterReply, readU32, toHex } from '../../src/protocol/index.js';
 import { loginDigest } from '../support/crypto.js';
 import { World, type Sent } from '../support/harness.js';
+import { CAPTURES } from '../support/fixtures.js';
 import { readPcapUdp, type UdpRecord } from '../support/pcap.js';
 
-const CAPTURES = resolve(import.meta.dirname, '../../../shared/vectors/captures');
 const MASTER_PORTS = new Set([54000, 54001, 54002, 62031]);
 
 interface Exchange {

@@ -1,6 +1,6 @@
 // The DMR LC engine (src/protocol/dmr) against known-good data: the spec §10 vectors, the reference
-// bursts of voice-frames.json, and the talker's calls in the shared captures
-// (see /work/shared/vectors/README.md).
+// bursts of voice-frames.json, and the talker's calls in the captures
+// (see test/fixtures/README.md).
 
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,11 +37,10 @@ import {
   writeBits,
   type HammingCode,
 } from '../../src/protocol/dmr/index.js';
+import { CAPTURES } from '../support/fixtures.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { REF_CALLS } from '../support/voice-frames.js';
 
-const VECTORS = resolve(import.meta.dirname, '../../../shared/vectors');
-const CAPTURES = resolve(VECTORS, 'captures');
 
 const hex = (s: string): Uint8Array => {
   const b = fromHex(s.replace(/\s+/g, ''));

@@ -1,5 +1,5 @@
 // The HBP codecs against real traffic: FreeDMR 1.3 as master, DMRGateway and two scripted peers as
-// clients (shared captures, see /work/shared/vectors/README.md). Every datagram of the two HBP
+// clients (captures, see test/fixtures/README.md). Every datagram of the two HBP
 // captures is classified and decoded, and every master reply is rebuilt with our encoders.
 
 import { readFileSync } from 'node:fs';
@@ -41,9 +41,9 @@ import {
   type Parsed,
 } from '../../src/protocol/hbp/index.js';
 import { loginDigest } from '../support/crypto.js';
+import { CAPTURES } from '../support/fixtures.js';
 import { readPcapUdp, type UdpRecord } from '../support/pcap.js';
 
-const CAPTURES = resolve(process.cwd(), '../shared/vectors/captures');
 const PASSPHRASE = 'passw0rd';
 const MASTER_PORTS = new Set([54000, 54001, 54002]);
 const LOCAL_PORTS = new Set([62131, 62132]);

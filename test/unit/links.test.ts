@@ -2,24 +2,23 @@
 // (TS1, this server's ID, a valid HMAC, the conference's talkgroup), what a link's frames reach
 // (the subscribed peers, never another link), and what never crosses (local and prohibited
 // talkgroups, frames with a bad MAC, from the wrong address or with the wrong network ID).
-// Frames FreeDMR sent to its OpenBridge target (../shared/vectors/captures) are the inbound input.
+// Frames FreeDMR sent to its OpenBridge target (test/fixtures/captures) are the inbound input.
 
 import { createHash, createHmac } from 'node:crypto';
-import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HmacSha1, sha1 } from '../../src/protocol/obp/hmac-sha1.js';
 import type { CoreConfig, LinkConfig } from '../../src/core/index.js';
 import { checkObpFrame, encodeDmrd, OBP, obpKey, readU24, readU32, signObp, verifyObp, writeU24 } from '../../src/protocol/index.js';
 import { hmacSha1 } from '../support/crypto.js';
+import { capture } from '../support/fixtures.js';
 import { testConfig, World, type Sent } from '../support/harness.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { lcDestinations, REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
-const CAPTURES = resolve(import.meta.dirname, '../../../shared/vectors/captures');
 /** FreeDMR (SERVER_ID 9990) to its OpenBridge target 127.0.0.1:62045, key "passw0rd". */
-const FREEDMR_OBP = readPcapUdp(resolve(CAPTURES, 'freedmr-openbridge-obp1.pcap')).map((r) => r.payload);
-const FREEDMR_FBP = readPcapUdp(resolve(CAPTURES, 'freedmr-openbridge-fbp5.pcap')).map((r) => r.payload);
+const FREEDMR_OBP = readPcapUdp(capture('freedmr-openbridge-obp1.pcap')).map((r) => r.payload);
+const FREEDMR_FBP = readPcapUdp(capture('freedmr-openbridge-fbp5.pcap')).map((r) => r.payload);
 
 const FD_ADDR = '127.0.0.1';
 const FD_PORT = 62044;

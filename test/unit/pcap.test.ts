@@ -1,14 +1,12 @@
-// The test-support pcap reader: checked against the shared captures (and the decoded listing of the
+// The test-support pcap reader: checked against the captures in test/fixtures (and the decoded listing of the
 // session capture, datagram by datagram) and against small synthetic files for the variants the
 // captures do not exercise (big-endian, nanosecond timestamps, IP options, non-UDP records).
 
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { capture } from '../support/fixtures.js';
 import { parsePcapUdp, readPcapUdp } from '../support/pcap.js';
 
-const CAPTURES = resolve(process.cwd(), '../shared/vectors/captures');
-const capture = (name: string): string => resolve(CAPTURES, name);
 
 interface DecodedLine {
   timeS: number;
@@ -54,7 +52,7 @@ function readHexdumpFrames(name: string): Uint8Array[] {
   return frames;
 }
 
-describe('readPcapUdp on the shared captures', () => {
+describe('readPcapUdp on the captures', () => {
   it('reads the DMRGateway→FreeDMR login capture: 12 datagrams in the documented order', () => {
     const recs = readPcapUdp(capture('dmrgateway-freedmr-login.pcap'));
     expect(recs.map((r) => ascii(r.payload, r.payload[0] === 0x4d ? 6 : 4))).toEqual([

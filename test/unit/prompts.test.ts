@@ -1,26 +1,26 @@
-// Voice prompts from the radio's side, with the packs in ../shared/vectors/prompts: a dial-a-TG
+// Voice prompts from the radio's side, with the synthetic pack (and the real packs in
+// ../shared/vectors/prompts when they are there, see test/support/fixtures.ts): a dial-a-TG
 // command is answered when its private call ends, one second later, on TS2 TG 9 from 5000, and
 // the voice is exactly the pack's words ("linked to 2 3 5 0", "not linked", "busy", status,
 // information clips); a link that expires says where the lane is now; LANG= picks the pack; with no
 // pack the prompt is skipped and logged once; a prompt never plays over traffic on the slot.
 
-import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { PromptPackData } from '../../src/core/index.js';
 import { concatPrompt, decodeFullLc, extractVoiceBits } from '../../src/protocol/dmr/index.js';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
+import { describePromptPacks } from '../support/fixtures.js';
 import { testConfig, voiceCall, World, type Sent } from '../support/harness.js';
 
-const DIR = resolve(import.meta.dirname, '../../../shared/vectors/prompts');
-
-function pack(lang: string): PromptPackData {
-  const r = loadPromptPack(DIR, lang);
+function pack(dir: string, lang: string): PromptPackData {
+  const r = loadPromptPack(dir, lang);
   if (!r.ok) throw new Error(r.error);
   return { lang, words: Object.fromEntries(r.pack.words), ondemand: Object.fromEntries(r.pack.ondemand) };
 }
-const EN_GB = pack('en_GB');
-const EN_US = pack('en_US');
+/** The packs of the variant being run (set by its beforeAll). */
+let EN_GB: PromptPackData;
+let EN_US: PromptPackData;
 
 function world(packs: PromptPackData[] = [EN_GB, EN_US], patch: Parameters<typeof testConfig>[0] = () => {}): World {
   const w = new World(testConfig(patch));
@@ -60,7 +60,12 @@ function expected(p: PromptPackData, ...ws: string[]): Uint8Array {
   return out;
 }
 
-describe('voice prompts', () => {
+describePromptPacks('voice prompts', (dir) => {
+  beforeAll(() => {
+    EN_GB = pack(dir, 'en_GB');
+    EN_US = pack(dir, 'en_US');
+  });
+
   it('answers a dial with "linked to 2 3 5 0" on TS2 TG 9 from 5000, a second after the call', () => {
     const w = world();
     w.login(1001, 5001);

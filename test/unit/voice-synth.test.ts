@@ -1,6 +1,7 @@
 // The voice synthesizer (src/protocol/dmr/voice.ts), EMB and slot type coding, and the prompt packs:
-// checked bit for bit against the reference bursts of voice-frames.json, and against the real packs in
-// ../shared/vectors/prompts (read in place: they are GPL and must not be copied into the repo).
+// checked bit for bit against the reference bursts of voice-frames.json, and against the synthetic
+// pack and, when they are there, the real packs in ../shared/vectors/prompts (read in place: they
+// are GPL and must not be copied into the repo).
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,11 +21,9 @@ import {
   voiceBurstCount,
 } from '../../src/protocol/dmr/voice.js';
 import { loadPromptPack, loadPromptPackAsync } from '../../src/shell/prompts.js';
+import { capture, describePromptPacks } from '../support/fixtures.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { REF_CALLS } from '../support/voice-frames.js';
-
-const VECTORS = resolve(import.meta.dirname, '../../../shared/vectors');
-const PROMPTS = resolve(VECTORS, 'prompts');
 
 const CALLS = REF_CALLS;
 
@@ -121,12 +120,11 @@ describe('slot type (Golay(20,8))', () => {
   });
 });
 
-describe('EMB and slot type in the shared captures', () => {
+describe('EMB and slot type in the captures', () => {
   it('every DMRD/DMRE burst decodes with zero errors: CC 1, the LCSS of its position, the data type of its flags', () => {
-    const dir = resolve(VECTORS, 'captures');
     let seen = 0;
     for (const f of ['freedmr-dmrgateway-session.pcap', 'freedmr-openbridge-obp1.pcap', 'freedmr-openbridge-fbp5.pcap']) {
-      for (const { payload: b } of readPcapUdp(resolve(dir, f))) {
+      for (const { payload: b } of readPcapUdp(capture(f))) {
         const tag = String.fromCharCode(...b.subarray(0, 4));
         if ((tag !== 'DMRD' && tag !== 'DMRE') || b.length < 53) continue;
         const flags = b[15]!;
@@ -211,7 +209,7 @@ describe('buildVoiceStream against voice-frames.json', () => {
   });
 });
 
-describe('prompt packs', () => {
+describePromptPacks('prompt packs', (PROMPTS) => {
   const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
   const NATO = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike'];
 
@@ -250,10 +248,20 @@ describe('prompt packs', () => {
     }
     expect(pack.ondemand.size).toBe(0);
     const ambe = readFileSync(resolve(PROMPTS, 'en_US.ambe'));
-    // "0 81 39": 39 frames = 2808 bits = 26 halves exactly = 13 bursts from byte 81 × 9.
-    expect(toHex(pack.words.get('0')!)).toBe(toHex(ambe.subarray(81 * 9, (81 + 39) * 9)));
-    // "1 138 34": 34 frames = 2448 bits = 22⅔ halves → 23 halves → 11 pairs; the unpaired half is dropped.
-    expect(toHex(pack.words.get('1')!)).toBe(toHex(ambe.subarray(138 * 9, 138 * 9 + 11 * 27)));
+    const index = readFileSync(resolve(PROMPTS, 'en_US.indx'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const [word, start, frames] = l.trim().split(/\s+/);
+        return { word: word!, start: Number(start), frames: Number(frames) };
+      });
+    for (const e of index) expect(toHex(pack.words.get(e.word)!), e.word).toBe(toHex(splitWordFile(ambe.subarray(e.start * 9, (e.start + e.frames) * 9))));
+    // 3k frames (e.g. 39 = 2808 bits = 26 halves exactly = 13 bursts): exactly the word's frames.
+    const whole = index.find((e) => e.frames % 3 === 0)!;
+    expect(toHex(pack.words.get(whole.word)!)).toBe(toHex(ambe.subarray(whole.start * 9, (whole.start + whole.frames) * 9)));
+    // 3k+1 frames (e.g. 34 = 2448 bits = 22⅔ halves → 23 halves → 11 pairs): the unpaired half is dropped.
+    const over = index.find((e) => e.frames % 3 === 1)!;
+    expect(toHex(pack.words.get(over.word)!)).toBe(toHex(ambe.subarray(over.start * 9, over.start * 9 + ((over.frames - 1) / 3) * 27)));
     const s = loadPromptPack(PROMPTS, 'en_US');
     expect(s.ok && [...s.pack.words.keys()]).toEqual([...pack.words.keys()]);
   });
@@ -298,7 +306,7 @@ describe('prompt packs', () => {
   });
 });
 
-describe('a spoken prompt: "linked to 2 3 5 0"', () => {
+describePromptPacks('a spoken prompt: "linked to 2 3 5 0"', (PROMPTS) => {
   const r = loadPromptPack(PROMPTS, 'en_GB');
   if (!r.ok) throw new Error(r.error);
   const words = ['linked-to', '2', '3', '5', '0'].map((w) => r.pack.words.get(w)!);
