@@ -24,6 +24,8 @@ usage:
          [--digest-only]
   dmrhub lastheard [--config FILE] [--limit N] [--json]
                                                  the latest call of each subscriber, from the SQLite file
+  dmrhub import-freedmr FreeDMR.cfg [rules.py] [--out FILE]
+                                                 write a dmrhub config from a FreeDMR one; unmapped settings on stderr
   dmrhub version
 `;
 
@@ -154,6 +156,9 @@ async function main(argv: string[]): Promise<void> {
       return replay(rest);
     case 'lastheard':
       return lastheard(rest);
+    case 'import-freedmr':
+      process.exitCode = (await import('./import/cli.js')).runImportFreeDmr(rest);
+      return;
     case 'version':
     case '--version':
       process.stdout.write(VERSION + '\n');
