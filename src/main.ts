@@ -25,6 +25,8 @@ usage:
          [--digest-only] [--decoded]             (--decoded: one readable line per action, no hex)
   dmrhub lastheard [--config FILE] [--limit N] [--json]
                                                  the latest call of each subscriber, from the SQLite file
+  dmrhub import-freedmr FreeDMR.cfg [rules.py] [--out FILE]
+                                                 write a dmrhub config from a FreeDMR one; unmapped settings on stderr
   dmrhub version
 `;
 
@@ -156,6 +158,9 @@ async function main(argv: string[]): Promise<void> {
       return replay(rest);
     case 'lastheard':
       return lastheard(rest);
+    case 'import-freedmr':
+      process.exitCode = (await import('./import/cli.js')).runImportFreeDmr(rest);
+      return;
     case 'version':
     case '--version':
       process.stdout.write(VERSION + '\n');
