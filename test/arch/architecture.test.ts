@@ -1,7 +1,8 @@
-// Dependency direction (design.md §2) and the core's banned APIs (design.md §3), checked by reading
-// the sources. Also the core's shape: no import cycle among the core's modules (type-only imports
-// count), no source file over MAX_LINES lines, and src/core/model/ holding types only. Every
-// scanner is tested on synthetic input too, so this test can fail.
+// Dependency direction (docs/architecture.md, "Layout and dependency direction") and the core's
+// banned APIs, checked by reading the sources. Also the core's shape: no import cycle among the
+// core's modules (type-only imports count), no source file over MAX_LINES lines, and
+// src/core/model/ holding types only. Every scanner is tested on synthetic input too, so this test
+// can fail.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -83,7 +84,7 @@ export function bannedUses(src: string): string[] {
   return found;
 }
 
-/** Which top-level areas a module may import (design.md §2). */
+/** Which top-level areas a module may import (docs/architecture.md, "Layout and dependency direction"). */
 const ALLOWED: Record<string, string[]> = {
   'src/protocol': ['src/protocol'],
   'src/core': ['src/core', 'src/protocol'],
@@ -298,7 +299,7 @@ describe('architecture', () => {
     expect(all.filter((f) => area(f) === 'src/protocol').length).toBeGreaterThan(3);
   });
 
-  it('every module imports only what design.md §2 allows, and the core uses no banned API', () => {
+  it('every module imports only what docs/architecture.md allows, and the core uses no banned API', () => {
     const problems: string[] = [];
     for (const f of all) for (const v of violations(f, readFileSync(f, 'utf8'))) problems.push(`${relative(ROOT, f)}: ${v}`);
     expect(problems).toEqual([]);
