@@ -6,25 +6,21 @@
 // - RPTCL gets no reply (the peer has already gone; the Python servers send MSTNAK).
 // - Any valid packet from a logged-in peer counts as a sign of life, not only RPTPING.
 
-import { encodeMstnak, encodeMstpong, encodeRptack, parsePeerOnly, parseRpto, STATUS_PROBE_ID } from '../../protocol/hbp/index.js';
+import { encodeMstpong, encodeRptack, parsePeerOnly, parseRpto, STATUS_PROBE_ID } from '../../protocol/hbp/index.js';
 import { readU32 } from '../../protocol/bytes.js';
 import type { CoreEnv } from '../effects.js';
 import type { DatagramEvent } from '../inputs.js';
-import { bad, reply, replyUnauthenticated } from '../replies.js';
+import { bad, reply } from '../replies.js';
 import { onTalkerAlias } from '../streams/talker-alias.js';
-import { ownSession } from './login.js';
+import { ownOrRefuse, ownSession } from './login.js';
 import { applyOptions } from './options.js';
 import { SessionState } from './session.js';
 
 export function onRpto(env: CoreEnv, ev: DatagramEvent): void {
   const r = parseRpto(ev.bytes);
   if (!r.ok) return bad(env, ev, r.error);
-  const s = ownSession(env, ev, r.value.peerId, SessionState.Connected);
-  if (!s) {
-    env.counters.add('options.not-logged-in');
-    replyUnauthenticated(env, ev, encodeMstnak(r.value.peerId));
-    return;
-  }
+  const s = ownOrRefuse(env, ev, r.value.peerId, SessionState.Connected, 'options.not-logged-in');
+  if (!s) return;
   if (s.peerId !== STATUS_PROBE_ID) applyOptions(env, s, r.value.options, ev.now);
   reply(env, ev, encodeRptack(s.peerId));
 }
@@ -32,12 +28,8 @@ export function onRpto(env: CoreEnv, ev: DatagramEvent): void {
 export function onPing(env: CoreEnv, ev: DatagramEvent): void {
   const r = parsePeerOnly(ev.bytes, 7);
   if (!r.ok) return bad(env, ev, r.error);
-  const s = ownSession(env, ev, r.value.peerId, SessionState.Connected);
-  if (!s) {
-    env.counters.add('ping.not-logged-in');
-    replyUnauthenticated(env, ev, encodeMstnak(r.value.peerId));
-    return;
-  }
+  const s = ownOrRefuse(env, ev, r.value.peerId, SessionState.Connected, 'ping.not-logged-in');
+  if (!s) return;
   reply(env, ev, encodeMstpong(s.peerId));
 }
 

@@ -111,15 +111,21 @@ export function ownSession(env: CoreEnv, ev: DatagramEvent, peerId: number, min:
   return s;
 }
 
+/** `ownSession`, or else count `code` and answer MSTNAK (no larger than the request). */
+export function ownOrRefuse(env: CoreEnv, ev: DatagramEvent, peerId: number, min: 1 | 2, code: string): Session | null {
+  const s = ownSession(env, ev, peerId, min);
+  if (s === null) {
+    env.counters.add(code);
+    replyUnauthenticated(env, ev, encodeMstnak(peerId));
+  }
+  return s;
+}
+
 export function onRptc(env: CoreEnv, ev: DatagramEvent): void {
   const r = parseRptc(ev.bytes);
   if (!r.ok) return bad(env, ev, r.error);
-  const s = ownSession(env, ev, r.value.peerId, SessionState.WaitingConfig);
-  if (!s) {
-    env.counters.add('login.config-without-login');
-    replyUnauthenticated(env, ev, encodeMstnak(r.value.peerId));
-    return;
-  }
+  const s = ownOrRefuse(env, ev, r.value.peerId, SessionState.WaitingConfig, 'login.config-without-login');
+  if (!s) return;
   s.config = r.value;
   if (s.state === SessionState.WaitingConfig) {
     s.state = SessionState.Connected;
