@@ -35,6 +35,9 @@ export default defineConfig({
           include: ['test/{unit,property,arch,replay,sim}/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...BUILT_WORKER_TESTS],
           maxWorkers: fastWorkers,
+          // One module cache per worker instead of one per file: about 10 s less CPU per run. A
+          // test here must not change module state it imports (a shared default config, say).
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },
