@@ -1,11 +1,54 @@
-import { defineConfig } from 'vitest/config';
+import { availableParallelism } from 'node:os';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Two tiers, as vitest projects (README, "Working on dmrhub"):
+//  - fast: unit, property, architecture, golden replay and simulation tests, straight from the
+//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`.
+//  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
+//    process, real UDP on 127.0.0.1) and the reporting sink tests, which load dist/workers/ into
+//    real piscina threads (the MQTT one against a private mosquitto). `npm test` builds first.
+// `npm test` runs both, fast first. The fast tier is CPU-bound, so it gets at least two workers
+// even where vitest's default (one less than the number of cores) would give it one.
+const fastWorkers = Math.max(2, availableParallelism() - 1);
+
+const BUILT_WORKER_TESTS = ['test/unit/mqtt-sink.test.ts', 'test/unit/sqlite-sink.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results.json' },
+    // `npm run coverage`: the fast tier, measured in-process by V8. The e2e tests run the built
+    // server in a child process and the sink tests run dist/workers/ in threads; neither is seen.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts', 'workers/**/*.ts'],
+      reporter: ['text', 'text-summary', 'html', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: ['test/{unit,property,arch,replay,sim}/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...BUILT_WORKER_TESTS],
+          maxWorkers: fastWorkers,
+          // One module cache per worker instead of one per file: about 10 s less CPU per run. A
+          // test here must not change module state it imports (a shared default config, say).
+          isolate: false,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: ['test/e2e/**/*.test.ts', ...BUILT_WORKER_TESTS],
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

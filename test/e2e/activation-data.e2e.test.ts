@@ -2,6 +2,9 @@
 // side: keying a talkgroup the slot has not joined routes the call and joins the slot (it then
 // hears that talkgroup); an SMS-style unit data burst reaches the peer where its destination was
 // last heard, and no one else.
+//
+// The servers run with a short hang time (HANG_S): a wait "past the hang time" is the configured
+// hang time plus a margin, not the 5 s default.
 
 import { describe, expect, it } from 'vitest';
 import { encodeDmrd, readU24, readU32 } from '../../src/protocol/index.js';
@@ -10,11 +13,14 @@ import type { HbpClient } from '../support/hbp-client.js';
 import { serverFixture } from '../support/server-process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** timers.group_hangtime of these servers (default 5 s), and how long to wait to be past it. */
+const HANG_S = 0.5;
+const PAST_HANG_MS = HANG_S * 1000 + 500;
 const dmrd = (b: Uint8Array): boolean => String.fromCharCode(...b.subarray(0, 4)) === 'DMRD';
 
 const fx = serverFixture();
 
-const peers = (list: [number, string][]): Promise<HbpClient[]> => fx.withPeers({ config: { sql: { enabled: false } } }, list);
+const peers = (list: [number, string][]): Promise<HbpClient[]> => fx.withPeers({ config: { sql: { enabled: false }, timers: { group_hangtime: HANG_S } } }, list);
 const send = (from: HbpClient, packets: Uint8Array[]): Promise<void> => from.sendPaced(packets);
 
 describe('user activation and unit data over UDP', () => {
@@ -29,7 +35,7 @@ describe('user activation and unit data over UDP', () => {
     await send(a!, first);
     await b!.waitFor((d, i) => i >= first.length - 1, 3000, 0, 'the activating call');
     // B answers on 3100 after the hang time: A hears it through the activation.
-    await sleep(1200);
+    await sleep(PAST_HANG_MS);
     const fromA = a!.mark();
     const answer = voiceCall({ peerId: b!.peerId, src: 3140002, tg: 3100, slot: 2, streamId: 0x31000002 });
     await send(b!, answer);
@@ -46,7 +52,7 @@ describe('user activation and unit data over UDP', () => {
     ]);
     // 3140012 talks from B on TS1: it is now known to be there.
     await send(b!, voiceCall({ peerId: b!.peerId, src: 3140012, tg: 91, slot: 1, streamId: 0x91000012 }));
-    await sleep(5500); // past the hang time of that call on the listeners' slots
+    await sleep(PAST_HANG_MS); // past the hang time of that call on the listeners' slots
     const fromB = b!.mark();
     const fromC = c!.mark();
     const burst = [0x26, 0x27, 0x27].map((frame, seq) => encodeDmrd({ seq, src: 3140011, dst: 3140012, peerId: a!.peerId, slot: 2, frame, unit: true, streamId: 0xda7a0001 }));

@@ -3,6 +3,9 @@
 // caller as TG 9 with the link control rewritten (decoded here); keying another talkgroup mutes a
 // slot's static talkgroup for a while (single mode); with private calls on, a private voice call
 // reaches the called subscriber only; a private call to 9992 plays that clip from the prompt pack.
+//
+// The servers run with short timers (HANG_S, PROMPT_DELAY_S): a wait "past the hang time" is the
+// configured hang time plus a margin, not the 5 s default.
 
 import { itPromptPacks } from '../support/fixtures.js';
 import { describe, expect, it } from 'vitest';
@@ -15,12 +18,20 @@ import { serverFixture } from '../support/server-process.js';
 import { lcDestinations, REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** timers.group_hangtime of these servers (default 5 s), and how long to wait to be past it. */
+const HANG_S = 0.5;
+const PAST_HANG_MS = HANG_S * 1000 + 500;
+/** prompts.delay of these servers (default 1 s). */
+const PROMPT_DELAY_S = 0.1;
 const dmrd = (d: Received): boolean => String.fromCharCode(...d.bytes.subarray(0, 4)) === 'DMRD';
 
 const fx = serverFixture();
 
 const peers = (config: Record<string, Record<string, unknown>>, list: [number, string][]): Promise<HbpClient[]> =>
-  fx.withPeers({ config: { sql: { enabled: false }, ...config } }, list);
+  fx.withPeers(
+    { config: { sql: { enabled: false }, timers: { group_hangtime: HANG_S }, ...config, prompts: { delay: PROMPT_DELAY_S, ...config['prompts'] } } },
+    list,
+  );
 const send = (from: HbpClient, packets: Uint8Array[], gap = 60): Promise<void> => from.sendPaced(packets, gap);
 
 const privateCall = (c: HbpClient, src: number, n: number, streamId: number, slot: 1 | 2 = 2): Uint8Array[] =>
@@ -54,7 +65,7 @@ describe('dial-a-TG, single mode, private voice and the information service over
       send(a!, voiceCall({ peerId: a!.peerId, src: 3150011, tg: 3100, slot: 2, streamId: 0x31000011 })),
       send(c!, voiceCall({ peerId: c!.peerId, src: 3150013, tg: 3100, slot: 2, streamId: 0x31000013 }), 61),
     ]);
-    await sleep(5500); // past the hang time
+    await sleep(PAST_HANG_MS); // past the hang time
     const [fromA, fromC] = [a!.mark(), c!.mark()];
     const call = voiceCall({ peerId: b!.peerId, src: 3150012, tg: 91, slot: 2, streamId: 0x91000012 });
     await send(b!, call);
@@ -69,7 +80,7 @@ describe('dial-a-TG, single mode, private voice and the information service over
       [315023, 'TS2=91;'],
     ]);
     await send(b!, voiceCall({ peerId: b!.peerId, src: 3150022, tg: 91, slot: 2, streamId: 0x91000022 })); // 3150022 heard at B
-    await sleep(5500);
+    await sleep(PAST_HANG_MS); // past the hang time at B, whose TS2 just carried TG 91
     const [fromB, fromC] = [b!.mark(), c!.mark()];
     const call = voiceCall({ peerId: a!.peerId, src: 3150021, tg: 3150022, slot: 2, streamId: 0x77000021 }).map((p) => {
       p[15] = p[15]! | 0x40;

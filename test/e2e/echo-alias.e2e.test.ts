@@ -1,9 +1,12 @@
 // Echo, talker alias and voice prompts through the real server over UDP on 127.0.0.1, from the
-// radios' side: a call to 9990 comes back to the caller alone about 2 s after it ends, paced at the
-// DMR rate, with a new stream ID; a talker alias sent during a call reaches the peer hearing that
+// radios' side: a call to 9990 comes back to the caller alone echo.delay after it ends, paced at
+// the DMR rate, with a new stream ID; a talker alias sent during a call reaches the peer hearing that
 // call; with a prompt pack (the synthetic one, and the real packs of ../shared/vectors/prompts when
 // they are there), a dial is answered "linked to …" with exactly the pack's voice, and a recorded
 // run replays to the same bytes.
+//
+// The servers run with short delays (ECHO_DELAY_S instead of the 2 s default, PROMPT_DELAY_S
+// instead of 1 s), so the tests do not sit through the operator defaults.
 
 import { describe, expect, it } from 'vitest';
 import { itPromptPacks } from '../support/fixtures.js';
@@ -16,6 +19,11 @@ import { runCli, serverFixture } from '../support/server-process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tag = (b: Uint8Array): string => String.fromCharCode(...b.subarray(0, 4));
+/** echo.delay and prompts.delay of these servers. */
+const ECHO_DELAY_S = 0.5;
+const PROMPT_DELAY_S = 0.1;
+/** The default echo.delay: an echo that comes sooner shows that ECHO_DELAY_S is in force. */
+const DEFAULT_ECHO_DELAY_MS = 2000;
 
 const fx = serverFixture();
 
@@ -24,11 +32,12 @@ async function peers(...ids: number[]): Promise<HbpClient[]> {
 }
 
 function peersWith(extra: Record<string, Record<string, unknown>>, ...ids: number[]): Promise<HbpClient[]> {
-  return fx.withPeers({ config: { sql: { enabled: false }, ...extra }, record: true }, ids.map((id): [number, string] => [id, 'TS2=91;']));
+  const config = { sql: { enabled: false }, echo: { delay: ECHO_DELAY_S }, ...extra, prompts: { delay: PROMPT_DELAY_S, ...extra['prompts'] } };
+  return fx.withPeers({ config, record: true }, ids.map((id): [number, string] => [id, 'TS2=91;']));
 }
 
 describe('echo and talker alias over UDP', () => {
-  it('plays a TG 9990 call back to the caller only, 2 s after its end, 60 ms apart, new stream ID', async () => {
+  it('plays a TG 9990 call back to the caller only, echo.delay after its end, 60 ms apart, new stream ID', async () => {
     const [a, b] = await peers(313001, 313002);
     const call = voiceCall({ peerId: a!.peerId, src: 3130001, tg: 9990, slot: 2, streamId: 0x99900001, superframes: 2 });
     const fromA = a!.mark();
@@ -38,7 +47,9 @@ describe('echo and talker alias over UDP', () => {
     await a!.waitFor((d, i) => i >= fromA + call.length - 1 && tag(d.bytes) === 'DMRD', 6000, fromA, 'the whole echo');
     const back = a!.received.slice(fromA).filter((d) => tag(d.bytes) === 'DMRD');
     expect(back).toHaveLength(call.length);
-    expect(back[0]!.at - endedAt).toBeGreaterThan(1800);
+    // endedAt is one frame (60 ms) after the terminator went out, hence the 200 ms allowance.
+    expect(back[0]!.at - endedAt).toBeGreaterThan(ECHO_DELAY_S * 1000 - 200);
+    expect(back[0]!.at - endedAt).toBeLessThan(DEFAULT_ECHO_DELAY_MS - 200);
     const span = back.at(-1)!.at - back[0]!.at;
     expect(span).toBeGreaterThan((call.length - 1) * 60 * 0.8);
     expect(span).toBeLessThan((call.length - 1) * 60 * 1.5);

@@ -347,26 +347,30 @@ describe('dmrhub end to end: real process, real UDP', () => {
 });
 
 describe('the example config', () => {
-  it('starts on 127.0.0.1:62031, takes a login and a ping, and stops with MSTCL and exit code 0', async () => {
-    // Fail clearly (rather than with a bind error from the server) when the port is taken.
-    await new Promise<void>((resolve, reject) => {
-      const probe = dgram.createSocket('udp4');
-      probe.once('error', (err: NodeJS.ErrnoException) => {
-        probe.close();
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? 'UDP port 127.0.0.1:62031 is in use (another dmrhub or HBP master?): the example-config smoke test needs it free'
-              : `cannot probe UDP port 127.0.0.1:62031: ${err.message}`,
-          ),
-        );
-      });
-      probe.bind(62031, HOST, () => probe.close(() => resolve()));
-    });
-    const server = await startServer({ configFile: join(REPO_ROOT, 'config', 'dmrhub.example.toml') });
+  // The example file as shipped, copied into a temporary directory with only its HBP port changed
+  // to one that was free a moment ago: the test needs no fixed port, and the paths the file names
+  // (data/, recordings/) land in that directory, not in config/.
+  it('starts as shipped (on a free port instead of 62031), takes a login and a ping, and stops with MSTCL and exit code 0', async () => {
+    const example = readFileSync(join(REPO_ROOT, 'config', 'dmrhub.example.toml'), 'utf8');
+    const portLine = /^port = 62031$/m;
+    expect(example, 'the example config listens on 62031, the usual HomeBrew port').toMatch(portLine);
+    const dir = mkdtempSync(join(tmpdir(), 'dmrhub-e2e-example-'));
     const client = new HbpClient(3109999, { stepTimeoutMs: 3000 });
+    let server: ServerHandle | null = null;
     try {
-      expect(server.port).toBe(62031);
+      // Another process may take the port between the probe and the start: then try another.
+      let port = 0;
+      for (let attempt = 1; server === null; attempt++) {
+        port = await freeUdpPort();
+        const file = join(dir, 'dmrhub.example.toml');
+        writeFileSync(file, example.replace(portLine, `port = ${port}`));
+        try {
+          server = await startServer({ configFile: file });
+        } catch (err) {
+          if (attempt >= 3 || !/already in use/.test(String(err))) throw err;
+        }
+      }
+      expect(server.port).toBe(port);
       await client.bind();
       await client.login(HOST, server.port, { passphrase: 'passw0rd', options: 'TS2=91;' });
       await client.ping();
@@ -376,11 +380,26 @@ describe('the example config', () => {
       expect(show(cl.bytes)).toBe(show(encodeMstcl(3109999)));
     } finally {
       await client.close();
-      await server.stop(3000);
-      server.cleanup();
+      if (server !== null) {
+        await server.stop(3000);
+        server.cleanup();
+      }
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** A UDP port on 127.0.0.1 that was free a moment ago (bound by the OS, then released). */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = dgram.createSocket('udp4');
+    probe.once('error', reject);
+    probe.bind(0, HOST, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 describe('a port that cannot be opened', () => {
   it('stops the start with exit code 1 and a line naming the port and why, not a crash', async () => {
