@@ -9,16 +9,13 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG } from '../core/config.js';
+import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
-/** Longest duration any timer key accepts: one day. Keeps every timer well below the 2^31-1 ms
- *  that Node's setTimeout can represent. */
-export const MAX_DURATION_SECONDS = 86_400;
+export { describeValue, MAX_DURATION_SECONDS, MAX_TALKGROUP };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Highest assignable talkgroup: 0xFFFFFF is the all-call ID, so it is not a talkgroup. */
-export const MAX_TALKGROUP = 0xff_fffe;
 
 /** Defaults of the settings that live outside CoreConfig (core defaults come from DEFAULT_CORE_CONFIG). */
 export const DEFAULT_APP_SETTINGS = {
@@ -42,101 +39,6 @@ export const DEFAULT_APP_SETTINGS = {
   sqlRetentionDays: 30,
   logPretty: 'auto' as 'auto' | boolean,
 } as const;
-
-// ---------------------------------------------------------------------------------------------
-// Error wording
-
-/** A short, human description of a value that failed a check, TOML-flavoured. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return 'nan';
-    if (value === Infinity) return 'inf';
-    if (value === -Infinity) return '-inf';
-    return String(value);
-  }
-  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
-  // smol-toml's TomlDate is a Date subclass; its toISOString keeps the TOML form (local dates etc.).
-  if (value instanceof Date) return `a date/time (${safeText(() => value.toISOString())})`;
-  // smol-toml builds tables without a prototype, so they cannot be turned into strings directly.
-  if (typeof value === 'object') return 'a table';
-  return typeof value;
-}
-
-function safeText(render: () => string): string {
-  try {
-    return render();
-  } catch {
-    return 'invalid';
-  }
-}
-
-/** zod `error` option producing "expected <what>, got <value>" for whatever check failed. */
-function expecting(what: string): { error: (issue: { input?: unknown }) => string } {
-  return { error: (issue) => `expected ${what}, got ${describeValue(issue.input)}` };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field builders
-
-function integer(lo: number, hi: number, what: string, fallback: number, note = '') {
-  const e = expecting(`${what} ${lo}..${hi}${note === '' ? '' : ` (${note})`}`);
-  return z.number(e).int(e).min(lo, e).max(hi, e).default(fallback);
-}
-
-function atLeast(lo: number, what: string, fallback: number) {
-  const e = expecting(`${what} >= ${lo}`);
-  return z.number(e).int(e).min(lo, e).default(fallback);
-}
-
-/** A duration in seconds. `positive` durations must be at least one millisecond. */
-function seconds(positive: boolean, fallbackMs: number) {
-  const lo = positive ? 0.001 : 0;
-  const e = expecting(`a number of seconds >= ${lo} and <= ${MAX_DURATION_SECONDS}`);
-  return z.number(e).min(lo, e).max(MAX_DURATION_SECONDS, e).default(fallbackMs / 1000);
-}
-
-function text(minLen: number, maxLen: number, what: string, fallback: string) {
-  const e = expecting(`${what} of ${minLen}..${maxLen} characters`);
-  return z.string(e).min(minLen, e).max(maxLen, e).default(fallback);
-}
-
-function talkgroups(fallback: readonly number[]) {
-  const each = expecting(`a talkgroup number 1..${MAX_TALKGROUP}`);
-  const tg = z.number(each).int(each).min(1, each).max(MAX_TALKGROUP, each);
-  return z.array(tg, expecting('an array of talkgroup numbers, e.g. [91, 3100]')).default(() => [...fallback]);
-}
-
-/** A talkgroup or an inclusive range written "first-last", as [first, last]. */
-function talkgroupRanges(fallback: readonly (readonly [number, number])[]) {
-  const what = `a talkgroup 1..${MAX_TALKGROUP} or a range "first-last"`;
-  const each = expecting(what);
-  const single = z
-    .number(each)
-    .int(each)
-    .min(1, each)
-    .max(MAX_TALKGROUP, each)
-    .transform((n): [number, number] => [n, n]);
-  const range = z
-    .string(each)
-    .regex(/^\s*\d{1,8}\s*-\s*\d{1,8}\s*$/, each)
-    .transform((t) => t.split('-').map((x) => Number(x.trim())) as [number, number])
-    .refine(([a, b]) => a >= 1 && b <= MAX_TALKGROUP && a <= b, expecting(`${what} with first <= last`));
-  const shown = fallback.map(([a, b]) => (a === b ? a : `${a}-${b}`));
-  return z
-    .array(z.union([single, range], each), expecting(`an array of talkgroups and ranges, e.g. ["1-79", 4000, "9990-9999"]`))
-    .prefault(() => shown);
-}
-
-function section<Shape extends z.core.$ZodLooseShape>(name: string, shape: Shape) {
-  return z.strictObject(shape, expecting(`a table [${name}]`));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Sections
