@@ -148,7 +148,7 @@ export class Core {
       env.hot.dmrdIn++;
       const err = checkDmrd(b);
       if (err !== null) return bad(env, ev, err);
-      const s = env.sessions.get(readU32(b, DMRD.PEER));
+      const s = env.sessions.byId.get(readU32(b, DMRD.PEER));
       if (s === undefined || s.state !== SessionState.Connected || s.port !== ev.port || s.address !== ev.address) {
         env.counters.add('dmrd.not-logged-in');
         return;

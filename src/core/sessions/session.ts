@@ -1,6 +1,6 @@
 // Making a peer session (model/session.ts has its shape).
 
-import type { PeerOptions, Session, SlotState } from '../model/index.js';
+import type { PeerOptions, Session, SlotState, Stream, Target } from '../model/index.js';
 import { NEVER } from '../time.js';
 
 export const SessionState = {
@@ -13,19 +13,28 @@ export const SessionState = {
 /** The options of a peer that sent none: every default the server's. */
 export const NO_OPTIONS: PeerOptions = { ts1: [], ts2: [], dial: 0, timerMs: null, single: null, voice: null, lang: null, identTg: null };
 
-function newSlot(socket: number, address: string, port: number, peerId: number, slot: 1 | 2): SlotState {
-  return {
-    rx: null,
-    rxTg: 0,
-    rxTime: NEVER,
-    txStream: 0,
-    txTg: 0,
-    txTime: NEVER,
-    txEnded: true,
-    target: { socket, address, port, peerId, slotBit: slot === 2 ? 0x80 : 0 },
-    mark: 0,
-  };
+/**
+ * A slot of a session. A class rather than an object literal on purpose: its times start as the
+ * double NEVER, and a class's field initialisers give every slot the same fields in the same number
+ * form from the start; the fan-out loop reads them for every receiver of every packet.
+ */
+class Slot implements SlotState {
+  rx: Stream | null = null;
+  rxTg = 0;
+  rxTime = NEVER;
+  txStream = 0;
+  txTg = 0;
+  txTime = NEVER;
+  txEnded = true;
+  readonly target: Target;
+  mark = 0;
+
+  constructor(socket: number, address: string, port: number, peerId: number, slot: 1 | 2) {
+    this.target = { socket, address, port, peerId, slotBit: slot === 2 ? 0x80 : 0 };
+  }
 }
+
+const newSlot = (socket: number, address: string, port: number, peerId: number, slot: 1 | 2): SlotState => new Slot(socket, address, port, peerId, slot);
 
 export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number): Session {
   return {

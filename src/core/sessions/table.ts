@@ -8,7 +8,9 @@ import type { PendingLogin, Session } from '../model/index.js';
 export const ownerOf = (peerId: number): number | null => (peerId >= 100_000_000 && peerId <= 999_999_999 ? Math.floor(peerId / 100) : null);
 
 export class SessionTable {
-  private readonly byId = new Map<number, Session>();
+  private readonly sessions = new Map<number, Session>();
+  /** Sessions by peer ID, read-only (a plain Map lookup on the packet path, no call in between). */
+  readonly byId: ReadonlyMap<number, Session> = this.sessions;
   private readonly pending = new Map<string, PendingLogin>();
   /** Hotspot sessions by their owner's 7-digit ID (9-digit peer IDs). */
   private readonly owners = new Map<number, Set<Session>>();
@@ -17,11 +19,11 @@ export class SessionTable {
   private made = 0;
 
   get(peerId: number): Session | undefined {
-    return this.byId.get(peerId);
+    return this.sessions.get(peerId);
   }
 
   values(): IterableIterator<Session> {
-    return this.byId.values();
+    return this.sessions.values();
   }
 
   get peerCount(): number {
@@ -34,7 +36,7 @@ export class SessionTable {
   }
 
   add(s: Session): void {
-    this.byId.set(s.peerId, s);
+    this.sessions.set(s.peerId, s);
     const owner = ownerOf(s.peerId);
     if (owner !== null) {
       let set = this.owners.get(owner);
@@ -52,8 +54,8 @@ export class SessionTable {
       set.delete(s);
       if (set.size === 0) this.owners.delete(owner!);
     }
-    if (this.byId.get(s.peerId) === s) {
-      this.byId.delete(s.peerId);
+    if (this.sessions.get(s.peerId) === s) {
+      this.sessions.delete(s.peerId);
       if (s.peerId !== STATUS_PROBE_ID) this.counted--;
     }
   }
@@ -88,7 +90,7 @@ export class SessionTable {
 
   /** Read-only views for inspection (tests, tools). */
   get sessionMap(): ReadonlyMap<number, Session> {
-    return this.byId;
+    return this.sessions;
   }
 
   get loginMap(): ReadonlyMap<string, PendingLogin> {
