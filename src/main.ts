@@ -1,13 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // (The routing path allocates nothing per packet, so a 1 MB young generation is plenty and keeps
 // the resident set ~10 MB smaller; `npm start` passes the same flag.)
-// dmrhub command line: start, check-config, replay, version.
+// dmrhub command line: start, check-config, replay, lastheard, version.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findConfig, type ConfigSource } from './config/find.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
@@ -18,13 +19,15 @@ import { VERSION } from './shell/version.js';
 const USAGE = `dmrhub ${VERSION}: a DMR network server
 
 usage:
-  dmrhub start [--config FILE] [--record FILE]   run the server (default config: config/dmrhub.example.toml)
-  dmrhub check-config [--config] FILE            validate a config file and exit (0 = good)
+  dmrhub start [--config FILE] [--record FILE]   run the server
+  dmrhub check-config [[--config] FILE]          validate a config file and exit (0 = good)
   dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
          [--digest-only]
   dmrhub lastheard [--config FILE] [--limit N] [--json]
                                                  the latest call of each subscriber, from the SQLite file
   dmrhub version
+
+Without --config, the config is ./dmrhub.toml, else /etc/dmrhub/dmrhub.toml.
 `;
 
 function fail(msg: string, code = 2): never {
@@ -35,6 +38,15 @@ function fail(msg: string, code = 2): never {
 /** The parser runs in its own module, loaded only by the commands that are not the server. */
 const loadConfigFile = async (path: string): Promise<ConfigResult> => (await import('./config/load.js')).loadConfigFile(path);
 
+/** The config file to use (--config, ./dmrhub.toml, /etc/dmrhub/dmrhub.toml), or exit 2 naming the places tried. */
+function configPath(explicit: string | undefined): { path: string; source: ConfigSource } {
+  const found = findConfig(explicit);
+  if (!found.ok) fail(found.message);
+  return found;
+}
+
+const SOURCE_TEXT: Record<ConfigSource, string> = { '--config': 'given with --config', 'working directory': 'found in the working directory', system: 'the system config' };
+
 async function loadOrExit(path: string, isolated = false) {
   const r = isolated ? await loadConfigIsolated(path) : await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s); not started`);
@@ -43,11 +55,13 @@ async function loadOrExit(path: string, isolated = false) {
 
 async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, record: { type: 'string' }, seed: { type: 'string' } } });
-  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml', true);
+  const config = configPath(values.config);
+  const app = await loadOrExit(config.path, true);
   const driver = new Driver(app, {
     recordPath: values.record ? resolve(values.record) : null,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
   });
+  driver.logger.info({ code: 'server.config', file: config.path, source: config.source, version: VERSION }, `dmrhub ${VERSION} starting with ${config.path} (${SOURCE_TEXT[config.source]})`);
   process.on('uncaughtException', (err) => {
     let file = '(flight recorder off)';
     try {
@@ -86,8 +100,7 @@ async function start(args: string[]): Promise<void> {
 
 async function checkConfig(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
-  const path = values.config ?? positionals[0];
-  if (!path) fail('check-config: name the config file');
+  const { path } = configPath(values.config ?? positionals[0]);
   const r = await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s)`, 1);
   process.stdout.write(`${path}: ok\n`);
@@ -132,7 +145,7 @@ interface LastheardReader {
 
 async function lastheard(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
-  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const app = await loadOrExit(configPath(values.config).path);
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) fail('lastheard: --limit takes a whole number >= 1');
   if (!existsSync(app.sql.path)) fail(`lastheard: no database at ${app.sql.path} (is [sql] enabled, and has the server run?)`, 1);
