@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // (The routing path allocates nothing per packet, so a 1 MB young generation is plenty and keeps
 // the resident set ~10 MB smaller; `npm start` passes the same flag.)
-// dmrhub command line: start, check-config, replay, lastheard, version.
+// dmrhub command line: start, check-config, init, replay, lastheard, version.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findConfig, type ConfigSource } from './config/find.js';
+import { writeStarterConfig } from './config/init.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
@@ -21,6 +22,7 @@ const USAGE = `dmrhub ${VERSION}: a DMR network server
 usage:
   dmrhub start [--config FILE] [--record FILE]   run the server
   dmrhub check-config [[--config] FILE]          validate a config file and exit (0 = good)
+  dmrhub init [DIR] [--data-dir DIR]             write a starter DIR/dmrhub.toml (default DIR: .)
   dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
          [--digest-only]
   dmrhub lastheard [--config FILE] [--limit N] [--json]
@@ -156,6 +158,22 @@ async function lastheard(args: string[]): Promise<void> {
   process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : reader.formatLastheardTable(rows));
 }
 
+function init(args: string[]): void {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+  if (positionals.length > 1) fail('init: at most one directory');
+  let written: ReturnType<typeof writeStarterConfig>;
+  try {
+    written = writeStarterConfig(positionals[0] ?? '.', { dataDir: values['data-dir'] ?? null });
+  } catch (err) {
+    fail(`init: ${(err as Error).message}`, 1);
+  }
+  const data = written.dataDir === null ? 'beside it (relative paths)' : `in ${written.dataDir}`;
+  process.stdout.write(
+    `wrote ${written.path} (mode 0600) with a random passphrase; database and recordings ${data}.\n` +
+      `Check it with: dmrhub check-config ${written.path}\n`,
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -163,6 +181,8 @@ async function main(argv: string[]): Promise<void> {
       return start(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'init':
+      return init(rest);
     case 'replay':
       return replay(rest);
     case 'lastheard':

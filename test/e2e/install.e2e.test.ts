@@ -1,13 +1,14 @@
-// The command line as a fresh install meets it: the config lookup from the working directory, the
-// first start line naming the file, and the error when there is no config at all.
+// The command line as a fresh install meets it: `dmrhub init` then `check-config`, the config
+// lookup from the working directory, the first start line naming the file, and the error when
+// there is no config at all.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN_JS } from '../support/server-process.js';
+import { MAIN_JS, runCli } from '../support/server-process.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -19,7 +20,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('the config lookup', () => {
+describe('dmrhub init and the config lookup', () => {
+  it('init writes a config that check-config accepts; a second init refuses', async () => {
+    const dir = tempDir();
+    const first = await runCli(['init', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    const path = join(dir, 'dmrhub.toml');
+    expect(first.stdout).toContain(path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const checked = await runCli(['check-config', path]);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toBe(`${path}: ok\n`);
+    const before = readFileSync(path, 'utf8');
+    const second = await runCli(['init', dir]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('already exists; not overwritten');
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
   it('start without --config uses ./dmrhub.toml and names it in its first line', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'dmrhub.toml'), '[hbp]\nport = 0\n[sql]\nenabled = false\n[record]\nflight_recorder_dir = "."\n[log]\npretty = false\n');
