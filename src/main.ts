@@ -153,7 +153,13 @@ async function lastheard(args: string[]): Promise<void> {
   if (!existsSync(app.sql.path)) fail(`lastheard: no database at ${app.sql.path} (is [sql] enabled, and has the server run?)`, 1);
   // The SQLite module is loaded only in this command's own process, never in the server's main
   // thread (the reporting workers own the database there).
-  const reader = (await import(pathToFileURL(workerFile('sqlite-read.js')).href)) as LastheardReader;
+  let reader: LastheardReader;
+  try {
+    reader = (await import(pathToFileURL(workerFile('sqlite-read.js')).href)) as LastheardReader;
+  } catch (err) {
+    // better-sqlite3 is optional: its absence is explained (SqliteUnavailable), not a stack trace.
+    fail(`lastheard: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
   const rows = reader.readLastheard(app.sql.path, limit);
   process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : reader.formatLastheardTable(rows));
 }
