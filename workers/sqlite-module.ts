@@ -14,8 +14,12 @@ export const SQLITE_MODULE = 'better-sqlite3';
 /** The package directory (dist/workers/../..), for the advice in messages. */
 const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The first line of an error, without the require stack Node appends. */
-const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+/** The first line of an error, without the require stack Node appends (or the list of paths tried). */
+const firstLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err))
+    .split('\n')[0]!
+    .trim()
+    .replace(/[\s.:]*(Tried:)?[\s.:]*$/, '');
 
 /** Why the module cannot be used, as one paragraph for an operator. */
 export function sqliteLoadProblem(err: unknown, moduleName = SQLITE_MODULE): string {

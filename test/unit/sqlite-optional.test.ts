@@ -41,7 +41,7 @@ describe('the optional SQLite module', () => {
       const fake = join(dir, 'broken.mjs');
       writeFileSync(fake, "throw new Error('Could not locate the bindings file. Tried:\\n → /x/build/better_sqlite3.node');\n");
       const msg = await problem(pathToFileURL(fake).href);
-      expect(msg).toContain('is installed but does not load (Could not locate the bindings file. Tried:)');
+      expect(msg).toContain('is installed but does not load (Could not locate the bindings file):');
       expect(msg).toContain('npm rebuild');
       expect(msg).toContain('set enabled = false in the [sql] section');
     } finally {
