@@ -22,7 +22,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -172,7 +172,7 @@ type Limits = 'default' | 'lifted';
 
 /** Server settings every run shares; `--no-sql` turns the SQLite reporting sink off. */
 /** Settings of every benchmark server: the SQLite sink on or off, and TOML appended to its config. */
-export const serverSettings = { sql: true, extraConfig: '' };
+export const serverSettings = { sql: true, extraConfig: '', wrap: [] as string[] };
 
 function configText(dir: string, limits: Limits): string {
   const lines = [
@@ -206,7 +206,9 @@ export async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Prom
   const cfg = join(dir, 'dmrhub.toml');
   writeFileSync(cfg, configText(dir, limits));
   // The server runs with the same V8 flag as `npm start` and the dmrhub command (see src/main.ts).
-  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
+  // --server-wrap puts a command in front (it must exec node, so the PID stays the server's).
+  const [command, ...prefix] = [...serverSettings.wrap, process.execPath];
+  const child: ChildProcess = spawn(command!, [...prefix, ...SERVER_NODE_FLAGS, ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -892,6 +894,9 @@ const USAGE = `usage: node dist/bench/run-all.js [--runs 3] [--quick] [--only co
   --no-markdown   never rewrite BENCHMARKS.md
   --no-sql        run dmrhub with [sql] enabled = false (default: the server's default, on,
                   writing to a temporary directory)
+  --server-wrap "CMD ARGS"  start each dmrhub server through this command, which must exec its
+                  arguments (e.g. "bench/lib/confine.sh 0 256M": one CPU, 256 MB); does not
+                  rewrite BENCHMARKS.md
   --profile       afterwards, one dmrhub saturation run per fan-out with --cpu-prof; prints the
                   top self-time functions (not part of the measured numbers)
 Writes bench/results/<timestamp>.json. Run \`npm run build\` first (\`npm run bench\` does).`;
@@ -906,6 +911,7 @@ async function main(): Promise<void> {
       'no-markdown': { type: 'boolean' },
       profile: { type: 'boolean' },
       'no-sql': { type: 'boolean' },
+      'server-wrap': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -944,6 +950,9 @@ async function main(): Promise<void> {
     profile: v.profile ?? false,
   };
   serverSettings.sql = !(v['no-sql'] ?? false);
+  serverSettings.wrap = (v['server-wrap'] ?? '').split(' ').filter((w) => w !== '');
+  // The servers run in temporary directories: a relative command path is taken from here.
+  if (serverSettings.wrap[0]?.includes('/')) serverSettings.wrap[0] = resolve(serverSettings.wrap[0]);
   for (const f of [MAIN_JS, CORE_JS]) if (!existsSync(f)) throw new Error(`${f} not found: run \`npm run build\` first`);
 
   const t0 = Date.now();
@@ -1078,7 +1087,7 @@ async function main(): Promise<void> {
   console.log(`\nraw results: ${rel}`);
 
   const full = !quick && only.size === PARTS.length;
-  const writeMd = v['no-markdown'] ? false : (v.markdown ?? full);
+  const writeMd = v['no-markdown'] ? false : (v.markdown ?? (full && serverSettings.wrap.length === 0));
   if (writeMd) {
     writeFileSync(MARKDOWN + '.tmp', renderMarkdown(res, rows, rel));
     renameSync(MARKDOWN + '.tmp', MARKDOWN);

@@ -1,13 +1,15 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // (The routing path allocates nothing per packet, so a 1 MB young generation is plenty and keeps
 // the resident set ~10 MB smaller; `npm start` passes the same flag.)
-// dmrhub command line: start, check-config, replay, version.
+// dmrhub command line: start, check-config, init, replay, import-freedmr, lastheard, version.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findConfig, type ConfigSource } from './config/find.js';
+import { writeStarterConfig } from './config/init.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import { formatConfigErrors, secretDigest, type ConfigResult } from './config/types.js';
 import { parseHeader } from './replay/format.js';
@@ -19,8 +21,9 @@ import { VERSION } from './shell/version.js';
 const USAGE = `dmrhub ${VERSION}: a DMR network server
 
 usage:
-  dmrhub start [--config FILE] [--record FILE]   run the server (default config: config/dmrhub.example.toml)
-  dmrhub check-config [--config] FILE            validate a config file and exit (0 = good)
+  dmrhub start [--config FILE] [--record FILE]   run the server
+  dmrhub check-config [[--config] FILE]          validate a config file and exit (0 = good)
+  dmrhub init [DIR] [--data-dir DIR]             write a starter DIR/dmrhub.toml (default DIR: .)
   dmrhub replay LOG [--config FILE] [--sends]    replay an event log; print the canonical actions and their digest
          [--digest-only] [--decoded]             (--decoded: one readable line per action, no hex)
   dmrhub lastheard [--config FILE] [--limit N] [--json]
@@ -28,6 +31,8 @@ usage:
   dmrhub import-freedmr FreeDMR.cfg [rules.py] [--out FILE]
                                                  write a dmrhub config from a FreeDMR one; unmapped settings on stderr
   dmrhub version
+
+Without --config, the config is ./dmrhub.toml, else /etc/dmrhub/dmrhub.toml.
 `;
 
 function fail(msg: string, code = 2): never {
@@ -38,6 +43,15 @@ function fail(msg: string, code = 2): never {
 /** The parser runs in its own module, loaded only by the commands that are not the server. */
 const loadConfigFile = async (path: string): Promise<ConfigResult> => (await import('./config/load.js')).loadConfigFile(path);
 
+/** The config file to use (--config, ./dmrhub.toml, /etc/dmrhub/dmrhub.toml), or exit 2 naming the places tried. */
+function configPath(explicit: string | undefined): { path: string; source: ConfigSource } {
+  const found = findConfig(explicit);
+  if (!found.ok) fail(found.message);
+  return found;
+}
+
+const SOURCE_TEXT: Record<ConfigSource, string> = { '--config': 'given with --config', 'working directory': 'found in the working directory', system: 'the system config' };
+
 async function loadOrExit(path: string, isolated = false) {
   const r = isolated ? await loadConfigIsolated(path) : await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s); not started`);
@@ -46,11 +60,13 @@ async function loadOrExit(path: string, isolated = false) {
 
 async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, record: { type: 'string' }, seed: { type: 'string' } } });
-  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml', true);
+  const config = configPath(values.config);
+  const app = await loadOrExit(config.path, true);
   const driver = new Driver(app, {
     recordPath: values.record ? resolve(values.record) : null,
     ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
   });
+  driver.logger.info({ code: 'server.config', file: config.path, source: config.source, version: VERSION }, `dmrhub ${VERSION} starting with ${config.path} (${SOURCE_TEXT[config.source]})`);
   process.on('uncaughtException', (err) => {
     let file = '(flight recorder off)';
     try {
@@ -89,8 +105,7 @@ async function start(args: string[]): Promise<void> {
 
 async function checkConfig(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
-  const path = values.config ?? positionals[0];
-  if (!path) fail('check-config: name the config file');
+  const { path } = configPath(values.config ?? positionals[0]);
   const r = await loadConfigFile(path);
   if (!r.ok) fail(`${formatConfigErrors(r.errors, path)}\n${path}: ${r.errors.length} error(s)`, 1);
   process.stdout.write(`${path}: ok\n`);
@@ -136,15 +151,37 @@ interface LastheardReader {
 
 async function lastheard(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
-  const app = await loadOrExit(values.config ?? 'config/dmrhub.example.toml');
+  const app = await loadOrExit(configPath(values.config).path);
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) fail('lastheard: --limit takes a whole number >= 1');
   if (!existsSync(app.sql.path)) fail(`lastheard: no database at ${app.sql.path} (is [sql] enabled, and has the server run?)`, 1);
   // The SQLite module is loaded only in this command's own process, never in the server's main
   // thread (the reporting workers own the database there).
-  const reader = (await import(pathToFileURL(workerFile('sqlite-read.js')).href)) as LastheardReader;
+  let reader: LastheardReader;
+  try {
+    reader = (await import(pathToFileURL(workerFile('sqlite-read.js')).href)) as LastheardReader;
+  } catch (err) {
+    // better-sqlite3 is optional: its absence is explained (SqliteUnavailable), not a stack trace.
+    fail(`lastheard: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
   const rows = reader.readLastheard(app.sql.path, limit);
   process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : reader.formatLastheardTable(rows));
+}
+
+function init(args: string[]): void {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+  if (positionals.length > 1) fail('init: at most one directory');
+  let written: ReturnType<typeof writeStarterConfig>;
+  try {
+    written = writeStarterConfig(positionals[0] ?? '.', { dataDir: values['data-dir'] ?? null });
+  } catch (err) {
+    fail(`init: ${(err as Error).message}`, 1);
+  }
+  const data = written.dataDir === null ? 'beside it (relative paths)' : `in ${written.dataDir}`;
+  process.stdout.write(
+    `wrote ${written.path} (mode 0600) with a random passphrase; database and recordings ${data}.\n` +
+      `Check it with: dmrhub check-config ${written.path}\n`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -154,6 +191,8 @@ async function main(argv: string[]): Promise<void> {
       return start(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'init':
+      return init(rest);
     case 'replay':
       return replay(rest);
     case 'lastheard':

@@ -13,8 +13,18 @@ import type { BatchTask, HostedSink, SinkInstance, StopTask, TaskResult } from '
 const hosted = (workerData as { sinks: HostedSink[] }).sinks;
 const sinks = new Map<string, SinkInstance>();
 for (const h of hosted) {
-  const mod = (await import(pathToFileURL(h.module).href)) as { createSink(options: unknown): SinkInstance };
-  sinks.set(h.name, mod.createSink(h.options));
+  try {
+    const mod = (await import(pathToFileURL(h.module).href)) as { createSink(options: unknown): SinkInstance };
+    sinks.set(h.name, mod.createSink(h.options));
+  } catch (err) {
+    // A sink whose module does not load (the optional better-sqlite3 missing, say) fails each of
+    // its batches with the reason, which the shell logs once; the other sinks run on.
+    sinks.set(h.name, unavailable(err instanceof Error ? err.message : String(err)));
+  }
+}
+
+function unavailable(error: string): SinkInstance {
+  return { run: (task) => Promise.resolve(task.op === 'stop' ? { ok: true, delivered: 0, state: 'off' } : { ok: false, delivered: 0, state: 'down', error }) };
 }
 
 export default async function run(task: BatchTask | StopTask): Promise<TaskResult> {

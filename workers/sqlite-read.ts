@@ -1,6 +1,9 @@
 // Reading the lastheard table for `dmrhub lastheard` (its own short-lived process, read-only).
 
-import Database from 'better-sqlite3';
+import { loadSqlite } from './sqlite-module.js';
+
+// The optional native module; without it this import fails with SqliteUnavailable (see there).
+const Sqlite = await loadSqlite();
 
 export interface LastheardRow {
   src: number;
@@ -20,7 +23,7 @@ export interface LastheardRow {
 
 /** The newest `limit` rows; throws a clear error when the file does not exist. */
 export function readLastheard(path: string, limit: number): LastheardRow[] {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = new Sqlite(path, { readonly: true, fileMustExist: true });
   try {
     return db.prepare(`SELECT * FROM lastheard ORDER BY started_at DESC LIMIT ?`).all(limit) as LastheardRow[];
   } finally {

@@ -7,11 +7,16 @@
 // An event the schema refuses (a constraint) is skipped and counted, not retried forever. Old rows
 // are pruned in small chunks from a timer.
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BatchTask, CallEndEvent, CallStartEvent, PeerLoginEvent, ReportEvent, SinkInstance, StateSnapshot, StopTask, TaskResult } from '../src/reporting/events.js';
 import type { SqlSinkOptions } from '../src/reporting/sinks.js';
+import { loadSqlite } from './sqlite-module.js';
+
+// The optional native module, loaded with this sink (only when [sql] is enabled); when it is absent
+// the import of this module fails with SqliteUnavailable, which says what to do.
+const Sqlite = await loadSqlite();
 
 /** Schema steps, applied in order; PRAGMA user_version says how many have run. Never edit one. */
 export const MIGRATIONS: readonly string[] = [
@@ -107,7 +112,7 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
     mkdirSync(dirname(opts.path), { recursive: true });
     // The timeout option is SQLite's busy_timeout; better-sqlite3's default (5 s) would apply to the
     // journal_mode pragma and the migrations if it were set later.
-    const d = new Database(opts.path, { timeout: Math.max(0, Math.floor(opts.busyTimeoutMs)) });
+    const d = new Sqlite(opts.path, { timeout: Math.max(0, Math.floor(opts.busyTimeoutMs)) });
     try {
       d.pragma('journal_mode = WAL');
       d.pragma('synchronous = NORMAL');

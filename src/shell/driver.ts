@@ -5,6 +5,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { formatConfigErrors, redactConfig, secretDigest, type AppConfig } from '../config/types.js';
@@ -52,6 +53,22 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
     sinks.push({ name: 'sql', module: workerFile('sqlite-sink.js'), options: data });
   }
   return sinks;
+}
+
+/**
+ * Whether better-sqlite3 (an optional dependency) loads: null, or why not and what to do. Asked of
+ * a short-lived thread (workers/sqlite-probe.js), so the main thread never loads the module.
+ */
+export function probeSqlite(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const worker = new Worker(workerFile('sqlite-probe.js'));
+    worker.once('message', (problem: string | null) => {
+      resolve(problem);
+      void worker.terminate();
+    });
+    worker.once('error', (err) => resolve(`cannot check for better-sqlite3: ${err.message}`));
+    worker.once('exit', (code) => resolve(`cannot check for better-sqlite3: the check exited with code ${code}`));
+  });
 }
 
 /** The server could not start for a reason the operator can fix (a port in use, say): not a crash. */
@@ -124,6 +141,9 @@ export class Driver {
   async start(): Promise<void> {
     const recordPath = this.opts.recordPath ?? (this.app.record.enabled ? this.app.record.path : null);
     if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
+    // SQL reporting configured but better-sqlite3 absent or broken: refuse to start, saying what to
+    // do, rather than run with a sink that can never write. Checked while the sockets open.
+    const sqlite = this.app.sql.enabled ? probeSqlite() : Promise.resolve(null);
     const { port } = await this.openSocket('HomeBrew peers ([hbp] address and port)', { address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
     this.hbpPort = port;
     // One socket per OpenBridge link, opened in config order so link i is socket i + 1.
@@ -136,6 +156,8 @@ export class Driver {
         `OpenBridge link ${link.name} on ${link.address}:${opened.port}, to ${target.address}:${target.port}`,
       );
     }
+    const sqliteProblem = await sqlite;
+    if (sqliteProblem !== null) throw new StartError(sqliteProblem);
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
     this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core });
     // Reporting workers start only now, after the socket is open: no database or broker work

@@ -1,5 +1,6 @@
-// The server's Node flags live in three places that must agree: package.json's start script, the
-// shebang of src/main.ts (the `dmrhub` command), and bench/lib/server-flags.ts (what is measured).
+// The server's Node flags live in four places that must agree: package.json's start script, the
+// shebang of src/main.ts (the `dmrhub` command), the systemd unit's ExecStart, and
+// bench/lib/server-flags.ts (what is measured).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,5 +16,12 @@ describe('server Node flags', () => {
     expect(start![1]!.trim().split(' ')).toEqual([...SERVER_NODE_FLAGS]);
     const shebang = readFileSync(join(REPO_ROOT, 'src', 'main.ts'), 'utf8').split('\n')[0]!;
     expect(shebang).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
+  });
+
+  it('are the same in the systemd unit', () => {
+    const unit = readFileSync(join(REPO_ROOT, 'systemd', 'dmrhub.service'), 'utf8');
+    const exec = /^ExecStart=\S*node ((?:--\S+ )*)\S*\/dist\/src\/main\.js start /m.exec(unit);
+    expect(exec, 'ExecStart runs node <flags> .../dist/src/main.js start').not.toBeNull();
+    expect(exec![1]!.trim().split(' ')).toEqual([...SERVER_NODE_FLAGS]);
   });
 });
