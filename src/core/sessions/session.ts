@@ -1,6 +1,6 @@
 // Making a peer session (model/session.ts has its shape).
 
-import type { PeerOptions, Session, SlotState } from '../model/index.js';
+import type { PeerOptions, Session, SessionRole, SlotState } from '../model/index.js';
 import { NEVER } from '../time.js';
 
 export const SessionState = {
@@ -27,9 +27,10 @@ function newSlot(socket: number, address: string, port: number, peerId: number, 
   };
 }
 
-export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number): Session {
+export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number, role: SessionRole = 'peer'): Session {
   return {
     peerId,
+    role,
     socket,
     address,
     port,
