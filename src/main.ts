@@ -126,7 +126,7 @@ async function replay(args: string[]): Promise<void> {
   const secrets: string[] = [];
   if (configPath && existsSync(configPath)) {
     const r = await loadConfigFile(configPath);
-    if (r.ok) secrets.push(r.config.core.hbp.passphrase, ...r.config.core.links.map((l) => l.passphrase));
+    if (r.ok) secrets.push(r.config.core.hbp.passphrase, ...r.config.core.links.map((l) => l.passphrase), ...r.config.core.uplinks.map((u) => u.passphrase));
   }
   const result = replayLog(
     text,

@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import type { AppConfig, ConfigError, ConfigResult } from './types.js';
 import { indexKeyLines, locateKey } from './locate.js';
 import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';
+import { xlxModuleNumber, type UplinkEntry } from './uplink-schema.js';
+import type { UplinkConfig } from '../core/config.js';
 
 
 /** Parses and validates config text. Relative paths in it are resolved against `baseDir`. */
@@ -45,6 +47,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
   const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   const enabledLinks = file.links.filter((l) => l.enabled);
+  const enabledUplinks = file.uplinks.filter((u) => u.enabled);
   return {
     core: {
       serverId: server.id,
@@ -82,6 +85,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         checkSource: l.check_source,
         talkgroups: [...l.talkgroups],
       })),
+      // Uplinks' sockets come after the links': socket links + i + 1.
+      uplinks: enabledUplinks.map((u, i) => toUplinkConfig(u, enabledLinks.length + i + 1)),
       timers: {
         groupHangtimeMs: msFromSeconds(timers.group_hangtime),
         collisionWindowMs: msFromSeconds(timers.collision_window),
@@ -105,6 +110,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
     // The shell opens one socket per enabled link, in this order: socket i + 1.
     links: enabledLinks.map((l) => ({ name: l.name, address: l.address, port: l.port })),
+    uplinks: enabledUplinks.map((u) => ({ name: u.name, address: u.local_address, port: u.local_port })),
     record: {
       enabled: record.enabled,
       path: resolve(baseDir, record.path),
@@ -128,6 +134,44 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
     },
     sql: { enabled: sql.enabled, path: resolve(baseDir, sql.path), retentionDays: sql.retention_days },
     source,
+  };
+}
+
+/** An [[uplinks]] table for the core: RPTC fields as the fixed-width text MMDVMHost sends (spec §1.4). */
+function toUplinkConfig(u: UplinkEntry, socket: number): UplinkConfig {
+  const digits = (n: number, width: number): string => String(Math.round(n)).padStart(width, '0');
+  return {
+    name: u.name,
+    socket,
+    address: u.address,
+    port: u.port,
+    passphrase: u.passphrase,
+    peerId: u.peer_id,
+    rptc: {
+      callsign: u.callsign,
+      rxFreq: digits(u.rx_freq, 9),
+      txFreq: digits(u.tx_freq, 9),
+      txPower: digits(u.tx_power, 2),
+      colorCode: digits(u.color_code, 2),
+      latitude: u.latitude.toFixed(4),
+      longitude: u.longitude.toFixed(4),
+      height: digits(u.height, 3),
+      location: u.location,
+      description: u.description,
+      slots: String(u.slots),
+      url: u.url,
+      softwareId: u.software_id,
+      packageId: u.package_id,
+    },
+    options: u.options,
+    ts1: u.ts1_talkgroups === undefined ? null : [...u.ts1_talkgroups],
+    ts2: u.ts2_talkgroups === undefined ? null : [...u.ts2_talkgroups],
+    loose: u.loose,
+    xlxModule: xlxModuleNumber(u.xlx_module),
+    pingIntervalMs: msFromSeconds(u.ping_interval),
+    maxMissedPongs: u.max_missed_pongs,
+    retryMinMs: msFromSeconds(u.reconnect_min),
+    retryMaxMs: msFromSeconds(u.reconnect_max),
   };
 }
 
@@ -188,6 +232,9 @@ function unknownKeyMessage(parent: readonly PropertyKey[], name: string, raw: un
   const sectionName = String(parent[0]);
   if (parent.length === 2 && sectionName === 'links') {
     return `unknown key in [[links]]; expected one of ${SECTION_KEYS.links.join(', ')}`;
+  }
+  if (parent.length === 2 && sectionName === 'uplinks') {
+    return `unknown key in [[uplinks]]; expected one of ${SECTION_KEYS.uplinks.join(', ')}`;
   }
   if (parent.length === 1 && isSectionName(sectionName)) {
     return `unknown key in [${sectionName}]; expected one of ${SECTION_KEYS[sectionName].join(', ')}`;

@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG } from '../core/config.js';
+import { uplinkEntry } from './uplink-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
 export { describeValue, MAX_DURATION_SECONDS, MAX_TALKGROUP };
@@ -240,6 +241,7 @@ export const SECTIONS = {
   mqtt: mqttSection,
   sql: sqlSection,
   links: linkEntry,
+  uplinks: uplinkEntry,
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
@@ -259,6 +261,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   mqtt: Object.keys(mqttSection.shape),
   sql: Object.keys(sqlSection.shape),
   links: Object.keys(linkEntry.shape),
+  uplinks: Object.keys(uplinkEntry.shape),
 };
 
 export function isSectionName(name: string): name is SectionName {
@@ -281,6 +284,7 @@ export const configFileSchema = z.strictObject(
     mqtt: mqttSection.prefault({}),
     sql: sqlSection.prefault({}),
     links: z.array(linkEntry, expecting('[[links]] tables')).default(() => []),
+    uplinks: z.array(uplinkEntry, expecting('[[uplinks]] tables')).default(() => []),
   },
   expecting('a TOML document'),
 ).superRefine((file, ctx) => {
@@ -305,6 +309,20 @@ export const configFileSchema = z.strictObject(
       if (local.some(([a, b]) => tg >= a && tg <= b)) issue(['links', i, 'talkgroups', j], tg, `talkgroup ${tg} is local (routing.local_talkgroups): it never crosses a link`);
       else if (file.routing.prohibited_talkgroups.includes(tg)) issue(['links', i, 'talkgroups', j], tg, `talkgroup ${tg} is prohibited (routing.prohibited_talkgroups)`);
     });
+  });
+  const uplinkNames = new Set<string>();
+  file.uplinks.forEach((u, i) => {
+    if (uplinkNames.has(u.name)) issue(['uplinks', i, 'name'], u.name, `the uplink name "${u.name}" is used twice`);
+    uplinkNames.add(u.name);
+    if (!u.enabled) return;
+    if (isIP(u.address) !== 0 && isIP(u.local_address) !== 0 && isIP(u.local_address) !== isIP(u.address))
+      issue(['uplinks', i, 'local_address'], u.local_address, `expected an IPv${isIP(u.address)} address like the master's address ${u.address}`);
+    if (u.reconnect_min > u.reconnect_max) issue(['uplinks', i, 'reconnect_min'], u.reconnect_min, `expected at most reconnect_max (${u.reconnect_max})`);
+    if (u.local_port === 0) return;
+    const at = `${u.local_address}|${u.local_port}`;
+    const taken = ports.get(at);
+    if (taken !== undefined) issue(['uplinks', i, 'local_port'], u.local_port, `${u.local_address}:${u.local_port} is already used by ${taken}`);
+    ports.set(at, `uplink "${u.name}"`);
   });
 });
 

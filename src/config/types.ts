@@ -11,6 +11,8 @@ export interface AppConfig {
   hbp: { address: string; port: number; recvBufferBytes: number };
   /** The local socket of each enabled OpenBridge link, in socket order (link i is socket i + 1). */
   links: { name: string; address: string; port: number }[];
+  /** The local socket of each enabled uplink, in socket order (after the links' sockets). */
+  uplinks: { name: string; address: string; port: number }[];
   /** Paths are absolute (relative ones in the file are taken from the file's directory). */
   record: { enabled: boolean; path: string; flightRecorderEvents: number; flightRecorderDir: string };
   log: { level: string; pretty: 'auto' | boolean };

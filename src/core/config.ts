@@ -2,8 +2,9 @@
 // milliseconds (the loader converts the file's seconds). Defaults follow FreeDMR (spec §4.12, §6.1).
 
 import type { LinkConfig } from './model/link.js';
+import type { UplinkConfig } from './model/uplink.js';
 
-export type { LinkConfig };
+export type { LinkConfig, UplinkConfig };
 
 export interface CoreConfig {
   /** This server's 32-bit ID: written into bytes 11–14 of the frames it sends on links. */
@@ -68,6 +69,8 @@ export interface CoreConfig {
   };
   /** OpenBridge v1 links to other servers (empty: none). */
   links: LinkConfig[];
+  /** HomeBrew peer logins to other masters (empty: none). */
+  uplinks: UplinkConfig[];
   timers: {
     /** After a slot carried TG A, traffic for another TG waits this long (FreeDMR GROUP_HANGTIME 5 s). */
     groupHangtimeMs: number;
@@ -146,6 +149,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     ],
   },
   links: [],
+  uplinks: [],
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
@@ -166,7 +170,7 @@ export function withDefaults(cfg: CoreConfig): CoreConfig {
 }
 
 /**
- * `cfg` with every secret (the HBP passphrase, each link's passphrase) replaced by `digest` of it:
+ * `cfg` with every secret (the HBP passphrase, each link's and uplink's passphrase) replaced by `digest` of it:
  * the one list of the core's secrets, for event logs, dumps and the redacted operator config.
  */
 export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
@@ -175,5 +179,6 @@ export function redactCore(cfg: CoreConfig, digest: (s: string) => string): Core
     hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) },
     // `?? []`: a config recorded by a version without links.
     links: (cfg.links ?? []).map((l) => ({ ...l, passphrase: digest(l.passphrase) })),
+    uplinks: (cfg.uplinks ?? []).map((u) => ({ ...u, passphrase: digest(u.passphrase) })),
   };
 }

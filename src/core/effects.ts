@@ -14,6 +14,7 @@ import type { SessionTable } from './sessions/table.js';
 import type { StreamTable } from './streams/table.js';
 import type { SubscriptionIndex } from './subscriptions/index.js';
 import type { HeardTable } from './unit/heard.js';
+import type { UplinkTable } from './uplinks/table.js';
 
 export interface CoreDeps {
   /** SHA-256 of `data` (32 bytes). Injected so the core stays free of node:crypto. */
@@ -55,6 +56,7 @@ export interface CoreEnv {
   readonly streams: StreamTable;
   readonly index: SubscriptionIndex;
   readonly links: LinkTable;
+  readonly uplinks: UplinkTable;
   readonly heard: HeardTable;
   readonly prompts: PromptPacks;
   readonly echoes: EchoBudget;

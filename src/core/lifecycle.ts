@@ -52,7 +52,7 @@ export function endStream(env: CoreEnv, st: Stream, now: number, reason: EndReas
     packets: st.packets,
     lost: st.lost,
     reason,
-    ...(st.link !== null ? { detail: `link ${st.link.cfg.name}` } : {}),
+    ...(st.link !== null ? { detail: `link ${st.link.cfg.name}` } : st.session.role === 'uplink' ? { detail: `uplink ${env.uplinks.nameOf(st.session)}` } : {}),
   });
 }
 

@@ -40,6 +40,10 @@ import { StreamTable } from './streams/table.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
 import { expiryDue, unmuteDue } from './subscriptions/user.js';
 import { HeardTable } from './unit/heard.js';
+import { onUplinkDatagram } from './uplinks/ingress.js';
+import { applyUplinks, shutdownUplinks } from './uplinks/lifecycle.js';
+import { pingDue, retryDue, stepTimedOut } from './uplinks/login.js';
+import { UplinkTable } from './uplinks/table.js';
 
 export type { PeerView } from './inspect.js';
 
@@ -75,6 +79,7 @@ export class Core {
       streams: new StreamTable(),
       index,
       links: new LinkTable(),
+      uplinks: new UplinkTable(),
       heard: new HeardTable(),
       prompts: new PromptPacks(),
       echoes: new EchoBudget(),
@@ -117,6 +122,7 @@ export class Core {
         case 'shutdown-requested':
           if (this.stopped) break;
           shutdown(this.env, ev.now);
+          shutdownUplinks(this.env, ev.now);
           this.deadlines.clear();
           this.stopped = true;
           this.fx.log({ code: 'server.stopped', level: 'info' });
@@ -140,6 +146,8 @@ export class Core {
     if (ev.socket !== 0) {
       const link = env.links.bySocketNumber(ev.socket);
       if (link !== undefined) return onLinkDatagram(env, link, ev);
+      const uplink = env.uplinks.bySocketNumber(ev.socket);
+      if (uplink !== undefined) return onUplinkDatagram(env, uplink, ev);
       return bad(env, ev, 'socket.unknown');
     }
     const b = ev.bytes;
@@ -207,6 +215,12 @@ export class Core {
         return;
       case 'ident':
         return identDue(env, d.session, now);
+      case 'uplink-retry':
+        return retryDue(env, d.uplink, d.gen, now);
+      case 'uplink-step-timeout':
+        return stepTimedOut(env, d.uplink, d.gen, now);
+      case 'uplink-ping':
+        return pingDue(env, d.uplink, d.gen, now);
     }
   }
 
@@ -216,6 +230,7 @@ export class Core {
     env.cfg = withDefaults(cfg);
     env.passphrase = utf8(cfg.hbp.passphrase);
     env.links.apply(env.cfg.links, env.now);
+    applyUplinks(env, env.cfg.uplinks, env.now);
     for (const s of env.sessions.values()) {
       if (s.state === SessionState.Connected && s.optionsText === null && s.peerId !== 0xffffffff) applyDefaults(env, s);
     }

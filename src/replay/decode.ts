@@ -3,6 +3,8 @@
 //
 //   @<now> send <to> <address>:<port> [socket <n>] DMRD #<seq> <src> -> tg <dst> ts<1|2> stream <id> <phase> [lc <dst>] …
 //   @<now> send <to> <address>:<port> RPTACK <arg>             (also MSTNAK, MSTPONG, MSTCL)
+//   @<now> send <to> <address>:<port> socket <n> RPTL <id>     (an uplink to its master: also RPTK,
+//          RPTPING, RPTCL; RPTC <id> <callsign>; RPTO <id> "<options>")
 //   @<now> send <to> <address>:<port> DMRA <src> block <n> "<alias>"
 //   @<now> log <code> key=value …                              (as in the canonical line)
 //   @<now> report <kind> key=value …                           (empty strings left out)
@@ -74,6 +76,20 @@ const CONTROL: [tag: string, length: number][] = [
   ['MSTCL', 9],
 ];
 
+/** What a client (an uplink) sends its master: tags whose argument is the peer ID at the end. */
+const CLIENT: [tag: string, length: number][] = [
+  ['RPTL', 8],
+  ['RPTK', 40],
+  ['RPTPING', 11],
+  ['RPTCL', 9],
+];
+
+const ascii = (b: Uint8Array): string => {
+  let s = '';
+  for (const c of b) s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?';
+  return s;
+};
+
 /** A report's fields as key=value (its kind first); empty strings are left out. */
 export function compactReport(json: string): string {
   let o: Record<string, unknown>;
@@ -141,6 +157,9 @@ export class TranscriptDecoder {
       return `DMRA${peer !== rx?.peerId ? ` peer ${peer}` : ''} ${readU24(b, 8)} block ${b[11]} ${JSON.stringify(text)}`;
     }
     for (const [name, length] of CONTROL) if (tag.startsWith(name) && b.length === length) return `${name} ${readU32(b, name.length)}`;
+    for (const [name, length] of CLIENT) if (tag.startsWith(name) && b.length === length) return `${name} ${readU32(b, name.length)}`;
+    if (tag.startsWith('RPTC') && b.length === 302) return `RPTC ${readU32(b, 4)} ${JSON.stringify(ascii(b.subarray(8, 16)).trim())}`;
+    if (tag.startsWith('RPTO') && b.length >= 8) return `RPTO ${readU32(b, 4)} ${JSON.stringify(ascii(b.subarray(8)))}`;
     return `${tag === '' ? 'datagram' : tag} length ${b.length}`;
   }
 

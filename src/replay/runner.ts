@@ -39,6 +39,7 @@ export function replayLog(text: string, deps: ReplayDeps, resolveSecret: (redact
     ...cfg,
     hbp: { ...cfg.hbp, passphrase: unredact(cfg.hbp.passphrase) },
     ...(cfg.links !== undefined ? { links: cfg.links.map((l) => ({ ...l, passphrase: unredact(l.passphrase) })) } : {}),
+    ...(cfg.uplinks !== undefined ? { uplinks: cfg.uplinks.map((u) => ({ ...u, passphrase: unredact(u.passphrase) })) } : {}),
   });
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();

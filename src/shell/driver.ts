@@ -24,6 +24,9 @@ import { loadPromptPackAsync } from './prompts.js';
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
+/** An uplink's RPTC package ID left empty in the config is this dmrhub's version. */
+const withVersion = (c: CoreConfig): CoreConfig => ({ ...c, uplinks: c.uplinks.map((u) => (u.rptc.packageId !== '' ? u : { ...u, rptc: { ...u.rptc, packageId: VERSION } })) });
+
 /** Where the compiled reporting workers are (dist/workers next to dist/src). */
 export const workerFile = (name: string): string => fileURLToPath(new URL(`../../workers/${name}`, import.meta.url));
 
@@ -156,6 +159,18 @@ export class Driver {
         `OpenBridge link ${link.name} on ${link.address}:${opened.port}, to ${target.address}:${target.port}`,
       );
     }
+    // One socket per uplink after the links', bound to its local address and port.
+    const firstUplink = this.app.links.length + 1;
+    for (const [i, up] of this.app.uplinks.entries()) {
+      const opened = await this.openSocket(`uplink ${up.name} ([[uplinks]] local_address and local_port)`, { address: up.address, port: up.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
+      if (opened.index !== firstUplink + i) throw new Error(`uplink ${up.name} got socket ${opened.index}, expected ${firstUplink + i}`);
+      const master = this.app.core.uplinks[i]!;
+      this.logger.info(
+        { code: 'uplink.listening', uplink: up.name, address: up.address, port: opened.port, master: `${master.address}:${master.port}` },
+        `uplink ${up.name} on ${up.address}:${opened.port}, to the master at ${master.address}:${master.port}`,
+      );
+    }
+    this.app = { ...this.app, core: withVersion(this.app.core) };
     const sqliteProblem = await sqlite;
     if (sqliteProblem !== null) throw new StartError(sqliteProblem);
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
@@ -242,7 +257,19 @@ export class Driver {
       this.logger.warn({ code: 'config.restart-needed' }, 'links added, removed, renamed or given another local address/port: takes effect at the next restart; the running links are kept');
       core = { ...core, links: this.app.core.links };
     }
-    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links };
+    core = withVersion(core);
+    if (JSON.stringify(r.config.uplinks) !== JSON.stringify(this.app.uplinks)) {
+      // Uplink sockets open at start too: the running uplinks stay until a restart.
+      const names = [...new Set([...r.config.uplinks, ...this.app.uplinks].map((u) => u.name))].filter(
+        (n) => JSON.stringify(r.config.uplinks.find((u) => u.name === n)) !== JSON.stringify(this.app.uplinks.find((u) => u.name === n)),
+      );
+      this.logger.warn({ code: 'config.restart-needed', uplinks: names }, `uplinks added, removed or given another local address/port (${names.join(', ')}): takes effect at the next restart; the running uplinks are kept`);
+      core = { ...core, uplinks: this.app.core.uplinks };
+    } else {
+      // The same uplinks on the same sockets (socket numbers follow the running links).
+      core = { ...core, uplinks: core.uplinks.map((u) => ({ ...u, socket: this.app.core.uplinks.find((o) => o.name === u.name)!.socket })) };
+    }
+    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks };
     this.logger.level = r.config.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();

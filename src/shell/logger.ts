@@ -35,6 +35,12 @@ export function describe(e: LogEntry): string {
       return `call from ${e.src} on TG ${e.tg} ${slotName(e.slot)} at peer ${e.peer} refused: ${e.detail}`;
     case 'link.dropped':
       return `frame from ${e.address}:${e.port} dropped (${e.reason}): ${e.detail}`;
+    case 'uplink.up':
+      return `${e.detail}: logged in to the master at ${e.address}:${e.port} as peer ${e.peer}`;
+    case 'uplink.down':
+      return e.reason === 'passphrase' ? `${e.detail}` : `${e.detail}: down (${e.reason}), master ${e.address}:${e.port}`;
+    case 'uplink.retry':
+      return `${e.detail}`;
     case 'packet.dropped':
       return `dropped packet from ${e.address}:${e.port}: ${e.reason}`;
     default:

@@ -482,7 +482,42 @@ const linksGolden: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden];
+// 13. uplink — this server logs in to a master (192.0.2.50:62031) as peer 234000199 with options
+//    TS2=91;TS1=2350: RPTL at 0, RPTK at 110 (a salt from another port at 100 is ignored), RPTC at
+//    120, RPTO at 130, up at 140. A's TG 91 call reaches the master on TS2 with our peer ID; the
+//    master's TG 2350 call on TS1 reaches B on TS2 and never goes back; its private call and its
+//    TG 2350 call on TS2 reach nobody. RPTPING at 5140 and 10140. MSTCL at 12000 takes it down,
+//    the next RPTL follows within the first backoff (0.5–1 s), and the login completes again; at
+//    shutdown it sends RPTCL.
+const MASTER = { socket: 1, address: '192.0.2.50', port: 62031 };
+const UPLINK_ID = 234000199;
+const B13 = peer(2);
+const uplinkGolden: GoldenScenario = {
+  name: 'uplink',
+  check(lines) {
+    const all = sendsOf(lines);
+    const master = all.filter((f) => f.socket === MASTER.socket);
+    expect(master.every((f) => f.address === MASTER.address && f.port === MASTER.port)).toBe(true);
+    const control = master.filter((f) => f.tag !== 'DMRD').map((f) => `${f.now} ${String.fromCharCode(...f.bytes.subarray(0, 4))}`);
+    expect(control.slice(0, 4)).toEqual(['0 RPTL', '110 RPTK', '120 RPTC', '130 RPTO']);
+    expect(control.filter((c) => c.endsWith('RPTP'))).toEqual(['5140 RPTP', '10140 RPTP']);
+    const relogin = control.slice(6);
+    expect(relogin.map((c) => c.split(' ')[1])).toEqual(['RPTL', 'RPTK', 'RPTC', 'RPTO', 'RPTC']); // the last: RPTCL at shutdown
+    const again = Number(relogin[0]!.split(' ')[0]);
+    expect(again).toBeGreaterThanOrEqual(12500);
+    expect(again).toBeLessThanOrEqual(13000);
+    const out = dmrdOf(master);
+    expect(out.map((f) => [streamOf(f), readU32(f.bytes, 11), slotBit(f), readU32(f.bytes, 8) >>> 8])).toEqual(Array(8).fill([37121, UPLINK_ID, 0x80, 91]));
+    const dmrd = dmrdOf(all);
+    expect(to(dmrd, B13).filter((f) => streamOf(f) === 1234).map((f) => [slotBit(f), readU32(f.bytes, 8) >>> 8])).toEqual(Array(8).fill([0x80, 2350]));
+    expect(dmrd.filter((f) => [1235, 1236].includes(streamOf(f)))).toEqual([]);
+    expect(logsOf(lines, 'uplink.up').map((l) => l.now)).toEqual([140, 14030]);
+    expect(logsOf(lines, 'uplink.down').map((l) => [l.now, l.f['reason']])).toEqual([[12000, 'closed'], [16000, 'shutdown']]);
+    expect(logsOf(lines, 'call.start').filter((l) => l.f['stream'] === '1234').map((l) => l.f['detail'])).toEqual(['uplink home']);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden, uplinkGolden];
 
 // ── the golden scripts ─────────────────────────────────────────────────────────────────────────
 

@@ -9,6 +9,9 @@
 //   peer <name> <id> <address>:<port>            a hotspot; transcripts name it as the receiver
 //   link <name> socket <n> <address>:<port> network <id>
 //                                                an OpenBridge link (key: the scenario passphrase)
+//   uplink <name> socket <n> <address>:<port> peer <id> [options <text>] [loose] [xlx <number>]
+//                                                an uplink to the master at address:port (passphrase:
+//                                                the scenario's); transcripts name it uplink:<name>
 //   config <path> <json>                          set a core config value (dotted path);
 //   config <path> += <json>                       or append to a list. After `start`: a reload
 //                                                (a config-applied event with the changed config)
@@ -41,12 +44,16 @@
 //                                                the captured frames of that stream, from the link
 //   link-frame <link> <pcap> stream <id> tg <dst> new-stream <id> [bad-mac] [from-port <port>]
 //                                                its first frame, re-addressed and signed again
+//   master <uplink> <RPTACK|MSTNAK|MSTPONG|MSTCL> [<arg>] [from-port <port>]
+//                                                a reply from the uplink's master (arg: the uplink's
+//                                                peer ID unless given; RPTACK <salt> answers RPTL)
+//   call/dmrd <uplink> …                          as for a peer: DMRD from the master, our peer ID in it
 //   shutdown
 // Paths are relative to the repository root. Numbers are decimal; strings may be "quoted".
 
 import { resolve } from 'node:path';
 import { type CoreConfig, type PromptPackData } from '../../src/core/index.js';
-import { obpKey, readU32, signObp, writeU24, writeU32 } from '../../src/protocol/index.js';
+import { encodeMstcl, encodeMstnak, encodeMstpong, encodeRptack, obpKey, readU32, signObp, writeU24, writeU32 } from '../../src/protocol/index.js';
 import { phaseFlags, TranscriptDecoder, type Receiver } from '../../src/replay/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { hmacSha1 } from './crypto.js';
@@ -113,6 +120,13 @@ interface Link {
   port: number;
 }
 
+interface Uplink {
+  socket: number;
+  address: string;
+  port: number;
+  id: number;
+}
+
 interface Pending {
   at: number;
   order: number;
@@ -125,6 +139,7 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
   const outputs: string[][] = [];
   const peers = new Map<string, Peer>();
   const links = new Map<string, Link>();
+  const uplinks = new Map<string, Uplink>();
   const receivers = new Map<string, Receiver>();
   const salts = new Map<string, number>();
   const config: CoreConfig = scenarioConfig();
@@ -141,6 +156,18 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
   };
   const core = (): Scenario => s ?? fail('the core has not started (a `start` line is missing)');
   const peerOf = (name: string | undefined): Peer => peers.get(name ?? '') ?? fail(`unknown peer ${JSON.stringify(name)}`);
+  const uplinkOf = (name: string | undefined): Uplink => uplinks.get(name ?? '') ?? fail(`unknown uplink ${JSON.stringify(name)}`);
+  /** A datagram from a peer, or (when `name` is an uplink) from that uplink's master to its socket. */
+  const sendFrom = (name: string | undefined, bytes: Uint8Array): void => {
+    const u = uplinks.get(name ?? '');
+    if (u !== undefined) core().socketDatagram(u.socket, u.address, u.port, bytes);
+    else core().datagram(peerOf(name), bytes);
+  };
+  /** The peer whose ID a frame from `name` carries: the peer, or the uplink's own peer ID. */
+  const senderOf = (name: string | undefined): Peer => {
+    const u = uplinks.get(name ?? '');
+    return u !== undefined ? { id: u.id, port: u.port, address: u.address } : peerOf(name);
+  };
   const linkOf = (name: string | undefined): Link => links.get(name ?? '') ?? fail(`unknown link ${JSON.stringify(name)}`);
   const int = (w: string | undefined, what: string): number => (w !== undefined && /^\d+$/.test(w) ? Number(w) : fail(`${what}: expected a number, got ${JSON.stringify(w)}`));
   const endpoint = (w: string | undefined): { address: string; port: number } => {
@@ -162,7 +189,7 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
   const callHead = (ws: string[]): { peer: Peer; slot: 1 | 2; src: number; dst: number; stream: number; rest: string[] } => {
     const slot = ws[1] === 'ts1' ? 1 : ws[1] === 'ts2' ? 2 : fail(`expected ts1 or ts2, got ${JSON.stringify(ws[1])}`);
     if (ws[3] !== '->' || ws[5] !== 'stream') fail('expected <peer> ts<n> <src> -> <dst> stream <id>');
-    return { peer: peerOf(ws[0]), slot, src: int(ws[2], 'source'), dst: int(ws[4], 'destination'), stream: int(ws[6], 'stream'), rest: ws.slice(7) };
+    return { peer: senderOf(ws[0]), slot, src: int(ws[2], 'source'), dst: int(ws[4], 'destination'), stream: int(ws[6], 'stream'), rest: ws.slice(7) };
   };
   /** Send what is queued up to `t` in time order (ties in the order queued). */
   const flush = (t: number): void => {
@@ -217,6 +244,44 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         links.set(name, link);
         receivers.set(`${link.socket} ${link.address}:${link.port}`, { name });
         config.links.push({ name, ...link, passphrase: SCENARIO_PASSPHRASE, networkId: int(a[5], 'network'), preserveSourcePeer: false, checkSource: true, talkgroups: [] });
+        return;
+      }
+      case 'uplink': {
+        if (s !== null) fail('uplinks are declared before `start`');
+        if (a[1] !== 'socket' || a[4] !== 'peer') fail('expected uplink <name> socket <n> <address>:<port> peer <id> …');
+        const name = a[0]!;
+        const u = { socket: int(a[2], 'socket'), ...endpoint(a[3]), id: int(a[5], 'peer') };
+        const o = options(a.slice(6), ['options', 'xlx'], ['loose']);
+        uplinks.set(name, u);
+        receivers.set(`${u.socket} ${u.address}:${u.port}`, { name: `uplink:${name}`, peerId: u.id });
+        config.uplinks.push({
+          name,
+          socket: u.socket,
+          address: u.address,
+          port: u.port,
+          passphrase: SCENARIO_PASSPHRASE,
+          peerId: u.id,
+          rptc: { callsign: 'N0HUB', rxFreq: '000000000', txFreq: '000000000', txPower: '00', colorCode: '01', latitude: '0.0000', longitude: '0.0000', height: '000', location: '', description: '', slots: '3', url: '', softwareId: 'dmrhub', packageId: 'scenario' },
+          options: o.get('options') ?? '',
+          ts1: null,
+          ts2: null,
+          loose: o.has('loose'),
+          xlxModule: o.has('xlx') ? int(o.get('xlx'), 'xlx') : 0,
+          pingIntervalMs: 5000,
+          maxMissedPongs: 3,
+          retryMinMs: 1000,
+          retryMaxMs: 60_000,
+        });
+        return;
+      }
+      case 'master': {
+        const u = uplinkOf(a[0]);
+        const tag = a[1];
+        const rest = a.slice(2);
+        const arg = rest.length > 0 && /^\d+$/.test(rest[0]!) ? int(rest.shift(), 'argument') : u.id;
+        const o = options(rest, ['from-port'], []);
+        const encode = { RPTACK: encodeRptack, MSTNAK: encodeMstnak, MSTPONG: encodeMstpong, MSTCL: encodeMstcl }[tag ?? ''] ?? fail(`expected RPTACK, MSTNAK, MSTPONG or MSTCL, got ${JSON.stringify(tag)}`);
+        core().socketDatagram(u.socket, u.address, o.has('from-port') ? int(o.get('from-port'), 'from-port') : u.port, encode(arg));
         return;
       }
       case 'config': {
@@ -281,7 +346,7 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         const t0 = now();
         frames.forEach((frame, seq) => {
           const bytes = dmrd({ peer: c.peer, src: c.src, tg: c.dst, slot: c.slot, streamId: c.stream, seq, frame, private: dial || o.has('private') });
-          queue(t0 + 60 * seq, () => core().datagram(c.peer, bytes));
+          queue(t0 + 60 * seq, () => sendFrom(a[0], bytes));
         });
         if (!background) flush(Infinity);
         return;
@@ -291,7 +356,7 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         if (c.rest[0] !== 'seq') fail('expected seq <n> <phase> after the stream');
         const frame = phaseFlags(c.rest[2] ?? '') ?? fail(`unknown phase ${JSON.stringify(c.rest[2])}`);
         options(c.rest.slice(3), [], ['private']);
-        core().datagram(c.peer, dmrd({ peer: c.peer, src: c.src, tg: c.dst, slot: c.slot, streamId: c.stream, seq: int(c.rest[1], 'seq'), frame, private: c.rest[3] === 'private' }));
+        sendFrom(a[0], dmrd({ peer: c.peer, src: c.src, tg: c.dst, slot: c.slot, streamId: c.stream, seq: int(c.rest[1], 'seq'), frame, private: c.rest[3] === 'private' }));
         return;
       }
       case 'alias': {

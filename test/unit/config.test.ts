@@ -362,6 +362,93 @@ describe('links and local talkgroups', () => {
   });
 });
 
+describe('uplinks', () => {
+  const UPLINK = (extra = ''): string =>
+    `[[uplinks]]\nname = "freedmr"\naddress = "192.0.2.10"\nport = 62031\npassphrase = "master pass"\npeer_id = 234000199\ncallsign = "N0HUB"\n${extra}`;
+
+  it('reads [[uplinks]] into the core (sockets after the links’) with the RPTC fields at their wire widths', () => {
+    const link = '[server]\nid = 9991\n[[links]]\nname = "fd"\nport = 62045\ntarget_address = "127.0.0.1"\ntarget_port = 62044\npassphrase = "p"\n';
+    const cfg = ok(
+      link +
+        UPLINK('options = "TS2=91;TS1=2350"\nrx_freq = 434000000\ncolor_code = 3\nlatitude = 51.5\nlongitude = -0.12\nheight = 12\nlocation = "London"\n') +
+        '\n[[uplinks]]\nname = "off"\nenabled = false\naddress = "::1"\npassphrase = "x"\npeer_id = 1\ncallsign = "X"\n' +
+        '\n[[uplinks]]\nname = "xlx"\naddress = "192.0.2.20"\nport = 62030\nlocal_port = 40000\npassphrase = "passw0rd"\npeer_id = 234000198\ncallsign = "N0HUB"\nloose = true\nxlx_module = "D"\nts1_talkgroups = []\nts2_talkgroups = [9]\nping_interval = 2\nmax_missed_pongs = 5\nreconnect_min = 0.5\nreconnect_max = 10\n',
+    );
+    expect(cfg.core.uplinks).toEqual([
+      {
+        name: 'freedmr',
+        socket: 2,
+        address: '192.0.2.10',
+        port: 62031,
+        passphrase: 'master pass',
+        peerId: 234000199,
+        rptc: {
+          callsign: 'N0HUB',
+          rxFreq: '434000000',
+          txFreq: '000000000',
+          txPower: '00',
+          colorCode: '03',
+          latitude: '51.5000',
+          longitude: '-0.1200',
+          height: '012',
+          location: 'London',
+          description: '',
+          slots: '3',
+          url: '',
+          softwareId: 'dmrhub',
+          packageId: '',
+        },
+        options: 'TS2=91;TS1=2350',
+        ts1: null,
+        ts2: null,
+        loose: false,
+        xlxModule: 0,
+        pingIntervalMs: 5000,
+        maxMissedPongs: 3,
+        retryMinMs: 1000,
+        retryMaxMs: 60_000,
+      },
+      expect.objectContaining({ name: 'xlx', socket: 3, loose: true, xlxModule: 4004, ts1: [], ts2: [9], pingIntervalMs: 2000, maxMissedPongs: 5, retryMinMs: 500, retryMaxMs: 10_000 }),
+    ]);
+    expect(cfg.uplinks).toEqual([
+      { name: 'freedmr', address: '0.0.0.0', port: 0 },
+      { name: 'xlx', address: '0.0.0.0', port: 40000 },
+    ]);
+    expect(ok('').core.uplinks).toEqual([]);
+    expect(ok(UPLINK('xlx_module = 4026\n')).core.uplinks[0]!.xlxModule).toBe(4026);
+  });
+
+  it('names the line of each bad [[uplinks]] key, counting the tables', () => {
+    const text = UPLINK() + '\n[[uplinks]]\nname = "two"\naddress = "nowhere"\npassphrase = "p"\npeer_id = 0\ncallsign = "TOOLONGCALL"\ncolour = 1\n';
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.key, e.line])).toEqual([
+      ['uplinks.1.address', 11],
+      ['uplinks.1.peer_id', 13],
+      ['uplinks.1.callsign', 14],
+      ['uplinks.1.colour', 15],
+    ]);
+    expect(errorFor(errors, 'uplinks.1.colour').message).toMatch(/unknown key in \[\[uplinks\]\]; expected one of name, enabled, address/);
+    expect(errorFor(errors, 'uplinks.1.callsign').message).toMatch(/expected a callsign of 1..8 printable ASCII characters, got "TOOLONGCALL"/);
+    const missing = errorsOf('[[uplinks]]\nname = "a"\naddress = "192.0.2.1"\n');
+    expect(missing.map((e) => e.key).sort()).toEqual(['uplinks.0.callsign', 'uplinks.0.passphrase', 'uplinks.0.peer_id']);
+  });
+
+  it('refuses a local address of the other family, a repeated name or local port, a bad module and a backoff upside down', () => {
+    expect(errorFor(errorsOf(UPLINK('local_address = "::"\n')), 'uplinks.0.local_address')).toMatchObject({ line: 8, message: expect.stringMatching(/IPv4 address like the master's address 192.0.2.10/) });
+    const twice = errorsOf(UPLINK('local_port = 62031\nlocal_address = "127.0.0.1"\n') + UPLINK());
+    expect(errorFor(twice, 'uplinks.0.local_port').message).toMatch(/already used by \[hbp\]/);
+    expect(errorFor(twice, 'uplinks.1.name').message).toMatch(/"freedmr" is used twice/);
+    expect(errorFor(errorsOf(UPLINK('xlx_module = "DD"\n')), 'uplinks.0.xlx_module').message).toMatch(/module letter "A".."Z" or its number 4001..4026/);
+    expect(errorFor(errorsOf(UPLINK('reconnect_min = 5\nreconnect_max = 2\n')), 'uplinks.0.reconnect_min').message).toMatch(/at most reconnect_max/);
+  });
+
+  it('keeps uplink passphrases out of redacted configs', () => {
+    const json = JSON.stringify(redactConfig(ok(UPLINK())));
+    expect(json).not.toContain('master pass');
+    expect(json).toContain(`sha256:${createHash('sha256').update('master pass').digest('hex')}`);
+  });
+});
+
 describe('redactConfig', () => {
   it('replaces the passphrase with its SHA-256 and leaves the config alone', () => {
     const cfg = ok('[hbp]\npassphrase = "hunter2"\n');

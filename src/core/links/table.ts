@@ -8,7 +8,7 @@ import type { Link } from '../model/index.js';
 import { newSession, SessionState } from '../sessions/session.js';
 
 function newLink(cfg: LinkConfig, now: number): Link {
-  const session = newSession(cfg.networkId, cfg.socket, cfg.address, cfg.port, now, 0);
+  const session = newSession(cfg.networkId, cfg.socket, cfg.address, cfg.port, now, 0, 'link');
   session.state = SessionState.Connected;
   return {
     cfg,

@@ -5,6 +5,7 @@ import type { Playout } from './playout.js';
 import type { PendingLogin, Session } from './session.js';
 import type { RefusedStream, Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
+import type { Uplink } from './uplink.js';
 
 export type Deadline =
   /** A session's keepalive limit (checked lazily: a packet only moves `lastSeen`). */
@@ -28,6 +29,12 @@ export type Deadline =
   /** The next frame of a playout. */
   | { readonly kind: 'playout-frame'; readonly playout: Playout }
   /** The periodic voice ident of a peer. */
-  | { readonly kind: 'ident'; readonly session: Session };
+  | { readonly kind: 'ident'; readonly session: Session }
+  /** An uplink's next login attempt, after its backoff (stale when the uplink's `gen` moved on). */
+  | { readonly kind: 'uplink-retry'; readonly uplink: Uplink; readonly gen: number }
+  /** An uplink's login step went unanswered for too long. */
+  | { readonly kind: 'uplink-step-timeout'; readonly uplink: Uplink; readonly gen: number }
+  /** An uplink's next RPTPING (or, after too many unanswered, its end). */
+  | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number };
 
 export type DeadlineKind = Deadline['kind'];

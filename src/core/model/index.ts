@@ -5,6 +5,7 @@ export type * from './session.js';
 export type * from './stream.js';
 export type * from './subscription.js';
 export type * from './link.js';
+export type * from './uplink.js';
 export type * from './dial.js';
 export type * from './echo.js';
 export type * from './playout.js';

@@ -42,8 +42,15 @@ export interface SlotState {
   mark: number;
 }
 
+/**
+ * What a session stands for: a peer logged in over HBP (in the session table), or the stand-in of
+ * an OpenBridge link or of an uplink to another master (never in the session table).
+ */
+export type SessionRole = 'peer' | 'link' | 'uplink';
+
 export interface Session {
   readonly peerId: number;
+  readonly role: SessionRole;
   readonly socket: number;
   readonly address: string;
   readonly port: number;

@@ -6,9 +6,9 @@ import type { Session } from './session.js';
 /**
  * Where a subscription came from: the server's static defaults, the peer's RPTO statics, a user
  * activation (keying a talkgroup), a dialled reflector on the TG 9 lane, or the peer's default
- * reflector on that lane.
+ * reflector on that lane; for an uplink's stand-in session, the talkgroups the uplink carries.
  */
-export type SubscriptionSource = 'default' | 'options' | 'user' | 'dial' | 'default-reflector';
+export type SubscriptionSource = 'default' | 'options' | 'user' | 'dial' | 'default-reflector' | 'uplink';
 
 export type SubscriptionChange = 'added' | 'removed' | 'expired';
 

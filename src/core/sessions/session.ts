@@ -1,6 +1,6 @@
 // Making a peer session (model/session.ts has its shape).
 
-import type { PeerOptions, Session, SlotState, Stream, Target } from '../model/index.js';
+import type { PeerOptions, Session, SessionRole, SlotState, Stream, Target } from '../model/index.js';
 import { NEVER } from '../time.js';
 
 export const SessionState = {
@@ -36,9 +36,10 @@ class Slot implements SlotState {
 
 const newSlot = (socket: number, address: string, port: number, peerId: number, slot: 1 | 2): SlotState => new Slot(socket, address, port, peerId, slot);
 
-export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number): Session {
+export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number, role: SessionRole = 'peer'): Session {
   return {
     peerId,
+    role,
     socket,
     address,
     port,

@@ -16,8 +16,11 @@ function rebuildTargets(env: CoreEnv, st: Stream, conf: Conference): void {
   // Group the receivers by the talkgroup they hear it on: the stream's own (sent as it came) and,
   // for a dial lane, TG 9 or the reflector's TG (destination and link control rewritten).
   const variants: Variant[] = [];
+  // No traffic from one uplink to another: each master is a network of its own.
+  const fromUplink = st.session.role === 'uplink';
   for (const m of conf.members) {
     if (m.session === st.session || m.session.closed || m.session.state !== SessionState.Connected || m.mutedUntil !== 0) continue;
+    if (fromUplink && m.session.role === 'uplink') continue;
     const lane = m.session.slots[m.slot];
     if (lane.mark === epoch) continue; // one copy per (peer, slot)
     if (st.alsoFrom !== null && st.alsoFrom.includes(m.session.peerId)) continue;

@@ -6,13 +6,14 @@
 import { readU24, readU32 } from '../../protocol/bytes.js';
 import { DMRD, FLAG, isDataFrame, isTerminator } from '../../protocol/hbp/dmrd.js';
 import type { CoreEnv } from '../effects.js';
-import type { Session, SlotState, Stream, StreamRoute } from '../model/index.js';
+import type { Session, SlotState, Stream, StreamRoute, Subscription } from '../model/index.js';
 import { dial, DIAL_TG } from '../dial/index.js';
 import { beginEcho, isEchoCall, recordEcho } from '../echo/index.js';
 import { linkTargetsFor } from '../links/policy.js';
 import { sendToLinks } from '../links/egress.js';
 import { ingressSubscription, touch } from '../subscriptions/user.js';
 import { findSubscriber, forwardUnit, pairKey } from '../unit/index.js';
+import { uplinkIngress } from '../uplinks/routing.js';
 import { forward } from './fanout.js';
 import { dropLoop, noteRefused, sentToo } from './loops.js';
 import { acceptPacket } from './sequence.js';
@@ -85,7 +86,7 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
       return null;
     }
     dropLoop(env, known, streamId, src, tg, { peer: s.peerId, slot });
-    if (known.link === null) sentToo(known, s.peerId);
+    if (known.link === null && s.role === 'peer') sentToo(known, s.peerId);
     return null;
   }
   const cur = lane.rx;
@@ -99,8 +100,18 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
     }
     env.life.endStream(cur, now, 'superseded');
   }
-  const route = routeOf(env, tg, b[DMRD.FLAGS]!);
-  const sub = route === 'conference' ? ingressSubscription(env, s, slot, tg, now) : null;
+  const uplink = s.role === 'uplink';
+  let route: StreamRoute;
+  let sub: Subscription | null;
+  if (uplink) {
+    // From a master: a group call on a talkgroup the uplink carries on this slot, nothing else.
+    sub = uplinkIngress(env, s, slot, tg, b[DMRD.FLAGS]!);
+    if (sub === null) return null;
+    route = 'conference';
+  } else {
+    route = routeOf(env, tg, b[DMRD.FLAGS]!);
+    sub = route === 'conference' ? ingressSubscription(env, s, slot, tg, now) : null;
+  }
   const conf = sub !== null ? (env.index.conference(sub.conference) ?? null) : null;
   const st = beginStream(env, { id: streamId, route, session: s, slot, src, tg, now, first: b, conference: conf });
   st.ingress = sub;
@@ -117,9 +128,10 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
     slot,
     stream: streamId,
     ...(route === 'echo' ? { reason: 'echo' } : st.unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
+    ...(uplink ? { detail: `uplink ${env.uplinks.nameOf(s)}` } : {}),
   });
   env.fx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: st.unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
-  env.heard.heard(s, slot, src, now);
+  if (!uplink) env.heard.heard(s, slot, src, now);
   if (route === 'unit') {
     // Unit data, or private voice to a subscriber: to where that subscriber was last heard.
     st.unitTarget = findSubscriber(env, tg, s, now);
