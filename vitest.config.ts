@@ -5,13 +5,16 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //  - fast: unit, property, architecture, golden replay and simulation tests, straight from the
 //    TypeScript sources: no build, no server process, no broker. `npm run test:fast`.
 //  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
-//    process, real UDP on 127.0.0.1) and the reporting sink tests, which load dist/workers/ into
-//    real piscina threads (the MQTT one against a private mosquitto). `npm test` builds first.
+//    process, real UDP on 127.0.0.1), the reporting sink tests, which load dist/workers/ into
+//    real piscina threads (the MQTT one against a private mosquitto), and the packaging test.
+//    `npm test` builds first.
 // `npm test` runs both, fast first. The fast tier is CPU-bound, so it gets at least two workers
 // even where vitest's default (one less than the number of cores) would give it one.
 const fastWorkers = Math.max(2, availableParallelism() - 1);
 
-const BUILT_WORKER_TESTS = ['test/unit/mqtt-sink.test.ts', 'test/unit/sqlite-sink.test.ts'];
+// Unit tests that need the build: the sink tests load dist/workers/ into threads, and the packaging
+// test lists what `npm pack` would ship from dist/ and verifies the unit file against dist's main.
+const BUILT_TESTS = ['test/unit/mqtt-sink.test.ts', 'test/unit/sqlite-sink.test.ts', 'test/unit/packaging.test.ts'];
 
 export default defineConfig({
   test: {
@@ -33,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ['test/{unit,property,arch,replay,sim}/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...BUILT_WORKER_TESTS],
+          exclude: [...configDefaults.exclude, ...BUILT_TESTS],
           maxWorkers: fastWorkers,
           // One module cache per worker instead of one per file: about 10 s less CPU per run. A
           // test here must not change module state it imports (a shared default config, say).
@@ -45,7 +48,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'slow',
-          include: ['test/e2e/**/*.test.ts', ...BUILT_WORKER_TESTS],
+          include: ['test/e2e/**/*.test.ts', ...BUILT_TESTS],
           sequence: { groupOrder: 1 },
         },
       },
