@@ -84,6 +84,11 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         preserveSourcePeer: l.preserve_source_peer,
         checkSource: l.check_source,
         talkgroups: [...l.talkgroups],
+        protocol: l.protocol,
+        followAddress: l.follow_address,
+        maxHops: l.max_hops,
+        maxAgeMs: msFromSeconds(l.max_age),
+        knownServers: [...l.known_servers],
       })),
       // Uplinks' sockets come after the links': socket links + i + 1.
       uplinks: enabledUplinks.map((u, i) => toUplinkConfig(u, enabledLinks.length + i + 1)),

@@ -206,7 +206,9 @@ const portError = (what: string) => expecting(`${what} 1..65535`);
 const udpPort = (what: string) => z.number(portError(what)).int(portError(what)).min(1, portError(what)).max(65535, portError(what));
 const linkNameError = expecting('a link name of 1..32 letters, digits, dots, dashes or underscores');
 
-/** One [[links]] table: an OpenBridge v1 link to another server. */
+const protocolError = expecting('"openbridge" (v1) or "fbp" (FreeDMR bridge protocol)');
+
+/** One [[links]] table: an OpenBridge v1 or FBP link to another server. */
 export const linkEntry = z.strictObject(
   {
     name: z.string(linkNameError).regex(/^[A-Za-z0-9._-]{1,32}$/, linkNameError),
@@ -223,6 +225,11 @@ export const linkEntry = z.strictObject(
     preserve_source_peer: z.boolean(booleanError).default(false),
     check_source: z.boolean(booleanError).default(true),
     talkgroups: talkgroups([]),
+    protocol: z.enum(['openbridge', 'fbp'], protocolError).default('openbridge'),
+    follow_address: z.boolean(booleanError).default(false),
+    max_hops: integer(1, 255, 'the most hops a call may have made', 10),
+    max_age: seconds(true, 5000),
+    known_servers: z.array(integer(1, 0xffff_ffff, 'a server ID', 1), expecting('a list of server IDs')).default(() => []),
   },
   expecting('a table [[links]]'),
 );

@@ -166,8 +166,13 @@ export function withDefaults(cfg: CoreConfig): CoreConfig {
     const given = (cfg as unknown as Record<string, unknown>)[k];
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = { ...v, ...(typeof given === 'object' && given !== null ? given : {}) };
   }
+  // Links recorded before FBP existed are OpenBridge v1 links.
+  out['links'] = (cfg.links ?? []).map((l) => ({ ...LINK_DEFAULTS, ...l }));
   return out as unknown as CoreConfig;
 }
+
+/** The keys of a link that a config recorded by an older version may lack. */
+export const LINK_DEFAULTS: Required<Pick<LinkConfig, 'protocol' | 'followAddress' | 'maxHops' | 'maxAgeMs' | 'knownServers'>> = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] };
 
 /**
  * `cfg` with every secret (the HBP passphrase, each link's and uplink's passphrase) replaced by `digest` of it:

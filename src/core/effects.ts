@@ -45,6 +45,8 @@ export interface CoreEnv {
   readonly passphrase: Uint8Array;
   /** `now` of the event being handled. */
   readonly now: number;
+  /** Wall clock minus core time (ms), from the `started` event: FBP timestamps are wall-clock. */
+  readonly wallOffset: number;
   readonly deps: CoreDeps;
   readonly prng: Prng;
   readonly fx: Effects;

@@ -11,6 +11,11 @@ export interface StartedEvent {
   /** Seed of the core's PRNG (login salts, the stream IDs of prompts and echo playbacks). */
   seed: number;
   config: CoreConfig;
+  /**
+   * The wall clock (ms since 1970) at this event's `now`, for the timestamps of FBP frames; the
+   * core reads no clock, so it keeps the difference. Absent in logs of older versions (then 0).
+   */
+  wallMs?: number;
 }
 
 export interface DatagramEvent {

@@ -24,6 +24,7 @@ import { peerViews, statsOf, type PeerView } from './inspect.js';
 import { EchoBudget } from './echo/budget.js';
 import { dialExpired, restoreDefault } from './dial/index.js';
 import { onLinkDatagram } from './links/ingress.js';
+import { linkTick, onFbpDatagram, startTicking } from './links/fbp.js';
 import { LinkTable } from './links/table.js';
 import { playoutFrame } from './playout/index.js';
 import { identDue } from './prompts/index.js';
@@ -65,6 +66,7 @@ export class Core {
       cfg: DEFAULT_CORE_CONFIG,
       passphrase: utf8(DEFAULT_CORE_CONFIG.hbp.passphrase),
       now: 0,
+      wallOffset: 0,
       deps,
       prng: new Prng(0),
       fx: this.fx,
@@ -111,6 +113,7 @@ export class Core {
           break;
         case 'started':
           this.env.prng = new Prng(ev.seed);
+          this.env.wallOffset = ev.wallMs !== undefined ? ev.wallMs - ev.now : 0;
           this.applyConfig(ev.config);
           this.started = true;
           this.fx.log({ code: 'server.started', level: 'info' });
@@ -145,7 +148,7 @@ export class Core {
     const env = this.env;
     if (ev.socket !== 0) {
       const link = env.links.bySocketNumber(ev.socket);
-      if (link !== undefined) return onLinkDatagram(env, link, ev);
+      if (link !== undefined) return link.fbp !== null ? onFbpDatagram(env, link, ev) : onLinkDatagram(env, link, ev);
       const uplink = env.uplinks.bySocketNumber(ev.socket);
       if (uplink !== undefined) return onUplinkDatagram(env, uplink, ev);
       return bad(env, ev, 'socket.unknown');
@@ -215,6 +218,8 @@ export class Core {
         return;
       case 'ident':
         return identDue(env, d.session, now);
+      case 'link-tick':
+        return linkTick(env, d, now);
       case 'uplink-retry':
         return retryDue(env, d.uplink, d.gen, now);
       case 'uplink-step-timeout':
@@ -230,6 +235,7 @@ export class Core {
     env.cfg = withDefaults(cfg);
     env.passphrase = utf8(cfg.hbp.passphrase);
     env.links.apply(env.cfg.links, env.now);
+    for (const l of env.links.all) startTicking(env, l, env.now);
     applyUplinks(env, env.cfg.uplinks, env.now);
     for (const s of env.sessions.values()) {
       if (s.state === SessionState.Connected && s.optionsText === null && s.peerId !== 0xffffffff) applyDefaults(env, s);

@@ -36,7 +36,7 @@ export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig
     case 'shutdown-requested':
       return `{"kind":"shutdown-requested","now":${ev.now}}`;
     case 'started':
-      return JSON.stringify({ kind: 'started', now: ev.now, seed: ev.seed, config: redact(ev.config) });
+      return JSON.stringify({ kind: 'started', now: ev.now, seed: ev.seed, config: redact(ev.config), ...(ev.wallMs !== undefined ? { wallMs: ev.wallMs } : {}) });
     case 'config-applied':
       return JSON.stringify({ kind: 'config-applied', now: ev.now, config: redact(ev.config) });
     case 'prompts-loaded': {
@@ -87,7 +87,7 @@ export function decodeEvent(line: string): DecodeResult {
       return { ok: true, event: { kind: 'shutdown-requested', now } };
     case 'started':
       if (!isInt(o['seed']) || typeof o['config'] !== 'object') return { ok: false, error: 'bad started fields' };
-      return { ok: true, event: { kind: 'started', now, seed: o['seed'], config: o['config'] as CoreConfig } };
+      return { ok: true, event: { kind: 'started', now, seed: o['seed'], config: o['config'] as CoreConfig, ...(isInt(o['wallMs']) ? { wallMs: o['wallMs'] } : {}) } };
     case 'config-applied':
       if (typeof o['config'] !== 'object') return { ok: false, error: 'bad config-applied fields' };
       return { ok: true, event: { kind: 'config-applied', now, config: o['config'] as CoreConfig } };

@@ -174,7 +174,7 @@ export class Driver {
     const sqliteProblem = await sqlite;
     if (sqliteProblem !== null) throw new StartError(sqliteProblem);
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
-    this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core });
+    this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core, wallMs: Date.now() });
     // Reporting workers start only now, after the socket is open: no database or broker work
     // stands between start and the first routed packet.
     this.reporting.start();

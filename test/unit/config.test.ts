@@ -311,15 +311,24 @@ describe('links and local talkgroups', () => {
 
   it('reads [[links]] into the core (one socket each, in file order) and the shell', () => {
     const cfg = ok(LINK('talkgroups = [2350]\n') + '\n[[links]]\nname = "off"\nenabled = false\nport = 1\ntarget_address = "::1"\ntarget_port = 2\npassphrase = "x"\n' + '\n[[links]]\nname = "bm"\naddress = "0.0.0.0"\nport = 62046\ntarget_address = "192.0.2.7"\ntarget_port = 62031\npassphrase = "secret"\ncheck_source = false\npreserve_source_peer = true\n');
+    // An OpenBridge v1 link unless `protocol` says otherwise; the FBP keys at their defaults.
+    const v1 = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] };
     expect(cfg.core.links).toEqual([
-      { name: 'fd', socket: 1, address: '127.0.0.1', port: 62044, passphrase: 'passw0rd', networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [2350] },
-      { name: 'bm', socket: 2, address: '192.0.2.7', port: 62031, passphrase: 'secret', networkId: 0, preserveSourcePeer: true, checkSource: false, talkgroups: [] },
+      { name: 'fd', socket: 1, address: '127.0.0.1', port: 62044, passphrase: 'passw0rd', networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [2350], ...v1 },
+      { name: 'bm', socket: 2, address: '192.0.2.7', port: 62031, passphrase: 'secret', networkId: 0, preserveSourcePeer: true, checkSource: false, talkgroups: [], ...v1 },
     ]);
     expect(cfg.links).toEqual([
       { name: 'fd', address: '127.0.0.1', port: 62045 },
       { name: 'bm', address: '0.0.0.0', port: 62046 },
     ]);
     expect(ok('').core.links).toEqual([]);
+  });
+
+  it('reads an FBP link: protocol, follow_address, max_hops, max_age, known_servers', () => {
+    const cfg = ok(LINK('protocol = "fbp"\nfollow_address = true\nmax_hops = 6\nmax_age = 2.5\nknown_servers = [3101, 2341]\n'));
+    expect(cfg.core.links[0]).toMatchObject({ protocol: 'fbp', followAddress: true, maxHops: 6, maxAgeMs: 2500, knownServers: [3101, 2341] });
+    expect(errorFor(errorsOf(LINK('protocol = "fbp5"\n')), 'links.0.protocol').message).toMatch(/"openbridge" \(v1\) or "fbp"/);
+    expect(errorFor(errorsOf(LINK('max_hops = 0\n')), 'links.0.max_hops').message).toMatch(/1\.\.255/);
   });
 
   it('reads local talkgroups as numbers and ranges, with the FreeDMR defaults', () => {

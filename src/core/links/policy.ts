@@ -8,6 +8,8 @@
 // N goes out as TG N, its link control rewritten.
 
 import { LcRewriter, makeLc } from '../../protocol/dmr/index.js';
+import { DMRE } from '../../protocol/fbp/index.js';
+import { NEVER } from '../time.js';
 import type { CoreConfig } from '../config.js';
 import type { CoreEnv } from '../effects.js';
 import type { Link, LinkTarget, Stream } from '../model/index.js';
@@ -32,14 +34,19 @@ export function notCarried(cfg: CoreConfig, link: Link, tg: number): string | nu
 }
 
 /**
- * The links a peer's stream to conference `tg` goes out on under the policy in force. Called at
- * the stream's start and again after each config change, so a talkgroup made local mid-call stops
- * crossing at once (and one newly carried crosses from its next frame); targets kept keep their state.
+ * The links a stream to conference `tg` goes out on under the policy in force: for a peer's stream
+ * (`from` null) every link that carries `tg`; for a stream that came in on link `from`, only when
+ * that is an FBP link, the other FBP links that carry it (transit; OpenBridge v1 has no hop count,
+ * so nothing crosses between v1 links). Called at the stream's start and again after each config
+ * change, so a talkgroup made local mid-call stops crossing at once (and one newly carried crosses
+ * from its next frame); targets kept keep their state.
  */
-export function linkTargetsFor(env: CoreEnv, st: Stream, tg: number): LinkTarget[] {
+export function linkTargetsFor(env: CoreEnv, st: Stream, tg: number, from: Link | null = null): LinkTarget[] {
   st.linkPolicy = env.links.policy;
   const out: LinkTarget[] = [];
+  if (from !== null && from.fbp === null) return out;
   for (const link of env.links.all) {
+    if (from !== null && (link === from || link.fbp === null)) continue;
     if (notCarried(env.cfg, link, tg) !== null) continue;
     const kept = st.linkTargets.find((t) => t.link === link);
     if (kept !== undefined) {
@@ -47,7 +54,9 @@ export function linkTargetsFor(env: CoreEnv, st: Stream, tg: number): LinkTarget
       continue;
     }
     const rewriter = tg !== st.tg ? new LcRewriter(makeLc(st.lcPrefix, tg, st.src)) : null;
-    out.push({ link, tg, rewriter, sent: 0 });
+    out.push({ link, tg, rewriter, sent: 0, quenchedAt: NEVER });
+    // A call that starts here enters the mesh here: our server ID, the peer, hop 1.
+    if (link.fbp !== null && st.origin === null) st.origin = { version: DMRE.VERSION_CURRENT, sourceServer: env.cfg.serverId, sourceRepeater: st.session.peerId, hops: 1 };
   }
   return out;
 }

@@ -3,9 +3,29 @@
 
 import { obpKey } from '../../protocol/obp/index.js';
 import { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
+import { DMRE, encodeBc, fbpKeys } from '../../protocol/fbp/index.js';
 import type { LinkConfig } from '../config.js';
-import type { Link } from '../model/index.js';
+import type { FbpLinkState, Link } from '../model/index.js';
 import { newSession, SessionState } from '../sessions/session.js';
+import { NEVER } from '../time.js';
+
+function fbpState(cfg: LinkConfig, was: FbpLinkState | null): FbpLinkState | null {
+  if (cfg.protocol !== 'fbp') return null;
+  const keys = fbpKeys(cfg.passphrase);
+  return {
+    keys,
+    out: null,
+    bcka: encodeBc({ kind: 'bcka' }, keys.hmac),
+    bcve: encodeBc({ kind: 'bcve', version: DMRE.VERSION_CURRENT }, keys.hmac),
+    peerVersion: was?.peerVersion ?? 0,
+    lastHeard: was?.lastHeard ?? NEVER,
+    quenchSent: was?.quenchSent ?? new Map(),
+    lastNudge: was?.lastNudge ?? NEVER,
+    ticks: was?.ticks ?? 0,
+    ticking: was?.ticking ?? false,
+    maxSkewMs: was?.maxSkewMs ?? 0,
+  };
+}
 
 function newLink(cfg: LinkConfig, now: number): Link {
   const session = newSession(cfg.networkId, cfg.socket, cfg.address, cfg.port, now, 0, 'link');
@@ -20,13 +40,24 @@ function newLink(cfg: LinkConfig, now: number): Link {
     framesOut: 0,
     dropped: 0,
     removed: false,
+    targetAddress: cfg.address,
+    targetPort: cfg.port,
+    fbp: fbpState(cfg, null),
+    warned: new Map(),
   };
 }
 
 function updateLink(link: Link, cfg: LinkConfig): void {
+  const moved = cfg.address !== link.cfg.address || cfg.port !== link.cfg.port;
   link.cfg = cfg;
   link.mac = new HmacSha1(obpKey(cfg.passphrase));
   link.carried = cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null;
+  // A target the config moved wins over one learnt from the far end.
+  if (moved || cfg.protocol !== 'fbp' || !cfg.followAddress) {
+    link.targetAddress = cfg.address;
+    link.targetPort = cfg.port;
+  }
+  link.fbp = fbpState(cfg, link.fbp);
 }
 
 export class LinkTable {

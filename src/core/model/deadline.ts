@@ -1,6 +1,7 @@
 // The core's timers, by name. Each is scheduled on the one deadline heap with its subject, and the
 // router's one switch (src/core/router.ts, onDeadline) says what each does when it falls due.
 
+import type { Link } from './link.js';
 import type { Playout } from './playout.js';
 import type { PendingLogin, Session } from './session.js';
 import type { RefusedStream, Stream } from './stream.js';
@@ -28,6 +29,8 @@ export type Deadline =
   | { readonly kind: 'default-reflector'; readonly session: Session }
   /** The next frame of a playout. */
   | { readonly kind: 'playout-frame'; readonly playout: Playout }
+  /** An FBP link's keepalive (every 10 s), version advertisement and silence check (every 60 s). */
+  | { readonly kind: 'link-tick'; readonly link: Link }
   /** The periodic voice ident of a peer. */
   | { readonly kind: 'ident'; readonly session: Session }
   /** An uplink's next login attempt, after its backoff (stale when the uplink's `gen` moved on). */

@@ -5,7 +5,7 @@ import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
 import type { Target } from './target.js';
 import type { DialOutcome } from './dial.js';
 import type { EchoRecording } from './echo.js';
-import type { Link, LinkTarget } from './link.js';
+import type { Link, LinkTarget, StreamOrigin } from './link.js';
 import type { Session } from './session.js';
 import type { Conference, Subscription } from './subscription.js';
 
@@ -96,6 +96,12 @@ export interface Stream {
   linkPolicy: number;
   /** `link` route: why a config change took its talkgroup off the link (its frames are dropped). */
   linkRefused: string | null;
+  /**
+   * What goes into the DMRE frames it is sent in on FBP links: where it entered the mesh (this
+   * server and the peer, or what the FBP link it came in on said) and the hop count its last frame
+   * had on arrival (1 for a call that starts here). Null until the stream first goes to an FBP link.
+   */
+  origin: StreamOrigin | null;
 }
 
 /** A stream ID refused on a busy slot: the peers that sent it, and when one last did. */

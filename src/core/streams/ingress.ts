@@ -56,7 +56,7 @@ export function onPeerDmrd(env: CoreEnv, s: Session, b: Uint8Array, now: number)
     if (conf !== null) {
       // Links first: the peers' fan-out writes receiver IDs into `b`.
       if (st.linkPolicy !== env.links.policy && st.ingress !== null) st.linkTargets = linkTargetsFor(env, st, st.ingress.conference);
-      if (st.linkTargets.length > 0) sendToLinks(env, st, b);
+      if (st.linkTargets.length > 0) sendToLinks(env, st, b, now);
       forward(env, st, conf, b, now, terminator);
     }
     // Each transmission keeps a user activation or dialled reflector alive from its end.

@@ -70,6 +70,7 @@ export function beginStream(env: CoreEnv, x: StreamStart): Stream {
     linkTargets: [],
     linkPolicy: -1,
     linkRefused: null,
+    origin: null,
   };
   alsoRefused(env, st);
   env.streams.add(st);
