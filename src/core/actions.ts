@@ -61,6 +61,24 @@ export type CoreReport =
       conference: number;
       source: string;
     }
+  | {
+      /** A link or uplink came up, went down, or changed (its far end's version or address). */
+      report: 'link-state';
+      now: number;
+      change: 'up' | 'down' | 'changed';
+      link: string;
+      kind: 'openbridge' | 'fbp' | 'uplink';
+      /** The far end (an uplink's master). */
+      address: string;
+      port: number;
+      /** Why it went down (silent, nak, closed, timeout, passphrase, …), or what changed (version, address); '' when up. */
+      reason: string;
+      /** The far end's FBP version (0: not known or not FBP). */
+      version: number;
+      /** Since the far end was last heard, ms (null: never). */
+      silentMs: number | null;
+      counts: LinkCounts;
+    }
   | { report: 'call-start'; now: number; stream: number; peer: number; src: number; dst: number; slot: 1 | 2; callType: 'group' | 'private'; kind: 'voice' | 'data' }
   | {
       report: 'call-end';
@@ -84,6 +102,18 @@ export type CoreReport =
       reason: string;
       receivers: number;
     };
+
+/** What a link has done since the server started (an uplink reports its refused frames only). */
+export interface LinkCounts {
+  /** Frames refused (any reason). */
+  dropped: number;
+  quenchSent: number;
+  quenchReceived: number;
+  /** Calls dropped as loops (their stream ID already came from elsewhere). */
+  loops: number;
+  /** Frames dropped for too many hops. */
+  tooManyHops: number;
+}
 
 export interface ActionSink {
   /**

@@ -123,6 +123,26 @@ export interface CallEndEvent extends Omit<CallStartEvent, 'type'> {
 
 export type CallEvent = CallStartEvent | CallEndEvent;
 
+/** A link to another server (OpenBridge, FBP) or an uplink to another master came up, went down or changed. */
+export interface LinkEvent extends Base {
+  family: 'link';
+  type: 'up' | 'down' | 'changed';
+  /** The [[links]] or [[uplinks]] name. */
+  link: string;
+  kind: 'openbridge' | 'fbp' | 'uplink';
+  /** The far end's address and port (an uplink's master). */
+  address: string;
+  port: number;
+  /** down: silent (FBP: no keepalive for a minute), nak, closed, timeout, passphrase, reload, removed, shutdown; changed: version, address; up: "". */
+  reason: string;
+  /** The far end's FBP protocol version; 0 when not known or not FBP. */
+  version: number;
+  /** Milliseconds since the far end was last heard; null when never. */
+  silentMs: number | null;
+  /** Since the server started: frames refused, quenches sent and received, loop drops, hop-limit drops. */
+  counts: { dropped: number; quenchSent: number; quenchReceived: number; loops: number; tooManyHops: number };
+}
+
 export interface ReportingHealthEvent extends Base {
   family: 'reporting';
   type: 'health';
@@ -136,13 +156,14 @@ export interface ReportingHealthEvent extends Base {
 
 export type SinkState = 'off' | 'starting' | 'up' | 'down';
 
-export type ReportEvent = ServerEvent | PeerEvent | SubscriptionEvent | CallEvent | ReportingHealthEvent;
+export type ReportEvent = ServerEvent | PeerEvent | SubscriptionEvent | CallEvent | LinkEvent | ReportingHealthEvent;
 export type Family = ReportEvent['family'];
 
 /** Lower is more important: under pressure the queue drops the highest number first. */
 export const PRIORITY: Record<Family, number> = {
   server: 0,
   reporting: 0,
+  link: 0,
   call: 1,
   peer: 1,
   subscription: 2,

@@ -22,6 +22,20 @@ export function toReportInput(r: CoreReport, wall: (monotonicMs: number) => numb
       return { family: 'peer', type: 'keepalive-lost', at, peer: r.peer, silentMs: r.silentMs };
     case 'subscription':
       return { family: 'subscription', type: r.change, at, peer: r.peer, slot: r.slot, tg: r.tg, conference: r.conference, source: r.source };
+    case 'link-state':
+      return {
+        family: 'link',
+        type: r.change,
+        at,
+        link: r.link,
+        kind: r.kind,
+        address: r.address,
+        port: r.port,
+        reason: r.reason,
+        version: r.version,
+        silentMs: r.silentMs,
+        counts: { ...r.counts },
+      };
     case 'call-start':
       return { family: 'call', type: 'start', at, stream: hex8(r.stream), peer: r.peer, src: r.src, dst: r.dst, slot: r.slot, callType: r.callType, kind: r.kind };
     case 'call-end':

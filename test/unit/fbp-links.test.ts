@@ -229,6 +229,22 @@ describe('FBP links', () => {
     expect(warned()).toHaveLength(2);
   });
 
+  it('reports the link up when the far end is first heard, and down after a minute of silence, with its counts', () => {
+    const w = world([fbpLink(FD)]);
+    w.advance(0);
+    w.now = 1000;
+    onLink(w, FD, encodeBc({ kind: 'bcka' }, KEYS.hmac));
+    onLink(w, FD, encodeBc({ kind: 'bcsq', tg: 2350, streamId: 5 }, KEYS.hmac));
+    w.advance(70_000);
+    const states = w.sink.reports.filter((r) => r.report === 'link-state');
+    expect(states.map((r) => (r.report === 'link-state' ? [r.change, r.kind, r.reason, r.counts.quenchReceived] : []))).toEqual([
+      ['up', 'fbp', '', 0],
+      ['down', 'fbp', 'silent', 1],
+    ]);
+    const down = states[1]!;
+    expect(down.report === 'link-state' && down.silentMs !== null && down.silentMs >= 60_000).toBe(true);
+  });
+
   it('follows the far end to a new address on a verified keepalive only when follow_address is on', () => {
     const moved = { address: '127.0.0.2', port: 40000 };
     const off = world([fbpLink(FD)]);

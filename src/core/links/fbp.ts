@@ -47,10 +47,14 @@ export function onFbpDatagram(env: CoreEnv, link: Link, ev: DatagramEvent): void
     env.fx.log({ code: 'link.address-changed', level: 'warn', address: ev.address, port: ev.port, detail: `link ${cfg.name}: the far end now speaks from ${ev.address}:${ev.port} (was ${link.targetAddress}:${link.targetPort})` });
     link.targetAddress = ev.address;
     link.targetPort = ev.port;
+    reportState(env, link, 'changed', 'address', ev.now);
   }
   if (cfg.checkSource && (ev.port !== link.targetPort || ev.address !== link.targetAddress)) return drop(env, link, ev, 'obp.wrong-source');
-  if (fbp.lastHeard === NEVER || ev.now - fbp.lastHeard >= LINK_DEAD_MS)
+  if (!fbp.up) {
+    fbp.up = true;
     env.fx.log({ code: 'link.up', level: 'info', address: ev.address, port: ev.port, detail: `link ${cfg.name}: hearing the far end (FBP)` });
+    reportState(env, link, 'up', '', ev.now);
+  }
   fbp.lastHeard = ev.now;
   switch (k) {
     case 'bcka':
@@ -83,7 +87,10 @@ function dmreFrame(env: CoreEnv, link: Link, fbp: FbpLinkState, ev: DatagramEven
   const known = cfg.knownServers ?? [];
   if (known.length > 0 && !known.includes(from)) return refuse(env, link, ev, 'fbp.unknown-source-server', `source server ${from}`);
   const hops = dmreHops(b) + 1;
-  if (hops > (cfg.maxHops ?? 10)) return refuse(env, link, ev, 'fbp.too-many-hops', `${hops} hops`);
+  if (hops > (cfg.maxHops ?? 10)) {
+    link.counts.tooManyHops++;
+    return refuse(env, link, ev, 'fbp.too-many-hops', `${hops} hops`);
+  }
   const r = linkFrame(env, link, ev, hops);
   if (typeof r === 'string') sendQuench(env, link, readU24(b, DMRD.DST), readU32(b, DMRD.STREAM), ev.now);
 }
@@ -101,6 +108,7 @@ export function sendQuench(env: CoreEnv, link: Link, tg: number, streamId: numbe
   const last = fbp.quenchSent.get(streamId);
   if (last !== undefined && now - last < QUENCH_RESEND_MS) return;
   fbp.quenchSent.set(streamId, now);
+  link.counts.quenchSent++;
   env.counters.add('fbp.quench-sent');
   env.fx.send(link.cfg.socket, link.targetAddress, link.targetPort, encodeBc({ kind: 'bcsq', tg, streamId }, fbp.keys.hmac));
 }
@@ -108,6 +116,7 @@ export function sendQuench(env: CoreEnv, link: Link, tg: number, streamId: numbe
 /** The far end asked us to stop sending a stream on this link: its link target is quenched (for a while). */
 function quenched(env: CoreEnv, link: Link, streamId: number, now: number): void {
   env.counters.add('fbp.quench-received');
+  link.counts.quenchReceived++;
   const st = env.streams.get(streamId);
   if (st === undefined || st.ended) return;
   for (const t of st.linkTargets) if (t.link === link) t.quenchedAt = now;
@@ -115,8 +124,30 @@ function quenched(env: CoreEnv, link: Link, streamId: number, now: number): void
 
 function version(env: CoreEnv, link: Link, fbp: FbpLinkState, v: number): void {
   if (v <= fbp.peerVersion) return;
-  if (fbp.peerVersion !== 0) env.fx.log({ code: 'link.version', level: 'info', detail: `link ${link.cfg.name}: the far end speaks FBP version ${v} (was ${fbp.peerVersion})` });
+  const was = fbp.peerVersion;
   fbp.peerVersion = v;
+  if (was === 0) return;
+  env.fx.log({ code: 'link.version', level: 'info', detail: `link ${link.cfg.name}: the far end speaks FBP version ${v} (was ${was})` });
+  reportState(env, link, 'changed', 'version', env.now);
+}
+
+/** A link-state report: what the link is and has done. */
+function reportState(env: CoreEnv, link: Link, change: 'up' | 'down' | 'changed', reason: string, now: number): void {
+  const fbp = link.fbp;
+  const c = link.counts;
+  env.fx.report({
+    report: 'link-state',
+    now,
+    change,
+    link: link.cfg.name,
+    kind: fbp === null ? 'openbridge' : 'fbp',
+    address: link.targetAddress,
+    port: link.targetPort,
+    reason,
+    version: fbp?.peerVersion ?? 0,
+    silentMs: fbp === null || fbp.lastHeard === NEVER ? null : now - fbp.lastHeard,
+    counts: { dropped: link.dropped, quenchSent: c.quenchSent, quenchReceived: c.quenchReceived, loops: c.loops, tooManyHops: c.tooManyHops },
+  });
 }
 
 /** A plain OpenBridge frame on an FBP link: tell the far end our version (FreeDMR upgrades on it). */
@@ -144,6 +175,10 @@ export function linkTick(env: CoreEnv, d: { readonly kind: 'link-tick'; readonly
   }
   const sixth = fbp.ticks++ % 6 === 0;
   env.fx.send(link.cfg.socket, link.targetAddress, link.targetPort, fbp.bcka);
+  if (fbp.up && now - fbp.lastHeard >= LINK_DEAD_MS) {
+    fbp.up = false;
+    reportState(env, link, 'down', 'silent', now);
+  }
   if (sixth) {
     env.fx.send(link.cfg.socket, link.targetAddress, link.targetPort, fbp.bcve);
     for (const [id, at] of fbp.quenchSent) if (now - at >= LINK_DEAD_MS) fbp.quenchSent.delete(id);

@@ -92,6 +92,7 @@ export function linkFrame(env: CoreEnv, link: Link, ev: DatagramEvent, hops: num
       st = undefined;
     } else {
       link.dropped++;
+      link.counts.loops++;
       dropLoop(env, st, streamId, readU24(b, DMRD.SRC), tg, { link: cfg.name });
       return 'stream.loop';
     }

@@ -24,6 +24,7 @@ function fbpState(cfg: LinkConfig, was: FbpLinkState | null): FbpLinkState | nul
     ticks: was?.ticks ?? 0,
     ticking: was?.ticking ?? false,
     maxSkewMs: was?.maxSkewMs ?? 0,
+    up: was?.up ?? false,
   };
 }
 
@@ -44,6 +45,7 @@ function newLink(cfg: LinkConfig, now: number): Link {
     targetPort: cfg.port,
     fbp: fbpState(cfg, null),
     warned: new Map(),
+    counts: { quenchSent: 0, quenchReceived: 0, loops: 0, tooManyHops: 0 },
   };
 }
 

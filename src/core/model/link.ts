@@ -28,6 +28,8 @@ export interface Link {
   fbp: FbpLinkState | null;
   /** Per refusal code that points at a setup error: when it was last logged, and how many since. */
   readonly warned: Map<string, { at: number; count: number }>;
+  /** Loops and quenches counted for the link's state reports (`dropped` above counts every refusal). */
+  readonly counts: { quenchSent: number; quenchReceived: number; loops: number; tooManyHops: number };
 }
 
 /** What an FBP link keeps beyond an OpenBridge one. */
@@ -52,6 +54,8 @@ export interface FbpLinkState {
   ticking: boolean;
   /** Largest clock difference seen in a DMRE timestamp (ms, either way). */
   maxSkewMs: number;
+  /** The far end is heard (a verified frame within the last minute); false until the first one. */
+  up: boolean;
 }
 
 /** One link a stream is sent on, and the talkgroup it goes out as. */

@@ -63,7 +63,10 @@ export function goDown(env: CoreEnv, u: Uplink, reason: UplinkDownReason, now: n
   u.gen++;
   if (was === 'down' && (reason === 'shutdown' || reason === 'removed')) return;
   u.missed = 0;
-  if (was === 'up') leaveCarried(env, u, now);
+  if (was === 'up') {
+    leaveCarried(env, u, now);
+    reportUplink(env, u, 'down', reason, now);
+  }
   env.counters.add(`uplink.down.${reason}`);
   if (reason === 'passphrase') u.refusals++;
   const firstRefusal = reason === 'passphrase' && u.refusals === 1;
@@ -99,6 +102,7 @@ function up(env: CoreEnv, u: Uplink, now: number): void {
   u.session.lastSeen = now;
   env.counters.add('uplink.up');
   env.fx.log({ code: 'uplink.up', level: 'info', peer: u.cfg.peerId, address: u.cfg.address, port: u.cfg.port, detail: label(u) });
+  reportUplink(env, u, 'up', '', now);
   joinCarried(env, u);
   env.fx.schedule(now + u.cfg.pingIntervalMs, { kind: 'uplink-ping', uplink: u, gen: u.gen });
   selectXlxModule(env, u);
@@ -181,4 +185,21 @@ export function pingDue(env: CoreEnv, u: Uplink, gen: number, now: number): void
   u.missed++;
   send(env, u, encodeRptping(u.cfg.peerId));
   env.fx.schedule(now + u.cfg.pingIntervalMs, { kind: 'uplink-ping', uplink: u, gen });
+}
+
+/** An uplink-state report (the `link` report family). */
+function reportUplink(env: CoreEnv, u: Uplink, change: 'up' | 'down', reason: string, now: number): void {
+  env.fx.report({
+    report: 'link-state',
+    now,
+    change,
+    link: u.cfg.name,
+    kind: 'uplink',
+    address: u.cfg.address,
+    port: u.cfg.port,
+    reason,
+    version: 0,
+    silentMs: now - u.session.lastSeen,
+    counts: { dropped: 0, quenchSent: 0, quenchReceived: 0, loops: 0, tooManyHops: 0 },
+  });
 }
