@@ -2,7 +2,8 @@
 // Core.handle only (no sockets). One talker, F listeners on the same talkgroup; with --dial, every
 // second listener hears it through a dial-a-TG link instead (DIAL=91: TG 9 on TS2, so each packet
 // is also copied for them with its destination and link control rewritten). With --links N, the
-// talkgroup also goes out on N OpenBridge links (a signed 73-byte frame per link and packet).
+// talkgroup also goes out on N OpenBridge links (a signed 73-byte frame per link and packet); with
+// --fbp as well, they are FBP links (a DMRE v5 of 89 bytes with its keyed BLAKE2b per link and packet).
 //
 // Allocation is measured as heap growth over a window with no garbage collection in it: run with a
 // young generation large enough for the window (--max-semi-space-size) and check that no GC ran.
@@ -20,6 +21,8 @@ export interface CoreBenchResult {
   fanout: number;
   dial: boolean;
   links: number;
+  /** The links are FBP links (else OpenBridge v1). */
+  fbp: boolean;
   packets: number;
   nsPerPacket: number;
   /** CPU time (user + system, whole process) over the window ÷ packets: unlike nsPerPacket it
@@ -33,7 +36,7 @@ export interface CoreBenchResult {
   sendsPerPacket: number;
 }
 
-export function runCoreBench(fanout: number, packets: number, dial = false, links = 0): CoreBenchResult {
+export function runCoreBench(fanout: number, packets: number, dial = false, links = 0, fbp = false): CoreBenchResult {
   const core = createCore({ sha256 });
   let sends = 0;
   let lastSalt = 0;
@@ -63,6 +66,7 @@ export function runCoreBench(fanout: number, packets: number, dial = false, link
       preserveSourcePeer: false,
       checkSource: true,
       talkgroups: [],
+      protocol: fbp ? ('fbp' as const) : ('openbridge' as const),
     }));
   }
   core.handle({ kind: 'started', now: 0, seed: 1, config: cfg }, sink);
@@ -111,6 +115,7 @@ export function runCoreBench(fanout: number, packets: number, dial = false, link
     fanout,
     dial,
     links,
+    fbp,
     packets,
     nsPerPacket: ((t1 - t0) * 1e6) / packets,
     cpuNsPerPacket: ((cpu.user + cpu.system) * 1e3) / packets,
@@ -131,8 +136,8 @@ new PerformanceObserver((list) => {
 export const gcsBetween = (t0: number, t1: number): number => gcStarts.filter((t) => t >= t0 && t <= t1).length;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' }, dial: { type: 'boolean' }, links: { type: 'string' } } });
-  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000), values.dial === true, Number(values.links ?? 0));
+  const { values } = parseArgs({ options: { fanout: { type: 'string' }, packets: { type: 'string' }, dial: { type: 'boolean' }, links: { type: 'string' }, fbp: { type: 'boolean' } } });
+  const r = runCoreBench(Number(values.fanout ?? 10), Number(values.packets ?? 2_000_000), values.dial === true, Number(values.links ?? 0), values.fbp === true);
   // The GC observer reports asynchronously; let it catch up before printing.
   setTimeout(() => console.log(JSON.stringify({ ...r, gcsDuringWindow: gcsBetween(r.windowStart, r.windowEnd) })), 50);
 }
