@@ -32,7 +32,8 @@ import type { Cause } from '../support/mesh-world.js';
 import { callPackets } from '../support/sim-world.js';
 
 // A triangle (two links, an uplink), a line of six (links and uplinks), a star of seven (both).
-const SEEDS = [0x3e5b01, 0x3e5b05, 0x3e5b09];
+// The third-but-last a long line of FBP links (12 servers, past the hop limit).
+const SEEDS = [0x3e5b01, 0x3e5b05, 0x3e5b09, 0x3e5b00];
 
 function envSeed(): number | null {
   const raw = process.env['MESH_SEED'] ?? process.env['SIM_SEED'];
@@ -41,9 +42,9 @@ function envSeed(): number | null {
   return Number(raw) >>> 0;
 }
 
-function simulate(seed: number): MeshRun {
-  console.log(`mesh seed: ${seed}`);
-  const run = runMesh(seed);
+function simulate(seed: number, o: { fbp?: boolean } = {}): MeshRun {
+  console.log(`mesh seed: ${seed}${o.fbp === false ? ' (drawn without FBP links)' : ''}`);
+  const run = runMesh(seed, o);
   console.log(`mesh report: ${JSON.stringify(run.report)}`);
   return run;
 }
@@ -141,32 +142,31 @@ describe('mesh simulation', () => {
     });
   }
 
-  it('saw a line, a star and a cycle, links and uplinks, across its seeds', () => {
-    expect([...shapes].sort()).toEqual(expect.arrayContaining(['line', 'star']));
+  it('saw a line, a star, a cycle and a line of FBP links past the hop limit, links and uplinks, across its seeds', () => {
+    expect([...shapes].sort()).toEqual(expect.arrayContaining(['line', 'star', 'long-line']));
     expect(CYCLES.some((c) => shapes.has(c)), `shapes: ${[...shapes]}`).toBe(true);
     expect([...kinds].sort()).toEqual(['link', 'uplink']);
   });
 
-  it('probes the core for FBP links (FBP checks switch on when it speaks FBP)', () => {
-    const fbp = fbpLinksAvailable();
-    console.log(`mesh: FBP links ${fbp ? 'available: FBP topologies and checks on' : 'not in the core yet: FBP checks off'}`);
-    expect(typeof fbp).toBe('boolean');
+  it('probes the core for FBP links, which it speaks: FBP topologies and checks are on', () => {
+    expect(fbpLinksAvailable()).toBe(true);
   });
 });
 
-// Known core bug (uplinks), found by this simulation: the uplink login cannot tell the master's
-// RPTACK to RPTC from its RPTACK to RPTO (both carry only the peer ID). Seed 147 (a ring of four,
-// server 3 uplinked to server 0): at 95.7 s server 3 logs in again; the network duplicates its
-// RPTC, and loses its RPTO. The master's second RPTACK (to the duplicate RPTC, 95.80 s) arrives
-// while the uplink waits for RPTO's ACK, and it goes up. The master never saw the options: it holds
-// the session with no talkgroups, so from then on (the rest of the run, 196 s) it routes none of
-// the uplink's calls and sends it nothing; the clean phase's calls from servers 2 and 3 on TG 3100
-// never reach server 0's hotspot or its link (`missed`). This test fails the day the core is
-// fixed: then turn it into a plain `it`.
-describe('known core bugs', () => {
-  it.fails('seed 147: a duplicated RPTACK to RPTC takes an uplink up although its RPTO was lost', () => {
-    const run = simulate(147);
+// Found by this simulation, and fixed: the uplink login cannot tell the master's RPTACK to RPTC
+// from its RPTACK to RPTO (both carry only the peer ID). Seed 147 (a ring of four, server 3
+// uplinked to server 0): at 95.7 s server 3 logs in again; the network duplicates its RPTC and
+// loses its RPTO; the master's second RPTACK (to the duplicate RPTC) arrives while the uplink waits
+// for RPTO's, and it went up while the master never saw the options, so the clean phase's calls
+// from servers 2 and 3 on TG 3100 never reached server 0. The uplink now sends its options once
+// more with the first ping after a login.
+describe('regressions', () => {
+  it('seed 147: an uplink whose RPTO was lost while a duplicated RPTC answer took it up still gets its options to the master', () => {
+    // Drawn as before the core had FBP links, the topology the bug was found in.
+    const run = simulate(147, { fbp: false });
+    expect(run.report.shape).toBe('ring');
     expect(run.checker.count('missed')).toBe(0);
+    checkRun(run);
   });
 });
 

@@ -317,6 +317,9 @@ export class MeshChecker implements WireObserver {
     if (!set) this.copiesFrom.set(k, (set = new Set()));
     set.add(from);
     const key = `${socket}|${from}`;
+    // FBP: a call leaves its first server with hop 1 and each receiver adds one; a frame that would
+    // arrive above the limit is refused there (spec §3.5), so that server owes it to nobody.
+    if (f.wire === 'dmre' && f.hops + 1 > FBP_HOP_LIMIT) return;
     if (!this.first.has(k)) {
       const kind = this.ingressKind(node, socket, from);
       const o = this.origins.get(f.stream)!;

@@ -57,10 +57,11 @@ export interface MeshRun {
   report: MeshReport;
 }
 
-export function runMesh(seed: number, o: { shape?: Shape } = {}): MeshRun {
+/** `fbp: false` draws the topology as before the core had FBP links (for seeds recorded then). */
+export function runMesh(seed: number, o: { shape?: Shape; fbp?: boolean } = {}): MeshRun {
   const started = performance.now();
   const rng = new SimRandom(seed);
-  const topology: Topology = drawTopology(rng, { fbp: fbpLinksAvailable(), ...(o.shape ? { shape: o.shape } : {}) });
+  const topology: Topology = drawTopology(rng, { fbp: o.fbp ?? fbpLinksAvailable(), ...(o.shape ? { shape: o.shape } : {}) });
   const checker = new MeshChecker(topology);
   const world = new MeshWorld({ seed, topology, observer: checker });
   const tl = world.timeline;

@@ -17,6 +17,7 @@ import {
   encodeRptack,
   encodeRptackSalt,
   encodeRptl,
+  encodeRpto,
   encodeRptping,
   encodeRptcl,
   parseRptc,
@@ -176,10 +177,34 @@ describe('uplink login', () => {
     expect(w.core.index.conference(3)?.members.map((m) => [m.session.peerId, m.slot, m.source])).toEqual([[PEER_ID, 2, 'uplink']]);
   });
 
+  it('sends its options again with the first ping, so a lost RPTO whose place a duplicated RPTC answer took is made good', () => {
+    // Mesh seed 147: the network duplicated RPTC and lost RPTO; the second answer to RPTC came
+    // while the uplink waited for the answer to RPTO, and took it up without options at the master.
+    const w = world([uplink()]);
+    w.sink.take();
+    fromMaster(w, encodeRptackSalt(7));
+    expect(on(fromMaster(w, encodeRptack(PEER_ID))).map((s) => tagOf(s.bytes))).toEqual(['RPTC']);
+    expect(on(fromMaster(w, encodeRptack(PEER_ID))).map((s) => tagOf(s.bytes))).toEqual(['RPTO']); // this RPTO is lost
+    fromMaster(w, encodeRptack(PEER_ID)); // the duplicated RPTC's answer
+    expect(logs(w, 'uplink.up')).toHaveLength(1);
+    const again = on(w.advance(5000));
+    expect(again.map((s) => tagOf(s.bytes))).toEqual(['RPTPING', 'RPTO']);
+    expect(Buffer.from(again[1]!.bytes)).toEqual(Buffer.from(encodeRpto(PEER_ID, 'TS2=91;TS1=2350')));
+    // Its answer is expected; a further stray RPTACK is not.
+    fromMaster(w, encodeRptack(PEER_ID));
+    expect(stat(w, 'uplink.unexpected')).toBe(0);
+    fromMaster(w, encodeRptack(PEER_ID));
+    expect(stat(w, 'uplink.unexpected')).toBe(1);
+    // Only once per login.
+    expect(on(w.advance(5000)).map((s) => tagOf(s.bytes))).toEqual(['RPTPING']);
+  });
+
   it('pings every interval; MSTPONG keeps it up, three missed pongs take it down and it logs in again after the backoff', () => {
     const w = upWorld();
     for (let i = 0; i < 4; i++) {
-      expect(on(w.advance(5000)).map((s) => tagOf(s.bytes))).toEqual(['RPTPING']);
+      // The first ping after a login goes with the options once more (see the next test).
+      expect(on(w.advance(5000)).map((s) => tagOf(s.bytes))).toEqual(i === 0 ? ['RPTPING', 'RPTO'] : ['RPTPING']);
+      if (i === 0) fromMaster(w, encodeRptack(PEER_ID));
       fromMaster(w, encodeMstpong(PEER_ID));
     }
     expect(Buffer.from(one(w.advance(5000), 'RPTPING'))).toEqual(Buffer.from(encodeRptping(PEER_ID)));

@@ -67,6 +67,12 @@ export interface Uplink {
   refusals: number;
   /** When it last came up. */
   upAt: number;
+  /**
+   * The options go out once more with the first ping after a login, and the master's RPTACK to
+   * that copy is expected: an RPTACK carries only the peer ID, so a duplicated answer to RPTC can
+   * look like the answer to an RPTO that was lost (found by the mesh simulation, seed 147).
+   */
+  optionsAgain: 'no' | 'due' | 'sent';
   /** Taken out of the config: it stays down. */
   removed: boolean;
   framesIn: number;

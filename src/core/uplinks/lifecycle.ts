@@ -26,6 +26,7 @@ function newUplink(env: CoreEnv, cfg: UplinkConfig, now: number): Uplink {
     missed: 0,
     refusals: 0,
     upAt: now,
+    optionsAgain: 'no',
     removed: false,
     framesIn: 0,
     dropped: 0,

@@ -6,7 +6,10 @@
 // - each step sent and not answered within the ping interval: down (timeout);
 // - MSTNAK: down (passphrase, when it answers RPTK; nak otherwise); MSTCL: down (closed);
 // - up: RPTPING every ping interval; MSTPONG clears the count of unanswered pings, and when that
-//   count reaches max_missed_pongs the uplink goes down (timeout);
+//   count reaches max_missed_pongs the uplink goes down (timeout). The options go out once more
+//   with the first ping: an RPTACK carries only the peer ID, so a duplicated answer to RPTC is
+//   taken for the answer to an RPTO that was lost, and the master would hold a session without
+//   them (the second RPTO's answer is expected, not refused);
 // - down: the next attempt after a capped exponential backoff, drawn from the core's seeded PRNG
 //   in [d/2, d] (so no two servers retry in step, and a replay retries at the same instants);
 //   the exponent resets with a successful login.
@@ -99,6 +102,7 @@ function up(env: CoreEnv, u: Uplink, now: number): void {
   u.refusals = 0;
   u.missed = 0;
   u.upAt = now;
+  u.optionsAgain = u.cfg.options !== '' ? 'due' : 'no';
   u.session.lastSeen = now;
   env.counters.add('uplink.up');
   env.fx.log({ code: 'uplink.up', level: 'info', peer: u.cfg.peerId, address: u.cfg.address, port: u.cfg.port, detail: label(u) });
@@ -155,7 +159,13 @@ function onAck(env: CoreEnv, u: Uplink, ev: DatagramEvent, arg: number, ours: bo
     for (let i = 0; i < pass.length; i++) msg[4 + i] = pass.charCodeAt(i) & 0xff;
     return step(env, u, 'auth', encodeRptk(u.cfg.peerId, env.deps.sha256(msg)), now);
   }
-  if (u.state === 'up') return ignore(env, u, ev, 'uplink.unexpected');
+  if (u.state === 'up') {
+    if (u.optionsAgain === 'sent' && ours) {
+      u.optionsAgain = 'no';
+      return;
+    }
+    return ignore(env, u, ev, 'uplink.unexpected');
+  }
   // A wrong ID in an ACK resets the login (spec §1.12), unless the master is loose.
   if (!ours) return goDown(env, u, 'nak', now);
   if (u.state === 'auth') return step(env, u, 'config', encodeRptc({ peerId: u.cfg.peerId, ...u.cfg.rptc }), now);
@@ -184,6 +194,10 @@ export function pingDue(env: CoreEnv, u: Uplink, gen: number, now: number): void
   }
   u.missed++;
   send(env, u, encodeRptping(u.cfg.peerId));
+  if (u.optionsAgain === 'due') {
+    u.optionsAgain = 'sent';
+    send(env, u, encodeRpto(u.cfg.peerId, u.cfg.options));
+  }
   env.fx.schedule(now + u.cfg.pingIntervalMs, { kind: 'uplink-ping', uplink: u, gen });
 }
 
