@@ -6,6 +6,10 @@
 //   @<now> send <to> <address>:<port> socket <n> RPTL <id>     (an uplink to its master: also RPTK,
 //          RPTPING, RPTCL; RPTC <id> <callsign>; RPTO <id> "<options>")
 //   @<now> send <to> <address>:<port> DMRA <src> block <n> "<alias>"
+//   @<now> send <to> <address>:<port> socket <n> DMRE #<seq> <src> -> tg <dst> ts1 stream <id> <phase> [lc <dst>] …
+//          hops <n> source <server> [repeater <id>]            (an FBP link's data frame)
+//   @<now> send <to> <address>:<port> socket <n> BCSQ tg <tg> stream <id>
+//          (also BCKA; BCVE version <n>; BCST)                  (an FBP link's control frames)
 //   @<now> log <code> key=value …                              (as in the canonical line)
 //   @<now> report <kind> key=value …                           (empty strings left out)
 //
@@ -19,12 +23,17 @@
 // an all-zero LC is not shown.
 // Optional fields: `peer <id>` when the frame's peer ID is not the receiver's, `obp` for a
 // 73-byte OpenBridge frame (53 bytes + MAC), `short` for a 53-byte DMRD, `ber`/`rssi` when not 0.
+// A DMRE (FBP) reads like a DMRD, then its hop count, the server where the call entered the mesh
+// and (v5) the repeater it came from, and `v4` for an 85-byte frame; its timestamp and MAC are not
+// shown. A BCSQ names the talkgroup and stream to stop sending, a BCVE its version.
 // Hex appears nowhere: what a decoded line leaves out is pinned by the digest of the canonical lines.
 //
 // Pure (no Node APIs): used by the golden scripts' tests and by `dmrhub replay --decoded`.
 
 import { fromHex, readU24, readU32 } from '../protocol/bytes.js';
 import { decodeEmbeddedLc, decodeFullLc, readEmbeddedFragment } from '../protocol/dmr/index.js';
+import { DMRE } from '../protocol/fbp/dmre.js';
+import { fbpKind, isFbpError, type FbpKind } from '../protocol/fbp/kinds.js';
 
 /** What the decoder knows about a receiver: a name, and the peer ID it logged in with (if a peer). */
 export interface Receiver {
@@ -150,6 +159,8 @@ export class TranscriptDecoder {
   private datagram(b: Uint8Array, rx: Receiver | null, key: string): string {
     const tag = asciiTag(b);
     if (tag.startsWith('DMRD') && (b.length === 55 || b.length === 53 || b.length === 73)) return this.dmrd(b, rx, key);
+    const fbp = fbpKind(b);
+    if (!isFbpError(fbp)) return this.fbp(b, fbp, rx, key);
     if (tag.startsWith('DMRA') && b.length >= 12) {
       const peer = readU32(b, 4);
       let text = '';
@@ -163,7 +174,26 @@ export class TranscriptDecoder {
     return `${tag === '' ? 'datagram' : tag} length ${b.length}`;
   }
 
-  private dmrd(b: Uint8Array, rx: Receiver | null, key: string): string {
+  /** An FBP frame: a DMRE as a DMRD with its mesh fields, or a BC* control frame's fields. */
+  private fbp(b: Uint8Array, kind: FbpKind, rx: Receiver | null, key: string): string {
+    switch (kind) {
+      case 'bcka':
+        return 'BCKA';
+      case 'bcst':
+        return 'BCST';
+      case 'bcve':
+        return `BCVE version ${b[4]}`;
+      case 'bcsq':
+        return `BCSQ tg ${readU24(b, 4)} stream ${readU32(b, 7)}`;
+    }
+    const v5 = kind === 'dmre-v5';
+    const out = [`DMRE${this.dmrd(b, rx, key, true).slice(4)}`, `hops ${b[v5 ? DMRE.HOPS_V5 : DMRE.HOPS_V4]}`, `source ${readU32(b, DMRE.SOURCE_SERVER)}`];
+    if (v5) out.push(`repeater ${readU32(b, DMRE.SOURCE_REPEATER)}`);
+    else out.push('v4');
+    return out.join(' ');
+  }
+
+  private dmrd(b: Uint8Array, rx: Receiver | null, key: string, dmre = false): string {
     const flags = b[15]!;
     const stream = readU32(b, 16);
     const peer = readU32(b, 11);
@@ -185,7 +215,10 @@ export class TranscriptDecoder {
     }
     if (t === 0x22) this.frags.delete(`${key} ${stream}`);
     if (peer !== rx?.peerId) out.push(`peer ${peer}`);
-    if (b.length === 73) out.push('obp');
+    if (dmre) {
+      if (b[DMRE.BER] !== 0) out.push(`ber ${b[DMRE.BER]}`);
+      if (b[DMRE.RSSI] !== 0) out.push(`rssi ${b[DMRE.RSSI]}`);
+    } else if (b.length === 73) out.push('obp');
     else if (b.length === 53) out.push('short');
     else {
       if (b[53] !== 0) out.push(`ber ${b[53]}`);

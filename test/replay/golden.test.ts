@@ -17,6 +17,7 @@ import { concatPrompt } from '../../src/protocol/dmr/index.js';
 import { lcDestinations } from '../support/voice-frames.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { fromHex, obpKey, readU32, verifyObp } from '../../src/protocol/index.js';
+import { dmreHops, dmreSourceRepeater, dmreSourceServer, fbpKeys, verifyFbp } from '../../src/protocol/fbp/index.js';
 import { readPcapUdp } from '../support/pcap.js';
 import { resolve } from 'node:path';
 import { capture, syntheticPromptDir } from '../support/fixtures.js';
@@ -520,7 +521,60 @@ const uplinkGolden: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden, uplinkGolden];
+// 14. fbp — two FBP links: freedmr (FreeDMR, ID 9990, key "passw0rd", as in the capture) and mesh
+//    (ID 3102), ours 9991, the wall clock at the capture's time. FreeDMR's captured DMRE call on
+//    TG 23001 reaches B and goes on to mesh with hop 2; A's TG 2350 calls leave on both links as
+//    DMRE v5 hop 1 from 9991; a BCSQ from mesh at 8200 stops stream 9041 there until it lapses
+//    (10200); four refused calls from mesh and a loop are each answered with exactly one BCSQ; a
+//    frame with a bad MAC with none.
+const FBP = { freedmr: 1, mesh: 2 } as const;
+const A14 = peer(1);
+const B14 = peer(2);
+const FBP_KEYS = fbpKeys(SCENARIO_PASSPHRASE);
+const tag4 = (s: SendLine): string => String.fromCharCode(...s.bytes.subarray(0, 4));
+const fbpGolden: GoldenScenario = {
+  name: 'fbp',
+  check(lines) {
+    const all = sendsOf(lines);
+    const on = (socket: number, tag: string): SendLine[] => all.filter((f) => f.socket === socket && tag4(f) === tag);
+    // Every frame on either link is FBP and verifies with the link key; nothing plain OpenBridge.
+    for (const f of all.filter((x) => x.socket !== 0)) expect(verifyFbp(f.bytes, FBP_KEYS), `${f.now} ${tag4(f)}`).toBe(true);
+    expect(all.filter((f) => f.socket !== 0 && tag4(f) === 'DMRD')).toEqual([]);
+    // Keepalives at 0 and 10000, the version once at the start, on both links.
+    for (const socket of [FBP.freedmr, FBP.mesh]) {
+      expect(on(socket, 'BCKA').map((f) => f.now)).toEqual([0, 10000]);
+      expect(on(socket, 'BCVE').map((f) => [f.now, f.bytes[4]])).toEqual([[0, 5]]);
+    }
+    // FreeDMR's call: every frame to B, on to mesh with hop 2 from FreeDMR, nothing back to freedmr.
+    const FD_STREAM = 2318846884;
+    const fd = all.filter((f) => tag4(f) !== 'BCSQ' && f.bytes.length >= 20 && readU32(f.bytes, 16) === FD_STREAM);
+    expect(to(dmrdOf(fd), B14)).toHaveLength(60);
+    const transit = fd.filter((f) => f.socket === FBP.mesh);
+    expect(transit.map((f) => [f.bytes.length, dmreHops(f.bytes), dmreSourceServer(f.bytes), readU32(f.bytes, 11)])).toEqual(Array(60).fill([89, 2, 9990, 9991]));
+    expect(fd.filter((f) => f.socket === FBP.freedmr)).toEqual([]);
+    // A's first call on both links, hop 1 from this server and A; the second stops on mesh after
+    // the BCSQ (frames 0-3, then the terminator after the lapse), all 38 frames to freedmr.
+    const dmre = (socket: number, stream: number): SendLine[] => on(socket, 'DMRE').filter((f) => readU32(f.bytes, 16) === stream);
+    for (const socket of [FBP.freedmr, FBP.mesh])
+      expect(dmre(socket, 9040).map((f) => [dmreHops(f.bytes), dmreSourceServer(f.bytes), dmreSourceRepeater(f.bytes), f.bytes[15]! & 0x80])).toEqual(Array(8).fill([1, 9991, A14.id, 0]));
+    expect(dmre(FBP.freedmr, 9041)).toHaveLength(38);
+    expect(dmre(FBP.mesh, 9041).map((f) => `${f.now} #${f.bytes[4]}`)).toEqual(['8000 #0', '8060 #1', '8120 #2', '8180 #3', '10220 #37']);
+    // One BCSQ per refused stream (each sent three frames), naming its talkgroup; none for the bad MAC.
+    expect(on(FBP.mesh, 'BCSQ').map((f) => `${f.now} ${readU32(f.bytes, 4) >>> 8} ${readU32(f.bytes, 7)}`)).toEqual([
+      '12000 70 7070',
+      '12500 23001 7071',
+      '13000 23001 7072',
+      '13500 23001 7073',
+      `14000 23001 ${FD_STREAM}`,
+    ]);
+    expect(on(FBP.freedmr, 'BCSQ')).toEqual([]);
+    expect(logsOf(lines, 'link.dropped').map((l) => l.f['reason'])).toEqual(['obp.local-talkgroup', 'fbp.too-many-hops', 'fbp.own-call', 'fbp.stale', 'obp.bad-mac']);
+    // The refused calls reached nobody here.
+    expect(dmrdOf(all).filter((f) => [7070, 7071, 7072, 7073, 7074].includes(streamOf(f)))).toEqual([]);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden, uplinkGolden, fbpGolden];
 
 // ── the golden scripts ─────────────────────────────────────────────────────────────────────────
 

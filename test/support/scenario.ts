@@ -151,6 +151,8 @@ class TeeSink implements ActionSink {
 export interface ScenarioOptions {
   seed?: number;
   config?: CoreConfig;
+  /** The wall clock (ms since 1970) at the start, for FBP timestamps; left out of the event when not given. */
+  wallMs?: number;
 }
 
 export interface BuiltScenario {
@@ -182,7 +184,7 @@ export class Scenario {
       config: { core: this.redact(config) },
     };
     this.lines.push(JSON.stringify(header));
-    this.record({ kind: 'started', now: this.now, seed: opts.seed ?? 1, config });
+    this.record({ kind: 'started', now: this.now, seed: opts.seed ?? 1, config, ...(opts.wallMs !== undefined ? { wallMs: opts.wallMs } : {}) });
   }
 
   /** Record an event, then hand it to the core (the recorder serialises before `handle`). */

@@ -7,15 +7,17 @@
 //
 // Declarations (before `start`):
 //   peer <name> <id> <address>:<port>            a hotspot; transcripts name it as the receiver
-//   link <name> socket <n> <address>:<port> network <id>
-//                                                an OpenBridge link (key: the scenario passphrase)
+//   link <name> socket <n> <address>:<port> network <id> [fbp]
+//                                                an OpenBridge link (key: the scenario passphrase);
+//                                                `fbp`: an FBP link (protocol = "fbp")
 //   uplink <name> socket <n> <address>:<port> peer <id> [options <text>] [loose] [xlx <number>]
 //                                                an uplink to the master at address:port (passphrase:
 //                                                the scenario's); transcripts name it uplink:<name>
 //   config <path> <json>                          set a core config value (dotted path);
 //   config <path> += <json>                       or append to a list. After `start`: a reload
 //                                                (a config-applied event with the changed config)
-//   start [seed <n>]                              the core starts at 0 with that config
+//   start [seed <n>] [wall <ms>]                  the core starts at 0 with that config (and that
+//                                                wall clock, ms since 1970, for FBP timestamps)
 // Commands (a leading @<ms> first moves the clock there; deadlines due on the way tick):
 //   @<ms>                                         just move the clock
 //   wait <ms>                                     move the clock on by <ms>
@@ -42,6 +44,16 @@
 //                                                prompt packs loaded (a prompt-pack directory)
 //   link-frames <link> <pcap> stream <id> [every <ms>]
 //                                                the captured frames of that stream, from the link
+//                                                (OpenBridge DMRD or FBP DMRE, as captured)
+//   link-fbp-frames <link> <pcap> stream <id> [every <ms>] [tg <dst>] [new-stream <id>] [hops <n>]
+//        [source <server>] [count <n>] [age <ms>] [bad-mac]
+//                                                FBP: the captured DMRE frames of that stream (the
+//                                                first <n>), re-addressed as given, with the link's
+//                                                network ID in bytes 11–14, stamped with the wall
+//                                                clock when each is sent (less <age>) and signed
+//                                                again, one every <ms> (default 60)
+//   link-bc <link> bcka | bcve <version> | bcsq <tg> <stream> | bcst [bad-mac] [from-port <port>]
+//                                                FBP: a control frame from the link's far end, signed
 //   link-frame <link> <pcap> stream <id> tg <dst> new-stream <id> [bad-mac] [from-port <port>]
 //                                                its first frame, re-addressed and signed again
 //   master <uplink> <RPTACK|MSTNAK|MSTPONG|MSTCL> [<arg>] [from-port <port>]
@@ -54,6 +66,7 @@
 import { resolve } from 'node:path';
 import { type CoreConfig, type PromptPackData } from '../../src/core/index.js';
 import { encodeMstcl, encodeMstnak, encodeMstpong, encodeRptack, obpKey, readU32, signObp, writeU24, writeU32 } from '../../src/protocol/index.js';
+import { DMRE, encodeBc, fbpKeys, setDmreHops, setDmreTimeMs, signDmre } from '../../src/protocol/fbp/index.js';
 import { phaseFlags, TranscriptDecoder, type Receiver } from '../../src/replay/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
 import { hmacSha1 } from './crypto.js';
@@ -118,6 +131,8 @@ interface Link {
   socket: number;
   address: string;
   port: number;
+  /** The ID the far end writes into bytes 11–14. */
+  network: number;
 }
 
 interface Uplink {
@@ -149,6 +164,9 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
   let built = null as BuiltScenario | null;
   let pending: Pending[] = [];
   let order = 0;
+  /** The wall clock at core time 0 (`start … wall <ms>`). */
+  let wall = 0;
+  const fbpKey = fbpKeys(SCENARIO_PASSPHRASE);
   let where = '';
 
   const fail = (msg: string): never => {
@@ -238,12 +256,14 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
       }
       case 'link': {
         if (s !== null) fail('links are declared before `start`');
-        if (a[1] !== 'socket' || a[4] !== 'network') fail('expected link <name> socket <n> <address>:<port> network <id>');
+        if (a[1] !== 'socket' || a[4] !== 'network') fail('expected link <name> socket <n> <address>:<port> network <id> [fbp]');
         const name = a[0]!;
         const link = { socket: int(a[2], 'socket'), ...endpoint(a[3]) };
-        links.set(name, link);
+        const network = int(a[5], 'network');
+        const fbp = options(a.slice(6), [], ['fbp']).has('fbp');
+        links.set(name, { ...link, network });
         receivers.set(`${link.socket} ${link.address}:${link.port}`, { name });
-        config.links.push({ name, ...link, passphrase: SCENARIO_PASSPHRASE, networkId: int(a[5], 'network'), preserveSourcePeer: false, checkSource: true, talkgroups: [] });
+        config.links.push({ name, ...link, passphrase: SCENARIO_PASSPHRASE, networkId: network, preserveSourcePeer: false, checkSource: true, talkgroups: [], ...(fbp ? { protocol: 'fbp' as const } : {}) });
         return;
       }
       case 'uplink': {
@@ -296,8 +316,9 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
       }
       case 'start': {
         if (s !== null) fail('started twice');
-        const o = options(a, ['seed'], []);
-        s = new Scenario({ seed: o.has('seed') ? int(o.get('seed'), 'seed') : 1, config: structuredClone(config) });
+        const o = options(a, ['seed', 'wall'], []);
+        if (o.has('wall')) wall = int(o.get('wall'), 'wall');
+        s = new Scenario({ seed: o.has('seed') ? int(o.get('seed'), 'seed') : 1, config: structuredClone(config), ...(o.has('wall') ? { wallMs: wall } : {}) });
         return;
       }
       case 'wait': {
@@ -401,6 +422,45 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         writeU32(f, 16, int(o.get('new-stream'), 'new-stream'));
         signObp(f, obpKey(SCENARIO_PASSPHRASE), hmacSha1);
         if (o.has('bad-mac')) f[72] = f[72]! ^ 0xff;
+        core().socketDatagram(link.socket, link.address, o.has('from-port') ? int(o.get('from-port'), 'from-port') : link.port, f);
+        return;
+      }
+      case 'link-fbp-frames': {
+        const link = linkOf(a[0]);
+        const o = options(a.slice(2), ['stream', 'every', 'tg', 'new-stream', 'hops', 'source', 'count', 'age'], ['bad-mac']);
+        const every = o.has('every') ? int(o.get('every'), 'every') : 60;
+        let frames = capture(a[1], int(o.get('stream'), 'stream'));
+        if (frames.some((f) => f.length !== 89)) fail('expected DMRE v5 frames (89 bytes)');
+        if (o.has('count')) frames = frames.slice(0, int(o.get('count'), 'count'));
+        const age = o.has('age') ? int(o.get('age'), 'age') : 0;
+        const t0 = now();
+        frames.forEach((captured, i) => {
+          const f = captured.slice();
+          writeU32(f, 11, link.network);
+          if (o.has('tg')) writeU24(f, 8, int(o.get('tg'), 'tg'));
+          if (o.has('new-stream')) writeU32(f, 16, int(o.get('new-stream'), 'new-stream'));
+          if (o.has('hops')) setDmreHops(f, int(o.get('hops'), 'hops'));
+          if (o.has('source')) writeU32(f, DMRE.SOURCE_SERVER, int(o.get('source'), 'source'));
+          const at = t0 + every * i;
+          setDmreTimeMs(f, wall + at - age);
+          signDmre(f, fbpKey.blake2b);
+          if (o.has('bad-mac')) f[88] = f[88]! ^ 0xff;
+          queue(at, () => core().socketDatagram(link.socket, link.address, link.port, f));
+        });
+        flush(Infinity);
+        return;
+      }
+      case 'link-bc': {
+        const link = linkOf(a[0]);
+        const kind = a[1];
+        let f: Uint8Array;
+        let rest: string[];
+        if (kind === 'bcka' || kind === 'bcst') [f, rest] = [encodeBc({ kind }, fbpKey.hmac), a.slice(2)];
+        else if (kind === 'bcve') [f, rest] = [encodeBc({ kind, version: int(a[2], 'version') }, fbpKey.hmac), a.slice(3)];
+        else if (kind === 'bcsq') [f, rest] = [encodeBc({ kind, tg: int(a[2], 'tg'), streamId: int(a[3], 'stream') }, fbpKey.hmac), a.slice(4)];
+        else return fail(`expected bcka, bcve <version>, bcsq <tg> <stream> or bcst, got ${JSON.stringify(kind)}`);
+        const o = options(rest, ['from-port'], ['bad-mac']);
+        if (o.has('bad-mac')) f[f.length - 1] = f[f.length - 1]! ^ 0xff;
         core().socketDatagram(link.socket, link.address, o.has('from-port') ? int(o.get('from-port'), 'from-port') : link.port, f);
         return;
       }

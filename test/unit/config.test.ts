@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,25 @@ describe('config loading', () => {
       flightRecorderDir: join(repoRoot, 'config/data'),
     });
     expect(cfg.log).toEqual({ level: 'info', pretty: 'auto' });
+  });
+
+  it('loads the commented [[links]] examples of the example file once uncommented (OpenBridge and FBP)', () => {
+    const example = readFileSync(join(repoRoot, 'config/dmrhub.example.toml'), 'utf8');
+    // Each block: from "# [[links]]" up to the first line that is not "# …" (a bare "#" ends it
+    // too); its "# # " lines stay comments.
+    const blocks = example.split('\n# [[links]]\n').slice(1).map((rest) => {
+      const lines = rest.split('\n');
+      const end = lines.findIndex((l) => !l.startsWith('# '));
+      return ['[[links]]', ...lines.slice(0, end)].map((l) => l.replace(/^# /, '')).join('\n');
+    });
+    expect(blocks).toHaveLength(2);
+    const cfg = ok(`[server]\nid = 235001\n\n${blocks.join('\n\n')}\n`);
+    // The core's address and port are the other server's.
+    expect(cfg.core.links.map((l) => [l.name, l.protocol, l.address, l.port, l.networkId])).toEqual([
+      ['freedmr', 'openbridge', '192.0.2.10', 62044, 9990],
+      ['freedmr-fbp', 'fbp', '192.0.2.10', 62047, 9990],
+    ]);
+    expect(cfg.core.links[1]).toMatchObject({ followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] });
   });
 
   it('loads the minimal test config', () => {
