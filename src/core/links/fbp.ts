@@ -50,12 +50,12 @@ export function onFbpDatagram(env: CoreEnv, link: Link, ev: DatagramEvent): void
     reportState(env, link, 'changed', 'address', ev.now);
   }
   if (cfg.checkSource && (ev.port !== link.targetPort || ev.address !== link.targetAddress)) return drop(env, link, ev, 'obp.wrong-source');
+  fbp.lastHeard = ev.now;
   if (!fbp.up) {
     fbp.up = true;
     env.fx.log({ code: 'link.up', level: 'info', address: ev.address, port: ev.port, detail: `link ${cfg.name}: hearing the far end (FBP)` });
     reportState(env, link, 'up', '', ev.now);
   }
-  fbp.lastHeard = ev.now;
   switch (k) {
     case 'bcka':
       env.counters.add('fbp.keepalive');
