@@ -99,7 +99,7 @@ async function start(args: string[]): Promise<void> {
     if (!(err instanceof StartError)) throw err;
     driver.logger.fatal({ code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
     driver.logger.flush();
-    process.exit(1);
+    process.exit(err.exitCode);
   }
 }
 

@@ -79,7 +79,8 @@ export function writeStarterConfig(dir: string, opts: { dataDir?: string | null;
     dataDir,
     date: new Date().toISOString().slice(0, 10),
   });
-  mkdirSync(absDir, { recursive: true });
+  // 0750, as the systemd unit's ConfigurationDirectoryMode: the config holds the passphrases.
+  mkdirSync(absDir, { recursive: true, mode: 0o750 });
   try {
     // 'wx': created here or not at all, so an existing config is never touched.
     writeFileSync(path, text, { mode: 0o600, flag: 'wx' });

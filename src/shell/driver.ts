@@ -74,9 +74,16 @@ export function probeSqlite(): Promise<string | null> {
   });
 }
 
-/** The server could not start for a reason the operator can fix (a port in use, say): not a crash. */
+/**
+ * The server could not start for a reason the operator can fix: not a crash. `exitCode` 1 for what
+ * may pass (a port in use), 2 for what no restart mends (SQL reporting on without its module), so a
+ * service manager that stops restarting on 2 (the systemd unit) does not loop.
+ */
 export class StartError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
     super(message);
     this.name = 'StartError';
   }
@@ -172,7 +179,7 @@ export class Driver {
     }
     this.app = { ...this.app, core: withVersion(this.app.core) };
     const sqliteProblem = await sqlite;
-    if (sqliteProblem !== null) throw new StartError(sqliteProblem);
+    if (sqliteProblem !== null) throw new StartError(sqliteProblem, 2);
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
     this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core, wallMs: Date.now() });
     // Reporting workers start only now, after the socket is open: no database or broker work

@@ -26,6 +26,10 @@ describe('dmrhub init', () => {
     const r = writeStarterConfig(dir, { example: EXAMPLE });
     expect(r.path).toBe(join(dir, 'dmrhub.toml'));
     expect(statSync(r.path).mode & 0o777).toBe(0o600);
+    // A directory it makes is 0750, as the systemd unit's ConfigurationDirectoryMode.
+    const made = join(tempDir(), 'etc-dmrhub');
+    writeStarterConfig(made, { example: EXAMPLE });
+    expect(statSync(made).mode & 0o777).toBe(0o750 & ~process.umask());
     const loaded = loadConfigFile(r.path);
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
