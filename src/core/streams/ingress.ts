@@ -44,9 +44,7 @@ export function onPeerDmrd(env: CoreEnv, s: Session, b: Uint8Array, now: number)
     st.qualityPackets++;
   }
 
-  if (st.route === 'unit') {
-    if (st.unitTarget !== null) forwardUnit(env, st, b, now, terminator);
-  } else if (st.route === 'conference') {
+  if (st.route === 'conference') {
     let conf = st.conference;
     if (conf !== null && conf.members.length === 0) {
       // The conference emptied and may have been replaced by a new one with new members.
@@ -61,7 +59,7 @@ export function onPeerDmrd(env: CoreEnv, s: Session, b: Uint8Array, now: number)
     }
     // Each transmission keeps a user activation or dialled reflector alive from its end.
     if (terminator && st.ingress !== null && !st.ingress.gone && st.ingress.expiresAt !== 0) touch(env, st.ingress, now);
-  }
+  } else if (st.route === 'unit' && st.unitTarget !== null) forwardUnit(env, st, b, now, terminator);
   if (terminator) env.life.endStream(st, now, 'terminator');
 }
 
