@@ -62,7 +62,7 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
     }
   }
 
-  if (global) mapGlobal(global, doc, links.size > 0, allowNull && [...systems.values()].some((s) => s.enabled && s.mode === 'MASTER' && (s.sec.section.entries.get('PASSPHRASE')?.value ?? '') === ''));
+  if (global) mapGlobal(global, doc, links.size > 0, [...links.values()].some((d) => d.table.get('protocol') === 'fbp'), allowNull && [...systems.values()].some((s) => s.enabled && s.mode === 'MASTER' && (s.sec.section.entries.get('PASSPHRASE')?.value ?? '') === ''));
   mapLanguages(global, doc);
   if (rules) mapRules(rules.text, rules.file, { doc, report, master: chosen ? { name: chosen.name, generator } : null, links, systems });
   for (const d of links.values()) {
@@ -88,7 +88,7 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
   return { toml: doc.render(header), report: report.lines };
 }
 
-function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, nullPassUsed: boolean): void {
+function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, hasFbp: boolean, nullPassUsed: boolean): void {
   const at = (key: string): string => `[GLOBAL] ${g.section.entries.get(key)?.key ?? key}`;
   const serverId = g.int('SERVER_ID', 0);
   if (serverId < 0 || serverId > 0xffff_ffff) g.fail('SERVER_ID', `expected an ID 0..4294967295, got ${serverId}`);
@@ -116,7 +116,10 @@ function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, nullPassUsed: boolea
   else g.note('ALLOW_NULL_PASSPHRASE', 'not needed', 'no enabled MASTER has an empty passphrase');
   if (g.bool('DATA_GATEWAY', false)) g.note('DATA_GATEWAY', 'not supported yet', 'dmrhub does not copy unit data to a DATA-GATEWAY link');
   else g.note('DATA_GATEWAY', 'not needed', 'off');
-  g.note('VALIDATE_SERVER_IDS', 'not needed', 'it checks the source server of FreeDMR bridge protocol frames, which dmrhub does not speak (OpenBridge v1 only)');
+  if (!hasFbp) g.note('VALIDATE_SERVER_IDS', 'not needed', 'it checks the source server of FreeDMR bridge protocol frames, and no FBP link was imported');
+  else if (g.bool('VALIDATE_SERVER_IDS', true))
+    g.note('VALIDATE_SERVER_IDS', 'not mapped', 'dmrhub does not check source servers against a downloaded server_ids.tsv; the nearest is an FBP link\'s known_servers, a fixed list of the server IDs it takes calls from (written empty: every source server is taken)');
+  else g.note('VALIDATE_SERVER_IDS', 'not needed', 'off: an FBP link with known_servers empty takes every source server too');
   g.note('DEBUG_BRIDGES', 'not needed', 'dmrhub has no bridge table to repair');
   if (g.bool('ENABLE_API', false)) g.note('ENABLE_API', 'not supported yet', 'dmrhub has no HTTP API; it publishes its state over MQTT ([mqtt])');
   else g.note('ENABLE_API', 'not needed', 'off');

@@ -58,8 +58,11 @@ describe('import-freedmr: the sample FreeDMR config', () => {
     expect(c.log.level).toBe('warn');
     // Two links: the OBP mesh (every non-local TG) and BM-LINK (what rules.py puts on it, within its ACL).
     expect(c.core.links.map((l) => l.name)).toEqual(['OBP-NATIONAL', 'BM-LINK']);
+    // PROTO_VER 5 (FreeDMR's bridge protocol) is an FBP link; PROTO_VER 1 stays OpenBridge v1.
     expect(c.core.links[0]).toMatchObject({ address: '192.0.2.10', port: 62044, passphrase: 'a shared mesh key', networkId: 23502, checkSource: false, talkgroups: [] });
+    expect(c.core.links[0]).toMatchObject({ protocol: 'fbp', followAddress: true, maxHops: 10, knownServers: [] });
     expect(c.core.links[1]).toMatchObject({ address: '198.51.100.7', port: 55000, networkId: 2341, checkSource: true, talkgroups: [91, 2350] });
+    expect(c.core.links[1]).toMatchObject({ protocol: 'openbridge', followAddress: false });
     expect(c.links).toEqual([
       { name: 'OBP-NATIONAL', address: '0.0.0.0', port: 62044 },
       { name: 'BM-LINK', address: '0.0.0.0', port: 62045 },
@@ -93,9 +96,7 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[GLOBAL] SUB_ACL: not mapped: ',
       '[GLOBAL] REG_ACL: not needed: PERMIT:ALL',
       '[D-APRS]: not supported yet: ',
-      '[OBP-NATIONAL] PROTO_VER: changed: 5: dmrhub speaks OpenBridge v1 only, so the other server',
-      '[OBP-NATIONAL] ENHANCED_OBP: changed: True',
-      '[BM-LINK] PROTO_VER: not needed: already 1',
+      '[GLOBAL] VALIDATE_SERVER_IDS: not mapped: dmrhub does not check source servers',
       '[OBP-PASSIVE]: not supported yet: TARGET_IP is empty: a passive link',
       '[UPLINK]: not supported yet: MODE PEER (an outbound HomeBrew link to 203.0.113.5:62031): dmrhub has no uplinks yet',
       '[ECHO]: not needed: ',
@@ -107,6 +108,8 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[LOGGER] LOG_FILE: not needed: ',
     ];
     for (const start of expected) expect(report.filter((l) => l.startsWith(start)), start).toHaveLength(1);
+    // The versions are in the links' comments now; nothing asks the other ends to change.
+    expect(report.filter((l) => /PROTO_VER|ENHANCED_OBP/.test(l))).toEqual([]);
     // No secret reaches stderr.
     for (const secret of ['hotspot-%-secret', 'a shared mesh key', 'key for bm', 'aprs-gateway', 'uplink', 'mypassword'])
       expect(report.filter((l) => l.includes(`"${secret}"`) || l.includes(` ${secret} `))).toEqual([]);
@@ -165,6 +168,35 @@ describe('import-freedmr: other layouts', () => {
     // SERVER_ID 0: a link cannot run, so it is kept but switched off.
     expect(config.core.links).toEqual([]);
     expect(report.some((l) => l.startsWith('[GLOBAL] SERVER_ID: changed: 0'))).toBe(true);
+  });
+
+  it('OPENBRIDGE versions: 5 and 4 become FBP links, 1 an OpenBridge v1 link, 2 and 3 are reported', () => {
+    const obp = (name: string, port: number, ...more: string[]): string[] =>
+      [`[${name}]`, 'MODE: OPENBRIDGE', 'NETWORK_ID: 5', `PORT: ${port}`, 'PASSPHRASE: k', 'TARGET_IP: 192.0.2.1', `TARGET_PORT: ${port}`, ...more];
+    const cfg = [
+      '[GLOBAL]', 'SERVER_ID: 2350', 'VALIDATE_SERVER_IDS: True',
+      ...obp('OBP-DEFAULT', 62040),
+      ...obp('OBP-V4', 62041, 'PROTO_VER: 4', 'RELAX_CHECKS: False'),
+      ...obp('OBP-V1', 62042, 'PROTO_VER: 1'),
+      ...obp('OBP-V2', 62043, 'PROTO_VER: 2', 'ENHANCED_OBP: False'),
+      ...obp('OBP-V9', 62044, 'PROTO_VER: 9'),
+    ].join('\n');
+    const { config, report } = imp(cfg);
+    expect(config.core.links.map((l) => [l.name, l.protocol, l.followAddress, l.checkSource])).toEqual([
+      ['OBP-DEFAULT', 'fbp', true, false],
+      ['OBP-V4', 'fbp', false, true],
+      ['OBP-V1', 'openbridge', false, false],
+      ['OBP-V2', 'fbp', false, false],
+    ]);
+    const line = (start: string) => report.filter((l) => l.startsWith(start));
+    expect(line('[OBP-DEFAULT] ')).toEqual([]);
+    expect(line('[OBP-V4] PROTO_VER: changed: 4: a dmrhub FBP link receives v4 and v5 but sends v5')[0]).toContain('set PROTO_VER: 5 on the other server');
+    expect(line('[OBP-V4] ENHANCED_OBP: changed: FreeDMR moved this link')).toHaveLength(1);
+    expect(line('[OBP-V1] ENHANCED_OBP: changed: True (the default): a dmrhub OpenBridge v1 link')).toHaveLength(1);
+    expect(line('[OBP-V2] PROTO_VER: changed: 2: v2 is FreeDMR\'s old DMRF framing')).toHaveLength(1);
+    expect(line('[OBP-V2] ENHANCED_OBP: changed: False: a dmrhub FBP link always sends keepalives')).toHaveLength(1);
+    expect(line('[OBP-V9]: not mapped: PROTO_VER 9')).toHaveLength(1);
+    expect(line('[GLOBAL] VALIDATE_SERVER_IDS: not mapped: ')[0]).toContain('known_servers');
   });
 
   it('an empty passphrase is reported, not written', () => {
