@@ -1,6 +1,5 @@
 // FreeDMR OPENBRIDGE systems → dmrhub [[links]]: PROTO_VER 1 as OpenBridge v1, the FreeDMR bridge
-// protocol (PROTO_VER 5, its default) as protocol = "fbp"; and the PEER/XLXPEER systems dmrhub
-// cannot take yet.
+// protocol (PROTO_VER 5, its default) as protocol = "fbp".
 
 import { isIpLiteral, parseAcl, permitsAll, reportAcl, safeName, whitelist, type Report, type Sec } from './common.js';
 import { TomlTable } from './toml-out.js';
@@ -167,18 +166,4 @@ function linkProtocol(o: Sec, report: Report): { protocol: 'openbridge' | 'fbp';
   if (!enhanced)
     report.add(at('ENHANCED_OBP'), 'changed', 'False: a dmrhub FBP link always sends keepalives (BCKA), its version (BCVE) and quenches (BCSQ), and a FreeDMR link does not feed a far end it hears no keepalives from; set ENHANCED_OBP: True on the other server\'s system for this link');
   return { protocol: 'fbp', enhanced, from };
-}
-
-/** One line for a PEER or XLXPEER system. */
-export function reportPeer(p: Sec, mode: string, report: Report): void {
-  const master = `${p.raw('MASTER_IP') ?? '?'}:${p.raw('MASTER_PORT') ?? '?'}`;
-  if (p.name.toUpperCase() === 'ECHO')
-    report.add(`[${p.name}]`, 'not needed', `MODE ${mode} to an echo server at ${master}: dmrhub has its own echo on echo.talkgroup (9990)`);
-  else
-    report.add(
-      `[${p.name}]`,
-      'not supported yet',
-      `MODE ${mode} (an outbound HomeBrew link to ${master}${mode === 'XLXPEER' ? `, module ${p.raw('XLXMODULE') ?? '?'}` : ''}): dmrhub has no uplinks yet`,
-    );
-  p.coverAll();
 }

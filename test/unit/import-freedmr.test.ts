@@ -63,6 +63,19 @@ describe('import-freedmr: the sample FreeDMR config', () => {
     expect(c.core.links[0]).toMatchObject({ protocol: 'fbp', followAddress: true, maxHops: 10, knownServers: [] });
     expect(c.core.links[1]).toMatchObject({ address: '198.51.100.7', port: 55000, networkId: 2341, checkSource: true, talkgroups: [91, 2350] });
     expect(c.core.links[1]).toMatchObject({ protocol: 'openbridge', followAddress: false });
+    // The PEER and the XLXPEER become uplinks (the ECHO peer does not: dmrhub has its own echo).
+    expect(c.core.uplinks.map((u) => u.name)).toEqual(['UPLINK', 'XLX-4001']);
+    expect(c.core.uplinks[0]).toMatchObject({
+      address: '203.0.113.5', port: 62031, passphrase: 'peer-key', peerId: 235000101, options: 'TS2=91', loose: true, xlxModule: 0,
+      ts1: null, ts2: [91], pingIntervalMs: 10_000, maxMissedPongs: 3,
+    });
+    expect(c.core.uplinks[0]!.rptc).toMatchObject({ callsign: 'N0CALL', colorCode: '01', slots: '3', location: 'Here', description: 'An uplink', softwareId: '20170620', packageId: 'MMDVM_FreeDMR' });
+    expect(c.core.uplinks[1]).toMatchObject({ address: '198.51.100.20', port: 62030, peerId: 235000102, options: '', loose: true, xlxModule: 4004, ts1: [], ts2: [9] });
+    expect(c.core.uplinks[1]!.rptc).toMatchObject({ latitude: '51.5000', longitude: '-0.1200', slots: '1', description: 'XLX module D' });
+    expect(c.uplinks).toEqual([
+      { name: 'UPLINK', address: '0.0.0.0', port: 54917 },
+      { name: 'XLX-4001', address: '0.0.0.0', port: 54918 },
+    ]);
     expect(c.links).toEqual([
       { name: 'OBP-NATIONAL', address: '0.0.0.0', port: 62044 },
       { name: 'BM-LINK', address: '0.0.0.0', port: 62045 },
@@ -98,9 +111,11 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[D-APRS]: not supported yet: ',
       '[GLOBAL] VALIDATE_SERVER_IDS: not mapped: dmrhub does not check source servers',
       '[OBP-PASSIVE]: not supported yet: TARGET_IP is empty: a passive link',
-      '[UPLINK]: not supported yet: MODE PEER (an outbound HomeBrew link to 203.0.113.5:62031): dmrhub has no uplinks yet',
-      '[ECHO]: not needed: ',
-      '[XLX-4001]: not needed: MODE XLXPEER with ENABLED False',
+      '[UPLINK] TGID_TS2_ACL: not mapped: ',
+      '[UPLINK] GROUP_HANGTIME: not needed: ',
+      '[ECHO]: not needed: MODE PEER to an echo server',
+      '[XLX-4001] OPTIONS: ignored: ',
+      '[XLX-4001] GROUP_HANGTIME: not mapped: 3 s',
       '[REPORTS] REPORT: not mapped: dmrhub has no HBmonitor',
       '[MYSQL] USE_MYSQL: ignored: ',
       '[ALIASES] SUBSCRIBER_URL: not needed: ',
@@ -109,9 +124,9 @@ describe('import-freedmr: the sample FreeDMR config', () => {
     ];
     for (const start of expected) expect(report.filter((l) => l.startsWith(start)), start).toHaveLength(1);
     // The versions are in the links' comments now; nothing asks the other ends to change.
-    expect(report.filter((l) => /PROTO_VER|ENHANCED_OBP/.test(l))).toEqual([]);
+    expect(report.filter((l) => /PROTO_VER|ENHANCED_OBP|uplinks yet/.test(l))).toEqual([]);
     // No secret reaches stderr.
-    for (const secret of ['hotspot-%-secret', 'a shared mesh key', 'key for bm', 'aprs-gateway', 'uplink', 'mypassword'])
+    for (const secret of ['hotspot-%-secret', 'a shared mesh key', 'key for bm', 'aprs-gateway', 'peer-key', 'mypassword'])
       expect(report.filter((l) => l.includes(`"${secret}"`) || l.includes(` ${secret} `))).toEqual([]);
     expect(report.at(-1)).toMatch(/^import-freedmr: \d+ not needed, .*wrote .*\(mode 0600\)$/);
   });
@@ -119,7 +134,8 @@ describe('import-freedmr: the sample FreeDMR config', () => {
   it('maps rules.py where dmrhub has an equivalent and reports the rest', () => {
     const rules = report.filter((l) => l.includes('rules.py'));
     expect(rules.some((l) => l.includes("BRIDGES['2350'] SYSTEM SYSTEM") && l.includes('not mapped: GENERATOR 100'))).toBe(true);
-    expect(rules.some((l) => l.includes("BRIDGES['91'] SYSTEM UPLINK") && l.includes('not supported yet'))).toBe(true);
+    // The row of the PEER became the uplink's ts2_talkgroups: no line for it.
+    expect(rules.filter((l) => l.includes('SYSTEM UPLINK'))).toEqual([]);
     expect(rules.some((l) => l.includes("BRIDGES['CROSS']: not mapped: its rows use different talkgroups (3100, 235)"))).toBe(true);
     expect(rules.some((l) => l.includes("BRIDGES['9'] SYSTEM NOWHERE") && l.includes('no such system'))).toBe(true);
     expect(rules.some((l) => l.includes('UNIT (line 26): ignored'))).toBe(true);
@@ -168,6 +184,32 @@ describe('import-freedmr: other layouts', () => {
     // SERVER_ID 0: a link cannot run, so it is kept but switched off.
     expect(config.core.links).toEqual([]);
     expect(report.some((l) => l.startsWith('[GLOBAL] SERVER_ID: changed: 0'))).toBe(true);
+  });
+
+  it('a PEER whose MASTER_IP is a host name is written disabled, with a line saying why', () => {
+    const cfg = [
+      '[M]', 'MODE: MASTER', 'PASSPHRASE: s3cret', 'GENERATOR: 1', 'PORT: 62031',
+      '[NET]', 'MODE: PEER', 'ENABLED: True', 'IP:', 'PORT: 62031', 'MASTER_IP: master.example.org', 'MASTER_PORT: 62031',
+      'PASSPHRASE: k', 'CALLSIGN: N0CALLSIGN', 'RADIO_ID: 235000103', 'OPTIONS:', 'GROUP_HANGTIME: 5',
+    ].join('\n');
+    const rules = `BRIDGES = {'3100': [{'SYSTEM': 'NET', 'TS': 1, 'TGID': 3100, 'ACTIVE': True, 'TIMEOUT': 10, 'TO_TYPE': 'NONE', 'ON': [], 'OFF': [], 'RESET': []}],
+      '2350': [{'SYSTEM': 'NET', 'TS': 2, 'TGID': 2350, 'ACTIVE': False, 'TIMEOUT': 10, 'TO_TYPE': 'ON', 'ON': [2350], 'OFF': [], 'RESET': []}]}`;
+    const { config, report, toml } = imp(cfg, rules);
+    // A disabled uplink is checked by the loader but not started.
+    expect(config.core.uplinks).toEqual([]);
+    expect(toml).toMatch(/\[\[uplinks\]\]\nname = "NET"[^\n]*\nenabled = false[^\n]*\n(?:.*\n)*?address = "0\.0\.0\.0" +# \[NET\] MASTER_IP is the host name "master\.example\.org"/);
+    expect(report.filter((l) => l.startsWith('[NET] MASTER_IP: changed: "master.example.org" is a host name'))).toHaveLength(1);
+    // Its PORT is [hbp]'s: the uplink takes any free port.
+    expect(toml).toMatch(/local_port = 0 /);
+    expect(report.some((l) => l.startsWith('[NET] PORT: changed: 62031 is already the port'))).toBe(true);
+    expect(report.some((l) => l.startsWith('[NET] CALLSIGN: changed: "N0CALLSIGN" is cut'))).toBe(true);
+    expect(toml).toMatch(/ts1_talkgroups = \[3100\]/);
+    expect(toml).not.toMatch(/ts2_talkgroups/);
+    expect(report.some((l) => l.includes("BRIDGES['2350'] SYSTEM NET") && l.includes('not mapped: inactive ON row'))).toBe(true);
+    // Enabled, it loads as an uplink with its statics from rules.py.
+    const on = parseConfigText(toml.replace(/^enabled = false(.*)$/m, 'enabled = true').replace('address = "0.0.0.0"', 'address = "192.0.2.40"'), tmpdir());
+    if (!on.ok) throw new Error(JSON.stringify(on.errors));
+    expect(on.config.core.uplinks[0]).toMatchObject({ name: 'NET', address: '192.0.2.40', ts1: [3100], ts2: null, rptc: { callsign: 'N0CALLSI' } });
   });
 
   it('OPENBRIDGE versions: 5 and 4 become FBP links, 1 an OpenBridge v1 link, 2 and 3 are reported', () => {
