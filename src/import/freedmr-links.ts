@@ -1,5 +1,5 @@
-// FreeDMR OPENBRIDGE systems → dmrhub [[links]] (OpenBridge v1), and the PEER/XLXPEER systems
-// dmrhub cannot take yet.
+// FreeDMR OPENBRIDGE systems → dmrhub [[links]]: PROTO_VER 1 as OpenBridge v1, the FreeDMR bridge
+// protocol (PROTO_VER 5, its default) as protocol = "fbp".
 
 import { isIpLiteral, parseAcl, permitsAll, reportAcl, safeName, whitelist, type Report, type Sec } from './common.js';
 import { TomlTable } from './toml-out.js';
@@ -38,13 +38,11 @@ export function mapLink(o: Sec, report: Report, taken: Set<string>): LinkDraft |
   t.set('enabled', enabled, at('ENABLED'));
 
   // The versions first: they matter for the other end even when the link cannot be written.
-  const ver = o.int('PROTO_VER', 5);
-  const enhanced = o.bool('ENHANCED_OBP', true);
-  const tell = `dmrhub speaks OpenBridge v1 only, so the other server's system for this link must be set to PROTO_VER: 1 and ENHANCED_OBP: False`;
-  if (ver > 1) report.add(`${at('PROTO_VER')}`, 'changed', `${ver}${o.has('PROTO_VER') ? '' : ' (the default)'}: ${tell}`);
-  else o.note('PROTO_VER', 'not needed', 'already 1: dmrhub speaks OpenBridge v1');
-  if (enhanced) report.add(`${at('ENHANCED_OBP')}`, 'changed', `True${o.has('ENHANCED_OBP') ? '' : ' (the default)'}: no BCKA/BCSQ/BCVE control packets in v1; ${tell}`);
-  else o.note('ENHANCED_OBP', 'not needed', 'already off: v1 has no control packets');
+  const proto = linkProtocol(o, report);
+  if (proto === null) {
+    o.coverAll();
+    return null;
+  }
 
   const target = o.str('TARGET_IP', '').trim();
   const targetPort = o.int('TARGET_PORT', 0);
@@ -87,7 +85,14 @@ export function mapLink(o: Sec, report: Report, taken: Set<string>): LinkDraft |
   const networkId = o.int('NETWORK_ID', 0);
   if (networkId < 0 || networkId > 0xffff_ffff) o.fail('NETWORK_ID', `expected an ID 0..4294967295, got ${networkId}`);
   t.set('network_id', networkId, `${at('NETWORK_ID')}: the ID the other end sends`);
-  t.set('check_source', !o.bool('RELAX_CHECKS', true), `${at('RELAX_CHECKS')}, inverted`);
+  const relax = o.bool('RELAX_CHECKS', true);
+  t.set('check_source', !relax, `${at('RELAX_CHECKS')}, inverted`);
+  t.set('protocol', proto.protocol, proto.from);
+  if (proto.protocol === 'fbp') {
+    if (proto.enhanced && relax) t.set('follow_address', true, `${at('RELAX_CHECKS')} True, ENHANCED_OBP True: FreeDMR moved the target to where valid keepalives came from`);
+    else if (proto.enhanced)
+      report.add(at('ENHANCED_OBP'), 'changed', 'FreeDMR moved this link\'s target to wherever a valid keepalive came from, even with RELAX_CHECKS False; dmrhub does that only with follow_address = true (left false here, as check_source is on)');
+  }
 
   const useAcl = o.bool('USE_ACL', false);
   o.note('USE_ACL', 'not needed', 'it only switches SUB_ACL and TGID_ACL, reported on their own lines');
@@ -137,16 +142,28 @@ function summarise(tgs: number[]): string {
   return tgs.length > 8 ? `${shown} and ${tgs.length - 8} more` : shown;
 }
 
-/** One line for a PEER or XLXPEER system. */
-export function reportPeer(p: Sec, mode: string, report: Report): void {
-  const master = `${p.raw('MASTER_IP') ?? '?'}:${p.raw('MASTER_PORT') ?? '?'}`;
-  if (p.name.toUpperCase() === 'ECHO')
-    report.add(`[${p.name}]`, 'not needed', `MODE ${mode} to an echo server at ${master}: dmrhub has its own echo on echo.talkgroup (9990)`);
-  else
-    report.add(
-      `[${p.name}]`,
-      'not supported yet',
-      `MODE ${mode} (an outbound HomeBrew link to ${master}${mode === 'XLXPEER' ? `, module ${p.raw('XLXMODULE') ?? '?'}` : ''}): dmrhub has no uplinks yet`,
-    );
-  p.coverAll();
+/** The protocol of the link FreeDMR's PROTO_VER and ENHANCED_OBP describe, with what the other
+ *  end must set reported; null (reported) when dmrhub has none. */
+function linkProtocol(o: Sec, report: Report): { protocol: 'openbridge' | 'fbp'; enhanced: boolean; from: string } | null {
+  const at = (key: string): string => `[${o.name}] ${o.section.entries.get(key)?.key ?? key}`;
+  const ver = o.int('PROTO_VER', 5);
+  const enhanced = o.bool('ENHANCED_OBP', true);
+  const shown = (key: string, v: string | number): string => `${v}${o.has(key) ? '' : ' (the default)'}`;
+  const from = `[${o.name}] PROTO_VER ${shown('PROTO_VER', ver)}, ENHANCED_OBP ${shown('ENHANCED_OBP', enhanced ? 'True' : 'False')}`;
+  if (ver === 1) {
+    if (enhanced) report.add(at('ENHANCED_OBP'), 'changed', `True${o.has('ENHANCED_OBP') ? '' : ' (the default)'}: a dmrhub OpenBridge v1 link sends and takes no BCKA/BCSQ/BCVE control packets; set ENHANCED_OBP: False on the other server's system for this link (or PROTO_VER: 5 on both ends and protocol = "fbp" here)`);
+    return { protocol: 'openbridge', enhanced, from };
+  }
+  if (ver < 1 || ver > 5) {
+    report.add(`[${o.name}]`, 'not mapped', `PROTO_VER ${ver} is no FreeDMR protocol version (1 is OpenBridge, 5 is FBP): this link is not written`);
+    return null;
+  }
+  const why =
+    ver === 4
+      ? 'a dmrhub FBP link receives v4 and v5 but sends v5 (89-byte DMRE frames) only'
+      : `v${ver} is FreeDMR's old DMRF framing, which dmrhub does not speak (current FreeDMR dropped it too)`;
+  if (ver < 5) report.add(at('PROTO_VER'), 'changed', `${ver}: ${why}; written as protocol = "fbp": set PROTO_VER: 5 on the other server's system for this link`);
+  if (!enhanced)
+    report.add(at('ENHANCED_OBP'), 'changed', 'False: a dmrhub FBP link always sends keepalives (BCKA), its version (BCVE) and quenches (BCSQ), and a FreeDMR link does not feed a far end it hears no keepalives from; set ENHANCED_OBP: True on the other server\'s system for this link');
+  return { protocol: 'fbp', enhanced, from };
 }

@@ -1,9 +1,10 @@
-// FreeDMR rules.py (its BRIDGES dict) → static talkgroups of [routing], talkgroups of [[links]],
-// and a report of every row dmrhub has no equivalent for. Nothing in the file is run: it is read
+// FreeDMR rules.py (its BRIDGES dict) → static talkgroups of [routing], talkgroups of [[links]] and
+// [[uplinks]], and a report of every row dmrhub has no equivalent for. Nothing in the file is run: it is read
 // as a Python literal (./pyliteral.ts).
 
 import type { Report } from './common.js';
 import type { LinkDraft } from './freedmr-links.js';
+import { mapUplinkRow, type UplinkDraft } from './freedmr-uplinks.js';
 import { ImportError } from './ini.js';
 import { dictGet, isDict, parsePythonAssignments, type PyDict, type PyValue } from './pyliteral.js';
 import type { TomlDoc } from './toml-out.js';
@@ -14,6 +15,7 @@ export interface RulesContext {
   /** The MASTER that became [hbp], and how many systems FreeDMR generated from it. */
   readonly master: { name: string; generator: number } | null;
   readonly links: ReadonlyMap<string, LinkDraft>;
+  readonly uplinks: ReadonlyMap<string, UplinkDraft>;
   /** Every system of the FreeDMR file by name, with its MODE and whether it is enabled. */
   readonly systems: ReadonlyMap<string, { mode: string; enabled: boolean }>;
 }
@@ -111,7 +113,10 @@ function mapBridge(name: string, rows: Row[], file: string, ctx: RulesContext): 
       continue;
     }
     if (sys.mode === 'PEER' || sys.mode === 'XLXPEER') {
-      report.add(here(r), 'not supported yet', `${r.system} is a ${sys.mode}: dmrhub has no uplinks yet`);
+      const uplink = ctx.uplinks.get(r.system);
+      if (uplink) mapUplinkRow(uplink, { ...r, ts: r.ts === 1 ? 1 : 2 }, dial, here(r), report);
+      else if (r.system.toUpperCase() === 'ECHO') report.add(here(r), 'not needed', 'dmrhub has its own echo (echo.talkgroup)');
+      else report.add(here(r), 'not mapped', `that ${sys.mode} system could not become an uplink (see its own line)`);
       continue;
     }
     if (!ctx.master || r.system !== ctx.master.name) {

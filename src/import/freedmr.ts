@@ -2,9 +2,10 @@
 // every FreeDMR setting that has no place in it and why. See README "Moving from FreeDMR".
 
 import { Report, reportAcl, Sec } from './common.js';
-import { finishLink, mapLink, reportPeer, type LinkDraft } from './freedmr-links.js';
+import { finishLink, mapLink, type LinkDraft } from './freedmr-links.js';
 import { mapMaster, reportOtherMaster } from './freedmr-master.js';
 import { mapRules } from './freedmr-rules.js';
+import { finishUplink, mapUplink, type UplinkDraft } from './freedmr-uplinks.js';
 import { parseIni } from './ini.js';
 import { TomlDoc } from './toml-out.js';
 
@@ -26,6 +27,7 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
   const doc = new TomlDoc();
   const secs = new Map(ini.sections.map((s) => [s.name, new Sec(s, cfgFile, report)]));
   const reserved = (name: string): Sec | null => secs.get(name) ?? null;
+  const global = reserved('GLOBAL');
 
   // Systems: every section that is not reserved.
   const systems = new Map<string, { mode: string; enabled: boolean; sec: Sec }>();
@@ -38,7 +40,6 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
   const masters = [...systems.values()].filter((s) => s.mode === 'MASTER' && s.enabled);
   const chosen = (masters.find((s) => s.sec.name !== 'D-APRS') ?? masters[0])?.sec ?? null;
 
-  const global = reserved('GLOBAL');
   const allowNull = global?.bool('ALLOW_NULL_PASSPHRASE', true) ?? true;
   if (chosen) mapMaster(chosen, { doc, report, proxy: reserved('PROXY'), allowNullPassphrase: allowNull });
   else report.add(`${cfgFile}`, 'changed', 'no enabled MASTER system: [hbp] keeps dmrhub\'s defaults (127.0.0.1:62031, passphrase "passw0rd")');
@@ -46,28 +47,39 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
 
   const links = new Map<string, LinkDraft>();
   const linkNames = new Set<string>();
+  const uplinks = new Map<string, UplinkDraft>();
+  const uplinkCtx = { doc, report, taken: new Set<string>(), global };
   for (const [name, s] of systems) {
     if (s.sec === chosen) continue;
-    if (!s.enabled && s.mode !== 'OPENBRIDGE') {
+    // OPENBRIDGE, PEER and XLXPEER systems are written even when disabled, with enabled = false.
+    if (!s.enabled && !['OPENBRIDGE', 'PEER', 'XLXPEER'].includes(s.mode)) {
       report.add(`[${name}]`, 'not needed', `MODE ${s.mode || '(none)'} with ENABLED False: FreeDMR does not load it`);
       s.sec.coverAll();
     } else if (s.mode === 'MASTER') reportOtherMaster(s.sec, chosen!, report);
     else if (s.mode === 'OPENBRIDGE') {
       const d = mapLink(s.sec, report, linkNames);
       if (d) links.set(name, d);
-    } else if (s.mode === 'PEER' || s.mode === 'XLXPEER') reportPeer(s.sec, s.mode, report);
+    } else if (s.mode === 'PEER' || s.mode === 'XLXPEER') {
+      const d = mapUplink(s.sec, s.mode, uplinkCtx);
+      if (d) uplinks.set(name, d);
+    }
     else {
       report.add(`[${name}]`, 'ignored', s.mode === '' ? 'no MODE: not a system FreeDMR can load' : `unknown MODE ${s.mode}`);
       s.sec.coverAll();
     }
   }
 
-  if (global) mapGlobal(global, doc, links.size > 0, allowNull && [...systems.values()].some((s) => s.enabled && s.mode === 'MASTER' && (s.sec.section.entries.get('PASSPHRASE')?.value ?? '') === ''));
+  if (global) mapGlobal(global, doc, links.size > 0, [...links.values()].some((d) => d.table.get('protocol') === 'fbp'), allowNull && [...systems.values()].some((s) => s.enabled && s.mode === 'MASTER' && (s.sec.section.entries.get('PASSPHRASE')?.value ?? '') === ''));
   mapLanguages(global, doc);
-  if (rules) mapRules(rules.text, rules.file, { doc, report, master: chosen ? { name: chosen.name, generator } : null, links, systems });
+  if (rules) mapRules(rules.text, rules.file, { doc, report, master: chosen ? { name: chosen.name, generator } : null, links, uplinks, systems });
   for (const d of links.values()) {
     finishLink(d, report);
     doc.links.push(d.table);
+  }
+  const ports = new Set([Number(doc.table('hbp').get('port') ?? 62031), ...doc.links.map((t) => Number(t.get('port')))]);
+  for (const d of uplinks.values()) {
+    finishUplink(d, ports, report);
+    doc.uplinks.push(d.table);
   }
   if (links.size > 0 && Number(doc.table('server').get('id') ?? 0) === 0) {
     for (const d of links.values()) d.table.set('enabled', false, 'needs server.id (GLOBAL SERVER_ID is 0)');
@@ -88,7 +100,7 @@ export function importFreeDmr(cfgText: string, cfgFile: string, rules?: { text: 
   return { toml: doc.render(header), report: report.lines };
 }
 
-function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, nullPassUsed: boolean): void {
+function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, hasFbp: boolean, nullPassUsed: boolean): void {
   const at = (key: string): string => `[GLOBAL] ${g.section.entries.get(key)?.key ?? key}`;
   const serverId = g.int('SERVER_ID', 0);
   if (serverId < 0 || serverId > 0xffff_ffff) g.fail('SERVER_ID', `expected an ID 0..4294967295, got ${serverId}`);
@@ -116,7 +128,10 @@ function mapGlobal(g: Sec, doc: TomlDoc, hasLinks: boolean, nullPassUsed: boolea
   else g.note('ALLOW_NULL_PASSPHRASE', 'not needed', 'no enabled MASTER has an empty passphrase');
   if (g.bool('DATA_GATEWAY', false)) g.note('DATA_GATEWAY', 'not supported yet', 'dmrhub does not copy unit data to a DATA-GATEWAY link');
   else g.note('DATA_GATEWAY', 'not needed', 'off');
-  g.note('VALIDATE_SERVER_IDS', 'not needed', 'it checks the source server of FreeDMR bridge protocol frames, which dmrhub does not speak (OpenBridge v1 only)');
+  if (!hasFbp) g.note('VALIDATE_SERVER_IDS', 'not needed', 'it checks the source server of FreeDMR bridge protocol frames, and no FBP link was imported');
+  else if (g.bool('VALIDATE_SERVER_IDS', true))
+    g.note('VALIDATE_SERVER_IDS', 'not mapped', 'dmrhub does not check source servers against a downloaded server_ids.tsv; the nearest is an FBP link\'s known_servers, a fixed list of the server IDs it takes calls from (written empty: every source server is taken)');
+  else g.note('VALIDATE_SERVER_IDS', 'not needed', 'off: an FBP link with known_servers empty takes every source server too');
   g.note('DEBUG_BRIDGES', 'not needed', 'dmrhub has no bridge table to repair');
   if (g.bool('ENABLE_API', false)) g.note('ENABLE_API', 'not supported yet', 'dmrhub has no HTTP API; it publishes its state over MQTT ([mqtt])');
   else g.note('ENABLE_API', 'not needed', 'off');

@@ -14,8 +14,8 @@ export class TomlTable {
 
   set(key: string, value: TomlValue, from: string): void {
     const at = this.items.findIndex((i) => i.key === key);
-    if (at >= 0) this.items.splice(at, 1);
-    this.items.push({ key, value, from });
+    if (at >= 0) this.items[at] = { key, value, from };
+    else this.items.push({ key, value, from });
   }
 
   get(key: string): TomlValue | undefined {
@@ -30,6 +30,7 @@ export type TomlSection = (typeof ORDER)[number];
 export class TomlDoc {
   private readonly tables = new Map<TomlSection, TomlTable>();
   readonly links: TomlTable[] = [];
+  readonly uplinks: TomlTable[] = [];
 
   table(name: TomlSection): TomlTable {
     let t = this.tables.get(name);
@@ -45,6 +46,7 @@ export class TomlDoc {
       out.push('', `[${name}]`, ...lines(t));
     }
     for (const link of this.links) out.push('', '[[links]]', ...lines(link));
+    for (const uplink of this.uplinks) out.push('', '[[uplinks]]', ...lines(uplink));
     return out.join('\n') + '\n';
   }
 }

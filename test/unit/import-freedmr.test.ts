@@ -58,8 +58,24 @@ describe('import-freedmr: the sample FreeDMR config', () => {
     expect(c.log.level).toBe('warn');
     // Two links: the OBP mesh (every non-local TG) and BM-LINK (what rules.py puts on it, within its ACL).
     expect(c.core.links.map((l) => l.name)).toEqual(['OBP-NATIONAL', 'BM-LINK']);
+    // PROTO_VER 5 (FreeDMR's bridge protocol) is an FBP link; PROTO_VER 1 stays OpenBridge v1.
     expect(c.core.links[0]).toMatchObject({ address: '192.0.2.10', port: 62044, passphrase: 'a shared mesh key', networkId: 23502, checkSource: false, talkgroups: [] });
+    expect(c.core.links[0]).toMatchObject({ protocol: 'fbp', followAddress: true, maxHops: 10, knownServers: [] });
     expect(c.core.links[1]).toMatchObject({ address: '198.51.100.7', port: 55000, networkId: 2341, checkSource: true, talkgroups: [91, 2350] });
+    expect(c.core.links[1]).toMatchObject({ protocol: 'openbridge', followAddress: false });
+    // The PEER and the XLXPEER become uplinks (the ECHO peer does not: dmrhub has its own echo).
+    expect(c.core.uplinks.map((u) => u.name)).toEqual(['UPLINK', 'XLX-4001']);
+    expect(c.core.uplinks[0]).toMatchObject({
+      address: '203.0.113.5', port: 62031, passphrase: 'peer-key', peerId: 235000101, options: 'TS2=91', loose: true, xlxModule: 0,
+      ts1: null, ts2: [91], pingIntervalMs: 10_000, maxMissedPongs: 3,
+    });
+    expect(c.core.uplinks[0]!.rptc).toMatchObject({ callsign: 'N0CALL', colorCode: '01', slots: '3', location: 'Here', description: 'An uplink', softwareId: '20170620', packageId: 'MMDVM_FreeDMR' });
+    expect(c.core.uplinks[1]).toMatchObject({ address: '198.51.100.20', port: 62030, peerId: 235000102, options: '', loose: true, xlxModule: 4004, ts1: [], ts2: [9] });
+    expect(c.core.uplinks[1]!.rptc).toMatchObject({ latitude: '51.5000', longitude: '-0.1200', slots: '1', description: 'XLX module D' });
+    expect(c.uplinks).toEqual([
+      { name: 'UPLINK', address: '0.0.0.0', port: 54917 },
+      { name: 'XLX-4001', address: '0.0.0.0', port: 54918 },
+    ]);
     expect(c.links).toEqual([
       { name: 'OBP-NATIONAL', address: '0.0.0.0', port: 62044 },
       { name: 'BM-LINK', address: '0.0.0.0', port: 62045 },
@@ -93,13 +109,13 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[GLOBAL] SUB_ACL: not mapped: ',
       '[GLOBAL] REG_ACL: not needed: PERMIT:ALL',
       '[D-APRS]: not supported yet: ',
-      '[OBP-NATIONAL] PROTO_VER: changed: 5: dmrhub speaks OpenBridge v1 only, so the other server',
-      '[OBP-NATIONAL] ENHANCED_OBP: changed: True',
-      '[BM-LINK] PROTO_VER: not needed: already 1',
+      '[GLOBAL] VALIDATE_SERVER_IDS: not mapped: dmrhub does not check source servers',
       '[OBP-PASSIVE]: not supported yet: TARGET_IP is empty: a passive link',
-      '[UPLINK]: not supported yet: MODE PEER (an outbound HomeBrew link to 203.0.113.5:62031): dmrhub has no uplinks yet',
-      '[ECHO]: not needed: ',
-      '[XLX-4001]: not needed: MODE XLXPEER with ENABLED False',
+      '[UPLINK] TGID_TS2_ACL: not mapped: ',
+      '[UPLINK] GROUP_HANGTIME: not needed: ',
+      '[ECHO]: not needed: MODE PEER to an echo server',
+      '[XLX-4001] OPTIONS: ignored: ',
+      '[XLX-4001] GROUP_HANGTIME: not mapped: 3 s',
       '[REPORTS] REPORT: not mapped: dmrhub has no HBmonitor',
       '[MYSQL] USE_MYSQL: ignored: ',
       '[ALIASES] SUBSCRIBER_URL: not needed: ',
@@ -107,8 +123,10 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[LOGGER] LOG_FILE: not needed: ',
     ];
     for (const start of expected) expect(report.filter((l) => l.startsWith(start)), start).toHaveLength(1);
+    // The versions are in the links' comments now; nothing asks the other ends to change.
+    expect(report.filter((l) => /PROTO_VER|ENHANCED_OBP|uplinks yet/.test(l))).toEqual([]);
     // No secret reaches stderr.
-    for (const secret of ['hotspot-%-secret', 'a shared mesh key', 'key for bm', 'aprs-gateway', 'uplink', 'mypassword'])
+    for (const secret of ['hotspot-%-secret', 'a shared mesh key', 'key for bm', 'aprs-gateway', 'peer-key', 'mypassword'])
       expect(report.filter((l) => l.includes(`"${secret}"`) || l.includes(` ${secret} `))).toEqual([]);
     expect(report.at(-1)).toMatch(/^import-freedmr: \d+ not needed, .*wrote .*\(mode 0600\)$/);
   });
@@ -116,7 +134,8 @@ describe('import-freedmr: the sample FreeDMR config', () => {
   it('maps rules.py where dmrhub has an equivalent and reports the rest', () => {
     const rules = report.filter((l) => l.includes('rules.py'));
     expect(rules.some((l) => l.includes("BRIDGES['2350'] SYSTEM SYSTEM") && l.includes('not mapped: GENERATOR 100'))).toBe(true);
-    expect(rules.some((l) => l.includes("BRIDGES['91'] SYSTEM UPLINK") && l.includes('not supported yet'))).toBe(true);
+    // The row of the PEER became the uplink's ts2_talkgroups: no line for it.
+    expect(rules.filter((l) => l.includes('SYSTEM UPLINK'))).toEqual([]);
     expect(rules.some((l) => l.includes("BRIDGES['CROSS']: not mapped: its rows use different talkgroups (3100, 235)"))).toBe(true);
     expect(rules.some((l) => l.includes("BRIDGES['9'] SYSTEM NOWHERE") && l.includes('no such system'))).toBe(true);
     expect(rules.some((l) => l.includes('UNIT (line 26): ignored'))).toBe(true);
@@ -165,6 +184,61 @@ describe('import-freedmr: other layouts', () => {
     // SERVER_ID 0: a link cannot run, so it is kept but switched off.
     expect(config.core.links).toEqual([]);
     expect(report.some((l) => l.startsWith('[GLOBAL] SERVER_ID: changed: 0'))).toBe(true);
+  });
+
+  it('a PEER whose MASTER_IP is a host name is written disabled, with a line saying why', () => {
+    const cfg = [
+      '[M]', 'MODE: MASTER', 'PASSPHRASE: s3cret', 'GENERATOR: 1', 'PORT: 62031',
+      '[NET]', 'MODE: PEER', 'ENABLED: True', 'IP:', 'PORT: 62031', 'MASTER_IP: master.example.org', 'MASTER_PORT: 62031',
+      'PASSPHRASE: k', 'CALLSIGN: N0CALLSIGN', 'RADIO_ID: 235000103', 'OPTIONS:', 'GROUP_HANGTIME: 5',
+    ].join('\n');
+    const rules = `BRIDGES = {'3100': [{'SYSTEM': 'NET', 'TS': 1, 'TGID': 3100, 'ACTIVE': True, 'TIMEOUT': 10, 'TO_TYPE': 'NONE', 'ON': [], 'OFF': [], 'RESET': []}],
+      '2350': [{'SYSTEM': 'NET', 'TS': 2, 'TGID': 2350, 'ACTIVE': False, 'TIMEOUT': 10, 'TO_TYPE': 'ON', 'ON': [2350], 'OFF': [], 'RESET': []}]}`;
+    const { config, report, toml } = imp(cfg, rules);
+    // A disabled uplink is checked by the loader but not started.
+    expect(config.core.uplinks).toEqual([]);
+    expect(toml).toMatch(/\[\[uplinks\]\]\nname = "NET"[^\n]*\nenabled = false[^\n]*\n(?:.*\n)*?address = "0\.0\.0\.0" +# \[NET\] MASTER_IP is the host name "master\.example\.org"/);
+    expect(report.filter((l) => l.startsWith('[NET] MASTER_IP: changed: "master.example.org" is a host name'))).toHaveLength(1);
+    // Its PORT is [hbp]'s: the uplink takes any free port.
+    expect(toml).toMatch(/local_port = 0 /);
+    expect(report.some((l) => l.startsWith('[NET] PORT: changed: 62031 is already the port'))).toBe(true);
+    expect(report.some((l) => l.startsWith('[NET] CALLSIGN: changed: "N0CALLSIGN" is cut'))).toBe(true);
+    expect(toml).toMatch(/ts1_talkgroups = \[3100\]/);
+    expect(toml).not.toMatch(/ts2_talkgroups/);
+    expect(report.some((l) => l.includes("BRIDGES['2350'] SYSTEM NET") && l.includes('not mapped: inactive ON row'))).toBe(true);
+    // Enabled, it loads as an uplink with its statics from rules.py.
+    const on = parseConfigText(toml.replace(/^enabled = false(.*)$/m, 'enabled = true').replace('address = "0.0.0.0"', 'address = "192.0.2.40"'), tmpdir());
+    if (!on.ok) throw new Error(JSON.stringify(on.errors));
+    expect(on.config.core.uplinks[0]).toMatchObject({ name: 'NET', address: '192.0.2.40', ts1: [3100], ts2: null, rptc: { callsign: 'N0CALLSI' } });
+  });
+
+  it('OPENBRIDGE versions: 5 and 4 become FBP links, 1 an OpenBridge v1 link, 2 and 3 are reported', () => {
+    const obp = (name: string, port: number, ...more: string[]): string[] =>
+      [`[${name}]`, 'MODE: OPENBRIDGE', 'NETWORK_ID: 5', `PORT: ${port}`, 'PASSPHRASE: k', 'TARGET_IP: 192.0.2.1', `TARGET_PORT: ${port}`, ...more];
+    const cfg = [
+      '[GLOBAL]', 'SERVER_ID: 2350', 'VALIDATE_SERVER_IDS: True',
+      ...obp('OBP-DEFAULT', 62040),
+      ...obp('OBP-V4', 62041, 'PROTO_VER: 4', 'RELAX_CHECKS: False'),
+      ...obp('OBP-V1', 62042, 'PROTO_VER: 1'),
+      ...obp('OBP-V2', 62043, 'PROTO_VER: 2', 'ENHANCED_OBP: False'),
+      ...obp('OBP-V9', 62044, 'PROTO_VER: 9'),
+    ].join('\n');
+    const { config, report } = imp(cfg);
+    expect(config.core.links.map((l) => [l.name, l.protocol, l.followAddress, l.checkSource])).toEqual([
+      ['OBP-DEFAULT', 'fbp', true, false],
+      ['OBP-V4', 'fbp', false, true],
+      ['OBP-V1', 'openbridge', false, false],
+      ['OBP-V2', 'fbp', false, false],
+    ]);
+    const line = (start: string) => report.filter((l) => l.startsWith(start));
+    expect(line('[OBP-DEFAULT] ')).toEqual([]);
+    expect(line('[OBP-V4] PROTO_VER: changed: 4: a dmrhub FBP link receives v4 and v5 but sends v5')[0]).toContain('set PROTO_VER: 5 on the other server');
+    expect(line('[OBP-V4] ENHANCED_OBP: changed: FreeDMR moved this link')).toHaveLength(1);
+    expect(line('[OBP-V1] ENHANCED_OBP: changed: True (the default): a dmrhub OpenBridge v1 link')).toHaveLength(1);
+    expect(line('[OBP-V2] PROTO_VER: changed: 2: v2 is FreeDMR\'s old DMRF framing')).toHaveLength(1);
+    expect(line('[OBP-V2] ENHANCED_OBP: changed: False: a dmrhub FBP link always sends keepalives')).toHaveLength(1);
+    expect(line('[OBP-V9]: not mapped: PROTO_VER 9')).toHaveLength(1);
+    expect(line('[GLOBAL] VALIDATE_SERVER_IDS: not mapped: ')[0]).toContain('known_servers');
   });
 
   it('an empty passphrase is reported, not written', () => {
