@@ -8,6 +8,8 @@
 // Peer layout: peers 0..K-1 are the talkers (stream k is sent by peer k to TG tgBase+k, or tgs[k]);
 // the remaining peers are listeners, subscribed through their RPTO options (default `TS2=<tg>;`),
 // either `listenersPerTg` per stream (extra peers idle on an unused TG) or spread round-robin.
+// Several masters (servers joined by links, bench/chain.ts): `portOf` puts each peer on its own
+// master, and `groupOf` reports delivery and latency per group of listeners (`byGroup`).
 //
 // Per-packet measurement data sits in the first 14 bytes of the 33-byte payload:
 //   [0:4)   ordinal of the packet within its stream (u32, big-endian, never reset across calls)
@@ -116,6 +118,12 @@ export interface LoadOptions {
   bufferBytes?: number;
   /** Sample this process's CPU and RSS over the traffic phase (the master's PID). */
   serverPid?: number;
+  /** Several masters (e.g. servers joined by links): the master port of peer i (default `port` for all). */
+  portOf?: (index: number) => number;
+  /** Groups listeners (e.g. by the master they are on): per-group delivery and latency in `byGroup`. */
+  groupOf?: (index: number) => string | undefined;
+  /** More processes to sample like `serverPid`, in `servers` (same order). */
+  serverPids?: number[];
   /** Include per-stream rows in the result. */
   detail?: boolean;
   /** Progress lines (default: none). */
@@ -201,7 +209,25 @@ export interface LoadResult {
   errors: { send: number };
   generator: { cpuPct: number; rssMb: number };
   server: CpuUse | null;
+  /** With `serverPids`: each one's CPU and RSS over the traffic phase. */
+  servers?: (CpuUse | null)[];
+  /** With `groupOf`: the listeners of each group. */
+  byGroup?: Record<string, GroupResult>;
   perStream?: StreamResult[];
+}
+
+export interface GroupResult {
+  /** Logged-in listeners in the group. */
+  listeners: number;
+  expected: number;
+  unique: number;
+  lost: number;
+  loss: number;
+  duplicates: number;
+  reordered: number;
+  latencyMs: LatencySummary;
+  /** Kernel receive-buffer drops at the group's listener sockets read in JS (null without /proc). */
+  kernelDrops: number | null;
 }
 
 const FRAME_MS = 60;
@@ -214,6 +240,13 @@ interface Peer {
   tg: number;
   options: string;
   sock: dgram.Socket | null;
+  /** Master port (`portOf`). */
+  port: number;
+  /** Local port of `sock` (kept after it is closed). */
+  sockPort: number;
+  /** `groupOf` label and that group's latency histogram. */
+  group: string | undefined;
+  hist: LatencyHistogram | null;
   loggedIn: boolean;
   /** The stream this peer should receive (listeners only). */
   listensTo: Stream | null;
@@ -308,7 +341,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const peers: Peer[] = [];
   for (let i = 0; i < N; i++) {
     peers.push({
-      idx: i, id: idBase + i, tg: idleTg, options: '', sock: null, loggedIn: false, listensTo: null, sink: false, sinkDrops: 0,
+      idx: i, id: idBase + i, tg: idleTg, options: '', sock: null, port: o.portOf ? o.portOf(i) : port, sockPort: 0, group: undefined, hist: null, loggedIn: false, listensTo: null, sink: false, sinkDrops: 0,
       waiter: null, unique: 0, dups: 0, reordered: 0, tooOld: 0, maxOrd: -1, win: null,
     });
   }
@@ -349,6 +382,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       p.listensTo = s;
       p.win = new Uint32Array(DUP_WORDS);
       p.sink = assigned[s.k]!++ >= measuredPerTg;
+    }
+  }
+  const groupHists = new Map<string, LatencyHistogram>();
+  if (o.groupOf) {
+    for (const p of peers) {
+      if (!p.listensTo) continue;
+      p.group = o.groupOf(p.idx);
+      if (p.group === undefined) continue;
+      let h = groupHists.get(p.group);
+      if (!h) groupHists.set(p.group, (h = new LatencyHistogram()));
+      p.hist = h;
     }
   }
   for (const p of peers) {
@@ -401,7 +445,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (mine) countUnique(r, ord);
       return;
     }
-    hist.add(now - b.readDoubleLE(24));
+    const ms = now - b.readDoubleLE(24);
+    hist.add(ms);
+    if (mine && r.hist !== null) r.hist.add(ms);
     if (ord > s.maxSeen) {
       s.maxSeen = ord;
       s.lastProgress = now;
@@ -467,7 +513,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
     await bindSocket(s, 0, '127.0.0.1');
     setBuffers(s, bufferBytes);
-    await connectSocket(s, port, host);
+    p.sockPort = s.address().port;
+    await connectSocket(s, p.port, host);
     s.on('message', (b: Buffer) => {
       if (b.length >= 53 && b[0] === 0x44 && b[1] === 0x4d && b[2] === 0x52 && b[3] === 0x44) onDmrd(p, b);
       else onControl(p, b);
@@ -675,9 +722,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const cpu0 = process.cpuUsage();
   const srv0 = o.serverPid ? sampleProcess(o.serverPid) : null;
+  const more0 = (o.serverPids ?? []).map((pid) => sampleProcess(pid));
   const peerPorts = new Set<number>();
   for (const p of peers) if (p.sock && !p.sink) peerPorts.add(p.sock.address().port);
-  const serverPorts = new Set([port]);
+  const serverPorts = new Set([port, ...peers.map((p) => p.port)]);
+  const peerDropsBy0 = o.groupOf ? udpDropsByPort(peerPorts) : null;
   const dropsPeers0 = udpDrops(peerPorts);
   const dropsServer0 = udpDrops(serverPorts);
   const sinkBy0 = sinkPorts.size > 0 ? udpDropsByPort(sinkPorts) : null;
@@ -797,6 +846,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (sinkTimer) clearInterval(sinkTimer);
   const cpu1 = process.cpuUsage(cpu0);
   const srv1 = o.serverPid ? sampleProcess(o.serverPid) : null;
+  const more1 = (o.serverPids ?? []).map((pid) => sampleProcess(pid));
+  const peerDropsBy1 = o.groupOf ? udpDropsByPort(peerPorts) : null;
   const dropsPeers1 = udpDrops(peerPorts);
   const dropsServer1 = udpDrops(serverPorts);
   let sinkDropped = 0;
@@ -901,6 +952,31 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     },
     server: cpuBetween(srv0, srv1),
   };
+  if (o.serverPids) result.servers = more0.map((a, i) => cpuBetween(a, more1[i] ?? null));
+  if (o.groupOf) {
+    const by: Record<string, GroupResult> = {};
+    for (const p of peers) {
+      if (!p.listensTo || !p.loggedIn || p.group === undefined) continue;
+      const g = (by[p.group] ??= {
+        listeners: 0, expected: 0, unique: 0, lost: 0, loss: 0, duplicates: 0, reordered: 0,
+        latencyMs: groupHists.get(p.group)!.summary(), kernelDrops: peerDropsBy0 && peerDropsBy1 ? 0 : null,
+      });
+      g.listeners++;
+      g.expected += p.listensTo.ord;
+      g.unique += p.unique;
+      g.duplicates += p.dups;
+      g.reordered += p.reordered;
+      if (g.kernelDrops !== null && p.sock && !p.sink) {
+        const sp = p.sockPort;
+        g.kernelDrops += (peerDropsBy1!.get(sp) ?? 0) - (peerDropsBy0!.get(sp) ?? 0);
+      }
+    }
+    for (const g of Object.values(by)) {
+      g.lost = Math.max(0, g.expected - g.unique);
+      g.loss = g.expected === 0 ? 0 : Math.round((g.lost / g.expected) * 1e6) / 1e6;
+    }
+    result.byGroup = by;
+  }
   if (o.detail) {
     result.perStream = active.map((s) => {
       const u = perUnique.get(s) ?? { unique: 0, dups: 0 };

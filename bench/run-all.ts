@@ -200,7 +200,8 @@ function configText(dir: string, limits: Limits): string {
   return lines.join('\n') + '\n';
 }
 
-export async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Promise<DmrhubProcess> {
+/** `onLog` sees every JSON log line of the server (e.g. to wait for `link.up`). */
+export async function startDmrhub(limits: Limits, nodeArgs: string[] = [], onLog?: (line: Record<string, unknown>) => void): Promise<DmrhubProcess> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npm run build\` first`);
   const dir = mkdtempSync(join(os.tmpdir(), 'dmrhub-bench-'));
   const cfg = join(dir, 'dmrhub.toml');
@@ -228,6 +229,7 @@ export async function startDmrhub(limits: Limits, nodeArgs: string[] = []): Prom
       return;
     }
     if (o.code === 'server.listening' && typeof o.port === 'number') loggedPort = o.port;
+    onLog?.(o as Record<string, unknown>);
     if ((o.level ?? 0) >= 40) {
       const key = o.code ?? o.msg ?? '?';
       warnings[key] = (warnings[key] ?? 0) + 1;
@@ -336,7 +338,7 @@ export interface PacedRun {
 }
 
 /** Things the server must never do, from a load result: anything nonzero is reported. */
-function loadAnomalies(r: LoadResult, wantPeers: number): string[] {
+export function loadAnomalies(r: LoadResult, wantPeers: number): string[] {
   const a: string[] = [];
   const d = r.delivery;
   if (r.login.ok !== wantPeers) a.push(`${wantPeers - r.login.ok} of ${wantPeers} peers failed to log in`);
@@ -353,7 +355,7 @@ function loadAnomalies(r: LoadResult, wantPeers: number): string[] {
   return a;
 }
 
-function exitAnomalies(e: ServerExit): string[] {
+export function exitAnomalies(e: ServerExit): string[] {
   const a: string[] = [];
   if (e.code !== 0) a.push(`server exited with ${e.code ?? e.signal} after SIGTERM`);
   const w = Object.entries(e.warnings);
