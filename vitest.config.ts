@@ -3,7 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two tiers, as vitest projects (README, "Working on dmrhub"):
 //  - fast: unit, property, architecture, golden replay and simulation tests, straight from the
-//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`.
+//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`. Each
+//    simulation file runs in both tiers, its heavier seeds only in the slow one (TEST_TIER).
 //  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
 //    process, real UDP on 127.0.0.1), the reporting sink tests, which load dist/workers/ into
 //    real piscina threads (the MQTT one against a private mosquitto), and the packaging test.
@@ -42,14 +43,17 @@ export default defineConfig({
           // test here must not change module state it imports (a shared default config, say).
           isolate: false,
           sequence: { groupOrder: 0 },
+          // The simulations run their heavier seeds in the slow tier (TEST_TIER, read by test/sim).
+          env: { TEST_TIER: 'fast' },
         },
       },
       {
         extends: true,
         test: {
           name: 'slow',
-          include: ['test/e2e/**/*.test.ts', ...BUILT_TESTS],
+          include: ['test/e2e/**/*.test.ts', 'test/sim/**/*.test.ts', ...BUILT_TESTS],
           sequence: { groupOrder: 1 },
+          env: { TEST_TIER: 'slow' },
         },
       },
     ],

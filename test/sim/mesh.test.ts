@@ -94,7 +94,10 @@ function checkRun({ world, checker, report: r }: MeshRun): void {
   for (const n of world.nodes) expect(n.stat('live-streams'), `live streams on server ${n.index}`).toBe(0);
 }
 
-describe('mesh simulation', () => {
+// The whole file runs in the fast tier only (the slow tier includes test/sim for simulation.test.ts).
+const slowTier = process.env['TEST_TIER'] === 'slow';
+
+describe.skipIf(slowTier)('mesh simulation', () => {
   const one = envSeed();
   const runs = Number(process.env['MESH_RUNS'] ?? '0');
 
@@ -160,7 +163,7 @@ describe('mesh simulation', () => {
 // for RPTO's, and it went up while the master never saw the options, so the clean phase's calls
 // from servers 2 and 3 on TG 3100 never reached server 0. The uplink now sends its options once
 // more with the first ping after a login.
-describe('regressions', () => {
+describe.skipIf(slowTier)('regressions', () => {
   it('seed 147: an uplink whose RPTO was lost while a duplicated RPTC answer took it up still gets its options to the master', () => {
     // Drawn as before the core had FBP links, the topology the bug was found in.
     const run = simulate(147, { fbp: false });
@@ -170,7 +173,7 @@ describe('regressions', () => {
   });
 });
 
-describe('the mesh checker', () => {
+describe.skipIf(slowTier)('the mesh checker', () => {
   it('reports each kind of violation it claims to check', () => {
     // Three servers by hand: links 0–1 and 1–2, and server 1 uplinked to both 0 and 2. The checker
     // is fed wire events directly; no core is involved.
