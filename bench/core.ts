@@ -17,23 +17,12 @@ import { encodeDmrd, encodeRptc, encodeRptk, encodeRptl, encodeRpto, readU32 } f
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
 
-export interface CoreBenchResult {
+export interface CoreBenchResult extends WindowResult {
   fanout: number;
   dial: boolean;
   links: number;
   /** The links are FBP links (else OpenBridge v1). */
   fbp: boolean;
-  packets: number;
-  nsPerPacket: number;
-  /** CPU time (user + system, whole process) over the window ÷ packets: unlike nsPerPacket it
-   *  leaves out the time the process waited for a core, so it is steadier on a busy machine. */
-  cpuNsPerPacket: number;
-  bytesAllocatedPerPacket: number;
-  /** Fill in with gcsBetween(windowStart, windowEnd) after yielding to the event loop. */
-  gcsDuringWindow: number;
-  windowStart: number;
-  windowEnd: number;
-  sendsPerPacket: number;
 }
 
 export function runCoreBench(fanout: number, packets: number, dial = false, links = 0, fbp = false): CoreBenchResult {
@@ -102,20 +91,43 @@ export function runCoreBench(fanout: number, packets: number, dial = false, link
     }
   };
   run(50_000, 1); // warm up the JIT
+  const w = measureWindow(packets, () => {
+    sends = 0;
+    run(packets, 100_000);
+    return sends;
+  });
+  return { fanout, dial, links, fbp, ...w };
+}
+
+/** What a measured window gives, per packet. */
+export interface WindowResult {
+  packets: number;
+  nsPerPacket: number;
+  /** CPU time (user + system, whole process) over the window ÷ packets: unlike nsPerPacket it
+   *  leaves out the time the process waited for a core, so it is steadier on a busy machine. */
+  cpuNsPerPacket: number;
+  bytesAllocatedPerPacket: number;
+  /** Fill in with gcsBetween(windowStart, windowEnd) after yielding to the event loop. */
+  gcsDuringWindow: number;
+  windowStart: number;
+  windowEnd: number;
+  sendsPerPacket: number;
+}
+
+/**
+ * Time `packets` packets through `body` (which returns the sends it made) after a forced GC: wall
+ * and CPU time, and heap growth over the window (an allocation shows unless a GC ran in it).
+ */
+export function measureWindow(packets: number, body: () => number): WindowResult {
   (globalThis as { gc?: () => void }).gc?.();
   const heap0 = process.memoryUsage().heapUsed;
-  sends = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  run(packets, 100_000);
+  const sends = body();
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const heap1 = process.memoryUsage().heapUsed;
   return {
-    fanout,
-    dial,
-    links,
-    fbp,
     packets,
     nsPerPacket: ((t1 - t0) * 1e6) / packets,
     cpuNsPerPacket: ((cpu.user + cpu.system) * 1e3) / packets,

@@ -5,27 +5,18 @@
 // the core owns (the copy is inside the window, as a socket read would be).
 //   node --max-semi-space-size=256 --expose-gc dist/bench/transit.js [--links 10] [--packets 1000000]
 
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type DatagramEvent } from '../src/core/index.js';
 import { encodeBc, fbpKeys, writeDmre } from '../src/protocol/fbp/index.js';
 import { encodeDmrd } from '../src/protocol/index.js';
-import { gcsBetween } from './core.js';
+import { gcsBetween, measureWindow, type WindowResult } from './core.js';
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
 
-export interface TransitBenchResult {
+export interface TransitBenchResult extends WindowResult {
   /** Outgoing FBP links (the call comes in on one more). */
   links: number;
-  packets: number;
-  nsPerPacket: number;
-  cpuNsPerPacket: number;
-  bytesAllocatedPerPacket: number;
-  gcsDuringWindow: number;
-  windowStart: number;
-  windowEnd: number;
-  sendsPerPacket: number;
 }
 
 export function runTransitBench(links: number, packets: number): TransitBenchResult {
@@ -83,26 +74,12 @@ export function runTransitBench(links: number, packets: number): TransitBenchRes
     }
   };
   run(50_000, 1);
-  (globalThis as { gc?: () => void }).gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
-  sends = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  run(packets, 1_000);
-  const t1 = performance.now();
-  const cpu = process.cpuUsage(cpu0);
-  const heap1 = process.memoryUsage().heapUsed;
-  return {
-    links,
-    packets,
-    nsPerPacket: ((t1 - t0) * 1e6) / packets,
-    cpuNsPerPacket: ((cpu.user + cpu.system) * 1e3) / packets,
-    bytesAllocatedPerPacket: Math.max(0, heap1 - heap0) / packets,
-    gcsDuringWindow: -1,
-    windowStart: t0,
-    windowEnd: t1,
-    sendsPerPacket: sends / packets,
-  };
+  const w = measureWindow(packets, () => {
+    sends = 0;
+    run(packets, 1_000);
+    return sends;
+  });
+  return { links, ...w };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
