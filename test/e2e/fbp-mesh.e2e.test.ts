@@ -15,11 +15,11 @@
 
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeFbp } from '../../src/protocol/fbp/index.js';
 import { encodeDmrd, fromHex, readU32 } from '../../src/protocol/index.js';
 import { HbpClient, type Received } from '../support/hbp-client.js';
-import { startServer, type ServerHandle } from '../support/server-process.js';
+import { freePorts, serversFixture, startServer, type ServerHandle } from '../support/server-process.js';
 import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const HOST = '127.0.0.1';
@@ -35,17 +35,6 @@ const isDmrd = (b: Uint8Array): boolean => b.length >= 4 && String.fromCharCode(
 const streamOf = (b: Uint8Array): number => readU32(b, 16);
 const framesOf = (c: HbpClient, streamId: number, from = 0): Received[] => c.received.slice(from).filter((d) => isDmrd(d.bytes) && streamOf(d.bytes) === streamId);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** `count` distinct UDP ports that were free a moment ago (all bound at once, then released). */
-async function freePorts(count: number): Promise<number[]> {
-  const socks = Array.from({ length: count }, () => dgram.createSocket('udp4'));
-  const ports = await Promise.all(socks.map((s) => new Promise<number>((res, rej) => {
-    s.once('error', rej);
-    s.bind(0, HOST, () => res(s.address().port));
-  })));
-  await Promise.all(socks.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  return ports;
-}
 
 /** What went through a relay: which way, when (performance.now()), the bytes. */
 interface Passed {
@@ -106,25 +95,8 @@ function longCall(peerId: number, streamId: number, superframes: number): Uint8A
 }
 
 // Everything a test starts is stopped or closed after it, whatever happened.
-const servers: ServerHandle[] = [];
-const clients: HbpClient[] = [];
-const relays: Relay[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const r of relays.splice(0)) await r.close();
-  for (const s of servers.splice(0)) {
-    await s.stop();
-    s.cleanup();
-  }
-});
-
-async function hotspot(s: ServerHandle, peerId: number): Promise<HbpClient> {
-  const c = new HbpClient(peerId);
-  clients.push(c);
-  await c.bind();
-  await c.login(HOST, s.port, { passphrase: 'passw0rd', options: OPTIONS });
-  return c;
-}
+const fx = serversFixture();
+const hotspot = (s: ServerHandle, peerId: number): Promise<HbpClient> => fx.hotspot(s, peerId, OPTIONS);
 
 interface Mesh {
   s: Record<Name, ServerHandle>;
@@ -138,9 +110,8 @@ interface Mesh {
  * the other's server ID). A–B and B–C go through relays; C–A is direct.
  */
 async function mesh(): Promise<Mesh> {
-  const ab = new Relay();
-  const bc = new Relay();
-  relays.push(ab, bc);
+  const ab = fx.track(new Relay());
+  const bc = fx.track(new Relay());
   await Promise.all([ab.bind(), bc.bind()]);
   for (let attempt = 1; ; attempt++) {
     // The link ports: A's to B, A's to C, B's to A, B's to C, C's to A, C's to B.
@@ -165,7 +136,7 @@ async function mesh(): Promise<Mesh> {
       if (attempt >= 3 || !/already in use/.test(String(err))) throw err;
       continue;
     }
-    servers.push(...started);
+    for (const s of started) fx.adopt(s);
     ab.connect(aB, bA);
     bc.delayMs = 25;
     bc.connect(bC, cB);

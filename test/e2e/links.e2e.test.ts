@@ -14,13 +14,13 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { capture } from '../support/fixtures.js';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OBP, obpKey, signObp, verifyObp } from '../../src/protocol/obp/index.js';
 import { readU24, readU32, writeU32 } from '../../src/protocol/index.js';
 import { hmacSha1 } from '../support/crypto.js';
 import { HbpClient, type Received } from '../support/hbp-client.js';
 import { readPcapUdp } from '../support/pcap.js';
-import { startServer, type ConfigOverrides, type ServerHandle, type StartOptions } from '../support/server-process.js';
+import { freePorts, serversFixture, type ConfigOverrides, type ServerHandle, type StartOptions } from '../support/server-process.js';
 import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const HOST = '127.0.0.1';
@@ -38,17 +38,6 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const framesOf = (c: HbpClient, streamId: number, from = 0): Uint8Array[] =>
   c.received.slice(from).map((d) => d.bytes).filter((b) => isDmrd(b) && streamOf(b) === streamId);
 const dmrdSince = (c: HbpClient, from: number): Uint8Array[] => c.received.slice(from).map((d) => d.bytes).filter(isDmrd);
-
-/** `count` distinct UDP ports that were free a moment ago (all bound at once, then released). */
-async function freePorts(count: number): Promise<number[]> {
-  const socks = Array.from({ length: count }, () => dgram.createSocket('udp4'));
-  const ports = await Promise.all(socks.map((s) => new Promise<number>((res, rej) => {
-    s.once('error', rej);
-    s.bind(0, HOST, () => res(s.address().port));
-  })));
-  await Promise.all(socks.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  return ports;
-}
 
 /**
  * Start something on `count` ports that were free a moment ago. Another process may take one in
@@ -125,35 +114,15 @@ class LinkEnd {
 }
 
 // Everything a test starts is stopped or closed after it, whatever happened.
-const servers: ServerHandle[] = [];
-const clients: HbpClient[] = [];
-const ends: LinkEnd[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const e of ends.splice(0)) await e.close();
-  for (const s of servers.splice(0)) {
-    await s.stop();
-    s.cleanup();
-  }
-});
+const fx = serversFixture();
+const hotspot = (s: ServerHandle, peerId: number, options: string): Promise<HbpClient> => fx.hotspot(s, peerId, options);
 
-async function server(config: ConfigOverrides, opts: Omit<StartOptions, 'config'> = {}): Promise<ServerHandle> {
-  const s = await startServer({ ...opts, config: { sql: { enabled: false }, ...config } });
-  servers.push(s);
-  return s;
-}
-
-async function hotspot(s: ServerHandle, peerId: number, options: string): Promise<HbpClient> {
-  const c = new HbpClient(peerId);
-  clients.push(c);
-  await c.bind();
-  await c.login(HOST, s.port, { passphrase: 'passw0rd', options });
-  return c;
+function server(config: ConfigOverrides, opts: Omit<StartOptions, 'config'> = {}): Promise<ServerHandle> {
+  return fx.start({ ...opts, config: { sql: { enabled: false }, ...config } });
 }
 
 async function linkEnd(): Promise<LinkEnd> {
-  const e = new LinkEnd();
-  ends.push(e);
+  const e = fx.track(new LinkEnd());
   await e.bind();
   return e;
 }

@@ -9,10 +9,10 @@
 
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeMstnak, encodeRptackSalt, readU32 } from '../../src/protocol/index.js';
 import { HbpClient, type Received } from '../support/hbp-client.js';
-import { startServer, type ConfigOverrides, type ServerHandle } from '../support/server-process.js';
+import { freePorts, serversFixture, type ConfigOverrides, type ServerHandle } from '../support/server-process.js';
 import { REF_CALLS, refCallPackets } from '../support/voice-frames.js';
 
 const HOST = '127.0.0.1';
@@ -23,40 +23,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const isDmrd = (b: Uint8Array): boolean => b.length >= 4 && String.fromCharCode(...b.subarray(0, 4)) === 'DMRD';
 const streamOf = (b: Uint8Array): number => readU32(b, 16);
 
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  const port = await new Promise<number>((res, rej) => {
-    s.once('error', rej);
-    s.bind(0, HOST, () => res(s.address().port));
-  });
-  await new Promise<void>((res) => s.close(() => res()));
-  return port;
-}
+const freePort = async (): Promise<number> => (await freePorts(1))[0]!;
 
-const servers: ServerHandle[] = [];
-const clients: HbpClient[] = [];
-const sockets: dgram.Socket[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of sockets.splice(0)) await new Promise<void>((r) => s.close(() => r()));
-  for (const s of servers.splice(0)) {
-    await s.stop();
-    s.cleanup();
-  }
-});
+// Everything a test starts is stopped or closed after it, whatever happened.
+const fx = serversFixture();
+const hotspot = (s: ServerHandle, peerId: number, options: string): Promise<HbpClient> => fx.hotspot(s, peerId, options);
 
-async function server(config: ConfigOverrides): Promise<ServerHandle> {
-  const s = await startServer({ config: { sql: { enabled: false }, timers: { group_hangtime: 0.5 }, ...config } });
-  servers.push(s);
-  return s;
-}
-
-async function hotspot(s: ServerHandle, peerId: number, options: string): Promise<HbpClient> {
-  const c = new HbpClient(peerId);
-  clients.push(c);
-  await c.bind();
-  await c.login(HOST, s.port, { passphrase: 'passw0rd', options });
-  return c;
+function server(config: ConfigOverrides): Promise<ServerHandle> {
+  return fx.start({ config: { sql: { enabled: false }, timers: { group_hangtime: 0.5 }, ...config } });
 }
 
 /** A's uplink to the master at `port`, with short timers. */
@@ -117,7 +91,7 @@ describe('dmrhub A as a peer of dmrhub B', () => {
     expect(callStart).toMatchObject({ detail: 'uplink upstream' });
 
     // B stops (A gets MSTCL) and starts again on the same port: A is back within its backoff.
-    servers.splice(servers.indexOf(b), 1);
+    fx.forget(b);
     await b.stop();
     b.cleanup();
     await a.waitForLog((l) => l['code'] === 'uplink.down', 3000, 'uplink.down on A');
@@ -134,7 +108,7 @@ describe('dmrhub A as a peer of dmrhub B', () => {
 describe('a master that refuses the passphrase', () => {
   it('gets one clear warning naming the uplink, and RPTLs spaced by the backoff', async () => {
     const master = dgram.createSocket('udp4');
-    sockets.push(master);
+    fx.track({ close: () => new Promise<void>((r) => master.close(() => r())) });
     const rptls: number[] = [];
     master.on('message', (msg, rinfo) => {
       const tag = msg.subarray(0, 4).toString('latin1');

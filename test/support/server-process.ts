@@ -5,6 +5,7 @@
 // Every wait here is bounded.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +220,84 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
   });
 }
 
+/** `count` distinct UDP ports on 127.0.0.1 that were free a moment ago (all bound at once, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const socks = Array.from({ length: count }, () => dgram.createSocket('udp4'));
+  const ports = await Promise.all(
+    socks.map(
+      (s) =>
+        new Promise<number>((res, rej) => {
+          s.once('error', rej);
+          s.bind(0, '127.0.0.1', () => res(s.address().port));
+        }),
+    ),
+  );
+  await Promise.all(socks.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  return ports;
+}
+
+/**
+ * A test file's servers, radios and other things to close, for tests with several servers: after
+ * each test the radios are closed, then what `track` was given, then the servers are stopped.
+ */
+export function serversFixture(): {
+  /** Start a server that is stopped after the test. */
+  start(opts?: StartOptions): Promise<ServerHandle>;
+  /** Stop `s` after the test (a server started some other way). */
+  adopt(s: ServerHandle): ServerHandle;
+  /** No longer stop `s` after the test (the test stopped it itself). */
+  forget(s: ServerHandle): void;
+  /** A bound client, closed after the test. */
+  radio(peerId: number): Promise<HbpClient>;
+  /** A client logged in to `s` with `options` (passphrase `passw0rd`, on 127.0.0.1). */
+  hotspot(s: ServerHandle, peerId: number, options: string): Promise<HbpClient>;
+  /** Close `x` after the test. */
+  track<T extends { close(): Promise<void> }>(x: T): T;
+} {
+  const servers: ServerHandle[] = [];
+  const radios: HbpClient[] = [];
+  const others: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const c of radios.splice(0)) await c.close();
+    for (const x of others.splice(0)) await x.close();
+    for (const s of servers.splice(0)) {
+      await s.stop();
+      s.cleanup();
+    }
+  });
+  const radio = async (peerId: number): Promise<HbpClient> => {
+    const c = new HbpClient(peerId);
+    radios.push(c);
+    await c.bind();
+    return c;
+  };
+  return {
+    async start(opts: StartOptions = {}) {
+      const s = await startServer(opts);
+      servers.push(s);
+      return s;
+    },
+    adopt(s) {
+      servers.push(s);
+      return s;
+    },
+    forget(s) {
+      const i = servers.indexOf(s);
+      if (i >= 0) servers.splice(i, 1);
+    },
+    radio,
+    async hotspot(s, peerId, options) {
+      const c = await radio(peerId);
+      await c.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options });
+      return c;
+    },
+    track(x) {
+      others.push(x);
+      return x;
+    },
+  };
+}
+
 /**
  * A test file's server and radios, stopped and closed after each test: `fx.start(opts)` starts the
  * server, `fx.radio(id)` makes a bound client that is closed afterwards.
@@ -230,36 +309,21 @@ export function serverFixture(): {
   withPeers(opts: StartOptions, peers: readonly [number, string][]): Promise<HbpClient[]>;
   readonly server: ServerHandle | null;
 } {
+  const fx = serversFixture();
   let server: ServerHandle | null = null;
-  const radios: HbpClient[] = [];
-  afterEach(async () => {
-    for (const c of radios.splice(0)) await c.close();
-    if (server) {
-      const s = server;
-      server = null;
-      await s.stop();
-      s.cleanup();
-    }
+  afterEach(() => {
+    server = null;
   });
   return {
     async start(opts: StartOptions = {}) {
-      server = await startServer(opts);
+      server = await fx.start(opts);
       return server;
     },
-    async radio(peerId: number) {
-      const c = new HbpClient(peerId);
-      radios.push(c);
-      await c.bind();
-      return c;
-    },
+    radio: fx.radio,
     async withPeers(opts: StartOptions, peers: readonly [number, string][]) {
       const s = await this.start(opts);
       const out: HbpClient[] = [];
-      for (const [id, options] of peers) {
-        const c = await this.radio(id);
-        await c.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options });
-        out.push(c);
-      }
+      for (const [id, options] of peers) out.push(await fx.hotspot(s, id, options));
       return out;
     },
     get server() {
