@@ -8,7 +8,7 @@
 
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_CORE_CONFIG } from '../core/config.js';
+import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
 import { uplinkEntry } from './uplink-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
@@ -225,10 +225,10 @@ export const linkEntry = z.strictObject(
     preserve_source_peer: z.boolean(booleanError).default(false),
     check_source: z.boolean(booleanError).default(true),
     talkgroups: talkgroups([]),
-    protocol: z.enum(['openbridge', 'fbp'], protocolError).default('openbridge'),
-    follow_address: z.boolean(booleanError).default(false),
-    max_hops: integer(1, 255, 'the most hops a call may have made', 10),
-    max_age: seconds(true, 5000),
+    protocol: z.enum(['openbridge', 'fbp'], protocolError).default(LINK_DEFAULTS.protocol),
+    follow_address: z.boolean(booleanError).default(LINK_DEFAULTS.followAddress),
+    max_hops: integer(1, 255, 'the most hops a call may have made', LINK_DEFAULTS.maxHops),
+    max_age: seconds(true, LINK_DEFAULTS.maxAgeMs),
     known_servers: z.array(integer(1, 0xffff_ffff, 'a server ID', 1), expecting('a list of server IDs')).default(() => []),
   },
   expecting('a table [[links]]'),

@@ -20,6 +20,7 @@
 import { dmreHops, dmreSourceServer, dmreTimeMs, dmreVersion, encodeBc, fbpKind, isFbpError, verifyBc, verifyDmre, type BcKind } from '../../protocol/fbp/index.js';
 import { readU24, readU32 } from '../../protocol/bytes.js';
 import { DMRD } from '../../protocol/hbp/dmrd.js';
+import { LINK_DEFAULTS } from '../config.js';
 import type { CoreEnv } from '../effects.js';
 import type { DatagramEvent } from '../inputs.js';
 import type { FbpLinkState, Link } from '../model/index.js';
@@ -80,14 +81,14 @@ function dmreFrame(env: CoreEnv, link: Link, fbp: FbpLinkState, ev: DatagramEven
   const skew = ev.now + env.wallOffset - dmreTimeMs(b);
   const abs = skew < 0 ? -skew : skew;
   if (abs > fbp.maxSkewMs) fbp.maxSkewMs = abs;
-  if (skew > (cfg.maxAgeMs ?? 5000)) return refuse(env, link, ev, 'fbp.stale', `a timestamp ${Math.round(skew)} ms old`);
+  if (skew > (cfg.maxAgeMs ?? LINK_DEFAULTS.maxAgeMs)) return refuse(env, link, ev, 'fbp.stale', `a timestamp ${Math.round(skew)} ms old`);
   const from = dmreSourceServer(b);
   if (from < 1000 || from > 9_999_999) return refuse(env, link, ev, 'fbp.bad-source-server', `source server ${from}`);
   if (from === env.cfg.serverId) return refuse(env, link, ev, 'fbp.own-call');
-  const known = cfg.knownServers ?? [];
+  const known = cfg.knownServers ?? LINK_DEFAULTS.knownServers;
   if (known.length > 0 && !known.includes(from)) return refuse(env, link, ev, 'fbp.unknown-source-server', `source server ${from}`);
   const hops = dmreHops(b) + 1;
-  if (hops > (cfg.maxHops ?? 10)) {
+  if (hops > (cfg.maxHops ?? LINK_DEFAULTS.maxHops)) {
     link.counts.tooManyHops++;
     return refuse(env, link, ev, 'fbp.too-many-hops', `${hops} hops`);
   }
