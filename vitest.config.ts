@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two tiers, as vitest projects (README, "Working on dmrhub"):
 //  - fast: unit, property, architecture, golden replay and simulation tests, straight from the
-//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`. Each
-//    simulation file runs in both tiers, its heavier seeds only in the slow one (TEST_TIER).
+//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`. The
+//    simulation files and the links property file run in both tiers, their heavier runs only in
+//    the slow one (TEST_TIER).
 //  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
 //    process, real UDP on 127.0.0.1), the reporting sink tests, which load dist/workers/ into
 //    real piscina threads (the MQTT one against a private mosquitto), and the packaging test.
@@ -51,7 +52,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'slow',
-          include: ['test/e2e/**/*.test.ts', 'test/sim/**/*.test.ts', ...BUILT_TESTS],
+          include: ['test/e2e/**/*.test.ts', 'test/sim/**/*.test.ts', 'test/property/links.property.test.ts', ...BUILT_TESTS],
           sequence: { groupOrder: 1 },
           env: { TEST_TIER: 'slow' },
         },
