@@ -88,7 +88,7 @@ function fromCsv(text: string, name: string): Raw {
     if (line === '' || line.startsWith('#')) continue;
     const cells = line.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
     const cell = cells[column] ?? '';
-    if (DECIMAL.test(cell)) {
+    if (/^\d+$/.test(cell)) {
       const id = checkId(cell);
       if (id === null) return { ok: false, error: `${name}:${i + 1}: ${cell} is outside 1..4294967295` };
       ids.push(id);

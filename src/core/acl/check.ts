@@ -19,7 +19,7 @@ import { encodeMstnak, STATUS_PROBE_ID } from '../../protocol/hbp/index.js';
 import type { CoreEnv } from '../effects.js';
 import type { DatagramEvent } from '../inputs.js';
 import type { AclSet, Link, Session } from '../model/index.js';
-import { replyUnauthenticated } from '../replies.js';
+import { reply } from '../replies.js';
 import { NEVER } from '../time.js';
 import { aclAllows } from './grammar.js';
 import { refusal, regAllows, type AclRefusal } from './set.js';
@@ -29,7 +29,7 @@ export const MAX_LINK_REFUSED = 1024;
 
 /**
  * Registration policy at login (RPTL): the global REG list, then the known-ID policy. A refused
- * login gets MSTNAK and leaves nothing behind; a warning is logged once per peer ID. The status
+ * login gets MSTNAK (so the client stops and says why) and leaves nothing behind; a warning is logged once per peer ID. The status
  * probe ID 0xFFFFFFFF is never refused (as in FreeDMR). True when refused.
  */
 export function loginRefused(env: CoreEnv, ev: DatagramEvent, peerId: number): boolean {
@@ -46,7 +46,8 @@ export function loginRefused(env: CoreEnv, ev: DatagramEvent, peerId: number): b
     const detail = reason === 'acl.reg' ? 'denied by [acl] reg' : reason === 'acl.unknown-id' ? `not in the known-ID list ${env.acl.idFile}` : 'the known-ID list is not loaded yet (unknown_ids = "deny")';
     env.fx.log({ code: 'login.refused', level: 'warn', peer: peerId, address: ev.address, port: ev.port, reason, detail });
   }
-  replyUnauthenticated(env, ev, encodeMstnak(peerId));
+  // MSTNAK+ID is 10 bytes against an 8-byte RPTL: no more than the RPTACK+salt every RPTL gets.
+  reply(env, ev, encodeMstnak(peerId));
   return true;
 }
 
