@@ -109,7 +109,7 @@ export function linkStreamRefused(env: CoreEnv, link: Link, streamId: number, sr
   return why;
 }
 
-/** The ACL refusal a link remembers for `streamId`, with its time moved on; null when none. */
+/** Is `streamId` a stream this link refused by ACL? Its time moves on; its terminator forgets it. */
 export function linkRemembersRefused(env: CoreEnv, link: Link, streamId: number, now: number, terminator: boolean): boolean {
   const memo = link.aclRefused;
   if (memo.size === 0 || !memo.has(streamId)) return false;

@@ -98,6 +98,8 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
     if (s.role === 'peer') noteRefused(env, s.peerId, streamId, now);
     return null;
   }
+  // A refused stream whose terminator was lost is forgotten once the lane carries another.
+  clearLaneRefused(s, slot);
   const cur = lane.rx;
   if (cur !== null && cur.id !== streamId && !cur.ended) {
     if (now - cur.lastAt < env.cfg.timers.collisionWindowMs && cur.src !== src) {
