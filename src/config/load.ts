@@ -44,7 +44,7 @@ export function loadConfigFile(path: string): ConfigResult {
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
+  const { server, hbp, routing, timers, limits, acl, echo, prompts, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   const enabledLinks = file.links.filter((l) => l.enabled);
   const enabledUplinks = file.uplinks.filter((u) => u.enabled);
@@ -89,6 +89,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         maxHops: l.max_hops,
         maxAgeMs: msFromSeconds(l.max_age),
         knownServers: [...l.known_servers],
+        subAcl: l.sub_acl,
+        tgidAcl: l.tgid_acl,
       })),
       // Uplinks' sockets come after the links': socket links + i + 1.
       uplinks: enabledUplinks.map((u, i) => toUplinkConfig(u, enabledLinks.length + i + 1)),
@@ -100,6 +102,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      acl: { reg: acl.reg, sub: acl.sub, tgidTs1: acl.tgid_ts1, tgidTs2: acl.tgid_ts2, unknownIds: acl.unknown_ids },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {
         language: prompts.language,
@@ -110,6 +113,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         identTg: prompts.ident_talkgroup,
       },
     },
+    acl: { idFile: optionalPath(acl.id_file) },
     prompts: { directory: optionalPath(prompts.directory), languages: [...new Set([prompts.language, ...prompts.more_languages])] },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },

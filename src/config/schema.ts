@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
 import { uplinkEntry } from './uplink-schema.js';
+import { aclSection, subscriberAcl } from './acl-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
 export { describeValue, MAX_DURATION_SECONDS, MAX_TALKGROUP };
@@ -230,6 +231,8 @@ export const linkEntry = z.strictObject(
     max_hops: integer(1, 255, 'the most hops a call may have made', LINK_DEFAULTS.maxHops),
     max_age: seconds(true, LINK_DEFAULTS.maxAgeMs),
     known_servers: z.array(integer(1, 0xffff_ffff, 'a server ID', 1), expecting('a list of server IDs')).default(() => []),
+    sub_acl: subscriberAcl(),
+    tgid_acl: subscriberAcl(),
   },
   expecting('a table [[links]]'),
 );
@@ -240,6 +243,7 @@ export const SECTIONS = {
   routing: routingSection,
   timers: timersSection,
   limits: limitsSection,
+  acl: aclSection,
   echo: echoSection,
   prompts: promptsSection,
   record: recordSection,
@@ -260,6 +264,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   routing: Object.keys(routingSection.shape),
   timers: Object.keys(timersSection.shape),
   limits: Object.keys(limitsSection.shape),
+  acl: Object.keys(aclSection.shape),
   echo: Object.keys(echoSection.shape),
   prompts: Object.keys(promptsSection.shape),
   record: Object.keys(recordSection.shape),
@@ -283,6 +288,7 @@ export const configFileSchema = z.strictObject(
     routing: routingSection.prefault({}),
     timers: timersSection.prefault({}),
     limits: limitsSection.prefault({}),
+    acl: aclSection.prefault({}),
     echo: echoSection.prefault({}),
     prompts: promptsSection.prefault({}),
     record: recordSection.prefault({}),

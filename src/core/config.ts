@@ -110,6 +110,26 @@ export interface CoreConfig {
     /** Talkgroup of the voice ident for peers that do not say IDENTTG= (FreeDMR: all-call 16777215). */
     identTg: number;
   };
+  /**
+   * Access control lists in FreeDMR's grammar (spec §5.1; src/core/acl), as canonical text: ""
+   * lets everything through. Checked at login (reg) and at a stream's start (the others), never
+   * per packet, on peers, uplinks and links; a link adds its own (LinkConfig.subAcl, tgidAcl).
+   */
+  acl: {
+    /** Peer IDs that may log in. */
+    reg: string;
+    /** Source subscribers whose streams are taken. */
+    sub: string;
+    /** Destination talkgroups taken on TS1 (and on links, which are TS1 only). */
+    tgidTs1: string;
+    /** Destination talkgroups taken on TS2. */
+    tgidTs2: string;
+    /**
+     * A login from a peer ID that is not in the known-ID list (the [acl] id_file, handed in by the
+     * `ids-loaded` event): 'allow' (the default), or 'deny' (FreeDMR ALLOW_UNREG_ID = False).
+     */
+    unknownIds: 'allow' | 'deny';
+  };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
     maxPacketRate: number;
@@ -153,6 +173,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
+  acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: '', unknownIds: 'allow' },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };
 
@@ -172,7 +193,15 @@ export function withDefaults(cfg: CoreConfig): CoreConfig {
 }
 
 /** The keys of a link that a config recorded by an older version may lack. */
-export const LINK_DEFAULTS: Required<Pick<LinkConfig, 'protocol' | 'followAddress' | 'maxHops' | 'maxAgeMs' | 'knownServers'>> = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] };
+export const LINK_DEFAULTS: Required<Pick<LinkConfig, 'protocol' | 'followAddress' | 'maxHops' | 'maxAgeMs' | 'knownServers' | 'subAcl' | 'tgidAcl'>> = {
+  protocol: 'openbridge',
+  followAddress: false,
+  maxHops: 10,
+  maxAgeMs: 5000,
+  knownServers: [],
+  subAcl: '',
+  tgidAcl: '',
+};
 
 /**
  * `cfg` with every secret (the HBP passphrase, each link's and uplink's passphrase) replaced by `digest` of it:

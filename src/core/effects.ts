@@ -2,6 +2,7 @@
 // lifecycle port (the router's stream and session ends, which sequence what follows them), and the
 // tables, each owned by its folder and changed only through its own methods.
 
+import type { AclTable } from './acl/table.js';
 import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, HotCounters, LogOnce } from './counters.js';
@@ -62,6 +63,7 @@ export interface CoreEnv {
   readonly heard: HeardTable;
   readonly prompts: PromptPacks;
   readonly echoes: EchoBudget;
+  readonly acl: AclTable;
 }
 
 /** The effects port over the sink of the event being handled. */

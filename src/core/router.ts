@@ -11,6 +11,7 @@ import { HbpKind, hbpKind } from '../protocol/hbp/kinds.js';
 import { utf8, readU32 } from '../protocol/bytes.js';
 import { checkDmrd, DMRD } from '../protocol/hbp/dmrd.js';
 import type { ActionSink } from './actions.js';
+import { AclTable } from './acl/table.js';
 import { DEFAULT_CORE_CONFIG, withDefaults, type CoreConfig } from './config.js';
 import { Counters, LogOnce, type HotCounters } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
@@ -85,6 +86,7 @@ export class Core {
       heard: new HeardTable(),
       prompts: new PromptPacks(),
       echoes: new EchoBudget(),
+      acl: new AclTable(),
     };
     index.onChange = (sub, change) =>
       this.fx.report({
@@ -133,6 +135,10 @@ export class Core {
         case 'prompts-loaded':
           this.env.prompts.replace(ev.packs);
           this.fx.log({ code: 'prompts.loaded', level: 'info', detail: ev.packs.map((p) => p.lang).join(', ') || 'none' });
+          break;
+        case 'ids-loaded':
+          this.env.acl.replaceIds(ev.ids, ev.source);
+          this.fx.log({ code: 'acl.ids-loaded', level: 'info', count: ev.ids.length, detail: `${ev.ids.length} known IDs from ${ev.source}` });
           break;
       }
     } finally {
@@ -234,7 +240,10 @@ export class Core {
     // An event log written by an older version lacks the newer keys: they take their defaults.
     env.cfg = withDefaults(cfg);
     env.passphrase = utf8(cfg.hbp.passphrase);
-    env.links.apply(env.cfg.links, env.now);
+    env.acl.apply(env.cfg, (key, message) => this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `[acl] ${key}: ${message}; it refuses everything` }));
+    env.links.apply(env.cfg.links, env.now, (link, key, message) =>
+      this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `link ${link}: ${key === 'tgidTs1' ? 'tgid_acl' : 'sub_acl'}: ${message}; it refuses everything` }),
+    );
     for (const l of env.links.all) startTicking(env, l, env.now);
     applyUplinks(env, env.cfg.uplinks, env.now);
     for (const s of env.sessions.values()) {

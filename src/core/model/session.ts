@@ -6,6 +6,7 @@ import type { RepeaterConfig } from '../../protocol/hbp/index.js';
 import type { Target } from './target.js';
 import type { Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
+import type { AclSet } from './acl.js';
 
 /** 1: passphrase proven, waiting for RPTC. 2: fully logged in (see SessionState in sessions/session.ts). */
 export type SessionStateValue = 1 | 2;
@@ -40,6 +41,11 @@ export interface SlotState {
   readonly target: Target;
   /** Marker used while building a stream's target list, to keep one entry per (peer, slot). */
   mark: number;
+  /**
+   * The ID of the last stream from the peer on this slot that an ACL refused (NEVER: none): its
+   * later packets are dropped by this one comparison, without checking the lists again.
+   */
+  aclRefused: number;
 }
 
 /**
@@ -72,6 +78,11 @@ export interface Session {
   readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>];
   readonly slots: [null, SlotState, SlotState];
   closed: boolean;
+  /**
+   * The ACLs of the credential the peer logged in with, checked after the global ones; null = the
+   * global ones only. Set at login by whoever matched the credential.
+   */
+  acl: AclSet | null;
 }
 
 /** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */

@@ -16,6 +16,7 @@ import type { PendingLogin, Session } from '../model/index.js';
 import { bad, reply, replyUnauthenticated } from '../replies.js';
 import { scheduleIdent } from '../prompts/index.js';
 import { applyDefaults } from './options.js';
+import { loginRefused } from '../acl/check.js';
 import { newSession, sessionAt, SessionState } from './session.js';
 
 const pendingKey = (peerId: number, address: string, port: number): string => `${peerId}|${address}|${port}`;
@@ -24,6 +25,8 @@ export function onRptl(env: CoreEnv, ev: DatagramEvent): void {
   const r = parseRptl(ev.bytes);
   if (!r.ok) return bad(env, ev, r.error);
   const { peerId } = r.value;
+  // Registration policy (REG list, unknown IDs): refused here, before any state is kept.
+  if (loginRefused(env, ev, peerId)) return;
   const key = pendingKey(peerId, ev.address, ev.port);
   const waiting = env.sessions.login(key);
   if (waiting) {

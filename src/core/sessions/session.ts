@@ -28,6 +28,7 @@ class Slot implements SlotState {
   txEnded = true;
   readonly target: Target;
   mark = 0;
+  aclRefused = NEVER;
 
   constructor(socket: number, address: string, port: number, peerId: number, slot: 1 | 2) {
     this.target = { socket, address, port, peerId, slotBit: slot === 2 ? 0x80 : 0 };
@@ -55,6 +56,7 @@ export function newSession(peerId: number, socket: number, address: string, port
     subs: [null, new Map(), new Map()],
     slots: [null, newSlot(socket, address, port, peerId, 1), newSlot(socket, address, port, peerId, 2)],
     closed: false,
+    acl: null,
   };
 }
 
