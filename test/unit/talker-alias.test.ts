@@ -26,7 +26,12 @@ const isDmra = (b: Uint8Array): boolean => String.fromCharCode(...b.subarray(0, 
 
 describe('talker alias', () => {
   function setup(on = true): World {
-    const w = new World(testConfig((c) => (c.routing.talkerAlias = on)));
+    const w = new World(
+      testConfig((c) => {
+        c.routing.talkerAlias = on;
+        c.routing.talkerAliasSoftware = ['test']; // World.login's RPTC says software "test"
+      }),
+    );
     w.login(1001, 5001, 'TS2=91;');
     w.login(1002, 5002, 'TS2=91;');
     w.login(1003, 5003, 'TS1=91;TS2=91;'); // hears TG 91 on both slots: still one alias

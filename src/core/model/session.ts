@@ -3,6 +3,7 @@
 // Owned by src/core/sessions (made by newSession, kept in the SessionTable).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
+import type { Credential } from './credential.js';
 import type { Target } from './target.js';
 import type { Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
@@ -72,15 +73,8 @@ export interface Session {
   readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>];
   readonly slots: [null, SlotState, SlotState];
   closed: boolean;
-}
-
-/** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */
-export interface PendingLogin {
-  readonly key: string;
-  peerId: number;
-  socket: number;
-  address: string;
-  port: number;
-  salt: number;
-  expiresAt: number;
+  /** The per-peer credential it proved, or null (the catch-all passphrase, or a stand-in). */
+  readonly credential: Credential | null;
+  /** Talker alias (DMRA) may be sent to it (its credential or its RPTC software ID says so). */
+  acceptsAlias: boolean;
 }
