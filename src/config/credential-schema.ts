@@ -6,7 +6,7 @@
 // reason rather than accepted and silently useless.
 
 import { z } from 'zod';
-import { describeValue, expecting, talkgroups } from './fields.js';
+import { describeValue, expecting, MAX_TALKGROUP } from './fields.js';
 
 const MAX_PEER_ID = 0xffff_ffff;
 const booleanError = expecting('true or false');
@@ -14,32 +14,25 @@ const passphraseError = expecting('a passphrase of 1..128 printable ASCII charac
 const idWhat = `a peer ID 1..${MAX_PEER_ID} or a range "first-last"`;
 const idError = expecting(idWhat);
 
-const peerIds = z
-  .array(
-    z.union(
-      [
-        z
-          .number(idError)
-          .int(idError)
-          .min(1, idError)
-          .max(MAX_PEER_ID, idError)
-          .transform((n): [number, number] => [n, n]),
-        z
-          .string(idError)
-          .regex(/^\s*\d{1,10}\s*-\s*\d{1,10}\s*$/, idError)
-          .transform((t) => t.split('-').map((x) => Number(x.trim())) as [number, number])
-          .refine(([a, b]) => a >= 1 && b <= MAX_PEER_ID && a <= b, {
-            error: (issue) => {
-              const v = describeValue(issue.input);
-              return `expected ${idWhat} with first <= last, got ${v}${/^"\s*(\d+)\s*-\s*(\d+)\s*"$/.test(v) ? ' (reversed?)' : ''}`;
-            },
-          }),
-      ],
-      idError,
-    ),
-    expecting('an array of peer IDs and ranges, e.g. [2345001, "234500100-234500199"]'),
-  )
-  .default(() => []);
+const bounds = (t: string): [number, number] => t.split('-').map((x) => Number(x.trim())) as [number, number];
+
+const tgError = expecting(`a talkgroup number 1..${MAX_TALKGROUP}`);
+/** A static talkgroup list that may be left out (then the server's applies). */
+const staticList = z
+  .array(z.number(tgError).int(tgError).min(1, tgError).max(MAX_TALKGROUP, tgError), expecting('an array of talkgroup numbers, e.g. [91, 3100]'))
+  .optional();
+
+const peerId = z
+  .union([z.number(idError).int(idError).min(1, idError).max(MAX_PEER_ID, idError), z.string(idError).regex(/^\s*\d{1,10}\s*-\s*\d{1,10}\s*$/, idError)], idError)
+  .superRefine((v, ctx) => {
+    if (typeof v === 'number') return;
+    const [a, b] = bounds(v);
+    if (a > b) ctx.addIssue({ code: 'custom', input: v, message: `expected ${idWhat}, got "${v.trim()}": ${a}-${b} is reversed (write "${b}-${a}")` });
+    else if (a < 1 || b > MAX_PEER_ID) ctx.addIssue({ code: 'custom', input: v, message: `expected ${idWhat}, got ${describeValue(v)}` });
+  })
+  .transform((v): [number, number] => (typeof v === 'number' ? [v, v] : bounds(v)));
+
+const peerIds = z.array(peerId, expecting('an array of peer IDs and ranges, e.g. [2345001, "234500100-234500199"]')).default(() => []);
 
 const callsignError = expecting('a callsign pattern of 1..16 letters, digits, "*" (any run) or "?" (one character), e.g. "G4*"');
 
@@ -58,8 +51,8 @@ export const credentialEntry = z
             'a hash cannot be used: RPTK is SHA-256(salt ‖ passphrase) with a fresh salt, so only the passphrase itself can check it; give passphrase, or passphrase_file naming a file (mode 0600) that holds it',
         })
         .optional(),
-      ts1_static: talkgroups([]).optional(),
-      ts2_static: talkgroups([]).optional(),
+      ts1_static: staticList,
+      ts2_static: staticList,
       options: z.boolean(booleanError).default(true),
       talker_alias: z.boolean(booleanError).default(false),
     },

@@ -253,3 +253,34 @@ describe('options from the peer', () => {
     expect(w.sink.logs.filter((l) => l.code === 'options.rejected')).toHaveLength(1);
   });
 });
+
+describe('event logs with credentials', () => {
+  it('hold only digests of credential passphrases, and replay with the real ones from the config', async () => {
+    const { encodeEvent, redactCore } = await import('../../src/replay/format.js');
+    const { replayLog } = await import('../../src/replay/runner.js');
+    const { secretDigest } = await import('../../src/config/types.js');
+    const { sha256 } = await import('../support/crypto.js');
+    const config = testConfig((c) => (c.hbp.credentials = [cred({ name: 'mine', ids: [[1001, 1001]], passphrase: 'cred secret' })]));
+    const w = new World(config, 7);
+    const events: string[] = [encodeEvent({ kind: 'started', now: 0, seed: 7, config }, (c) => redactCore(c, secretDigest))];
+    const send = (port: number, bytes: Uint8Array): Sent[] => {
+      events.push(encodeEvent({ kind: 'datagram-received', now: w.now, socket: 0, address: '127.0.0.1', port, bytes }, (c) => c));
+      return w.datagram(port, bytes);
+    };
+    const salt = parseReply(send(5001, encodeRptl(1001)), 'RPTACK');
+    expect(parseReply(send(5001, encodeRptk(1001, loginDigest(salt, 'cred secret'))), 'RPTACK')).toBe(1001);
+    const log = events.join('\n');
+    expect(log).not.toContain('cred secret');
+    expect(log).toContain(secretDigest('cred secret'));
+    const secrets = ['passw0rd', 'cred secret'];
+    const deps = { sha256, digestText: (t: string) => t.length.toString() };
+    const good = replayLog(log, deps, (r) => secrets.find((s) => secretDigest(s) === r) ?? null);
+    expect(good.errors).toEqual([]);
+    const ackOf1001 = '52505441434b000003e9'; // "RPTACK" + peer ID 1001, as the canonical lines show it
+    expect(good.lines.filter((l) => l.endsWith(ackOf1001))).toHaveLength(1);
+    // Without the credential's passphrase the replay says so, and the login fails as it would live.
+    const bad = replayLog(log, deps, (r) => (r === secretDigest('passw0rd') ? 'passw0rd' : null));
+    expect(bad.errors.some((e) => e.startsWith('secret:'))).toBe(true);
+    expect(bad.lines.filter((l) => l.endsWith(ackOf1001))).toHaveLength(0);
+  });
+});
