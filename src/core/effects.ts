@@ -11,6 +11,7 @@ import type { LinkTable } from './links/table.js';
 import type { Deadline, EndReason, Session, Stream } from './model/index.js';
 import type { PromptPacks } from './prompts/packs.js';
 import type { Prng } from './prng.js';
+import type { LoginGate } from './sessions/gate.js';
 import type { SessionTable } from './sessions/table.js';
 import type { StreamTable } from './streams/table.js';
 import type { SubscriptionIndex } from './subscriptions/index.js';
@@ -42,8 +43,6 @@ export interface Lifecycle {
 
 export interface CoreEnv {
   readonly cfg: CoreConfig;
-  /** Passphrase bytes (UTF-8), derived from cfg. */
-  readonly passphrase: Uint8Array;
   /** `now` of the event being handled. */
   readonly now: number;
   /** Wall clock minus core time (ms), from the `started` event: FBP timestamps are wall-clock. */
@@ -56,6 +55,8 @@ export interface CoreEnv {
   readonly hot: HotCounters;
   readonly logOnce: LogOnce;
   readonly sessions: SessionTable;
+  /** The login path's key, credentials and per-address limits (no per-RPTL state). */
+  readonly gate: LoginGate;
   readonly streams: StreamTable;
   readonly index: SubscriptionIndex;
   readonly links: LinkTable;

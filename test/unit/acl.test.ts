@@ -95,7 +95,7 @@ describe('REG at login', () => {
     const w = world((c) => (c.acl.reg = 'DENY:3100001,3109000-3109999'));
     for (let i = 0; i < 3; i++) expect(parseReply(w.datagram(5001, encodeRptl(3100001)), 'MSTNAK')).toBe(3100001);
     expect(parseReply(w.datagram(5002, encodeRptl(3109500)), 'MSTNAK')).toBe(3109500);
-    expect(w.core.pending.size).toBe(0);
+    expect(w.core.pendingLogins).toBe(0);
     expect(stat(w, 'login.refused.acl.reg')).toBe(4);
     const warned = w.sink.logs.filter((l) => l.code === 'login.refused');
     expect(warned.map((l) => [l.peer, l.level, l.reason])).toEqual([

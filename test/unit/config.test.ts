@@ -227,7 +227,7 @@ describe('config errors', () => {
     const text = [
       '[hbp]', //                      1
       'port = 70000', //               2
-      'passphrase = ""', //            3
+      'passphrase = "é"', //           3
       'max_missed_pings = 2.5', //     4
       '[timers]', //                   5
       'group_hangtime = -1', //        6

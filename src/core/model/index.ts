@@ -13,3 +13,4 @@ export type * from './heard.js';
 export type * from './deadline.js';
 export type * from './target.js';
 export type * from './acl.js';
+export type * from './credential.js';

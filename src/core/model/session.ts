@@ -3,6 +3,7 @@
 // Owned by src/core/sessions (made by newSession, kept in the SessionTable).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
+import type { Credential } from './credential.js';
 import type { Target } from './target.js';
 import type { Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
@@ -83,15 +84,8 @@ export interface Session {
    * global ones only. Set at login by whoever matched the credential.
    */
   acl: AclSet | null;
-}
-
-/** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */
-export interface PendingLogin {
-  readonly key: string;
-  peerId: number;
-  socket: number;
-  address: string;
-  port: number;
-  salt: number;
-  expiresAt: number;
+  /** The per-peer credential it proved, or null (the catch-all passphrase, or a stand-in). */
+  readonly credential: Credential | null;
+  /** Talker alias (DMRA) may be sent to it (its credential or its RPTC software ID says so). */
+  acceptsAlias: boolean;
 }
