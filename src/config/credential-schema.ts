@@ -6,6 +6,7 @@
 // reason rather than accepted and silently useless.
 
 import { z } from 'zod';
+import { peerAcl, subscriberAcl } from './acl-schema.js';
 import { describeValue, expecting, MAX_TALKGROUP } from './fields.js';
 
 const MAX_PEER_ID = 0xffff_ffff;
@@ -55,6 +56,11 @@ export const credentialEntry = z
       ts2_static: staticList,
       options: z.boolean(booleanError).default(true),
       talker_alias: z.boolean(booleanError).default(false),
+      /** Its own access lists, checked after the global [acl] ones (README, "Access control lists"). */
+      reg_acl: peerAcl(),
+      sub_acl: subscriberAcl(),
+      tgid_ts1_acl: subscriberAcl(),
+      tgid_ts2_acl: subscriberAcl(),
     },
     expecting('a table [[hbp.credentials]]'),
   )

@@ -90,6 +90,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, p
           ts2: c.ts2_static === undefined ? null : [...c.ts2_static],
           options: c.options,
           talkerAlias: c.talker_alias,
+          acl: { reg: c.reg_acl, sub: c.sub_acl, tgidTs1: c.tgid_ts1_acl, tgidTs2: c.tgid_ts2_acl },
         })),
         maxPeers: hbp.max_peers,
         maxPendingLogins: hbp.max_pending_logins,

@@ -242,7 +242,9 @@ export class Core {
     const env = this.env;
     // An event log written by an older version lacks the newer keys: they take their defaults.
     env.cfg = withDefaults(cfg);
-    env.gate.apply(env.cfg);
+    env.gate.apply(env.cfg, (credential, key, message) =>
+      this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `credential ${credential}: ${key}: ${message}; it refuses everything` }),
+    );
     env.acl.apply(env.cfg, (key, message) => this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `[acl] ${key}: ${message}; it refuses everything` }));
     env.links.apply(env.cfg.links, env.now, (link, key, message) =>
       this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `link ${link}: ${key === 'tgidTs1' ? 'tgid_acl' : 'sub_acl'}: ${message}; it refuses everything` }),

@@ -97,6 +97,7 @@ describe('login hardening', () => {
           credentials: [
             { name: 'own', ids: [3200020], passphrase: 'own secret' },
             { name: 'm0', callsign: 'M0*', passphrase: 'm0 secret' },
+            { name: 'club', ids: ['3200030-3200039'], passphrase: 'club secret', reg_acl: 'DENY:3200035' },
           ],
         },
       },
@@ -115,8 +116,13 @@ describe('login hardening', () => {
     await second.login(HOST, server.port, { passphrase: 'own secret' });
     await own.waitFor((d) => hbpKind(d.bytes) === HbpKind.MSTCL, 2000, mark, 'MSTCL');
     await second.ping();
+    // A credential's own REG list: one ID of its range refused, another let in.
+    const barred = await fx.radio(3200035);
+    await expect(barred.login(HOST, server.port, { passphrase: 'club secret' })).rejects.toThrow(/MSTNAK/);
+    await (await fx.radio(3200031)).login(HOST, server.port, { passphrase: 'club secret' });
+    expect(server.logs.some((l) => l['code'] === 'login.refused' && l['peer'] === 3200035 && l['reason'] === 'acl.reg')).toBe(true);
     // No passphrase in the server's log.
     const text = JSON.stringify(server.logs);
-    for (const secret of ['own secret', 'm0 secret']) expect(text).not.toContain(secret);
+    for (const secret of ['own secret', 'm0 secret', 'club secret']) expect(text).not.toContain(secret);
   });
 });

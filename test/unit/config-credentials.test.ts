@@ -30,13 +30,15 @@ describe('[[hbp.credentials]]', () => {
         'callsign = "M0*"',
         'passphrase = "for M0"',
         'talker_alias = true',
+        'tgid_ts2_acl = "permit:91, 3100-3199"',
       ].join('\n');
       const r = parseConfigText(text, dir);
       if (!r.ok) throw new Error(JSON.stringify(r.errors));
       expect(r.config.core.hbp.passphrase).toBe('');
       expect(r.config.core.hbp.credentials).toEqual([
-        { name: 'g4xyz', ids: [[234500101, 234500101], [234500110, 234500119]], callsign: '', passphrase: 'from a file', ts1: null, ts2: [2350], options: false, talkerAlias: false },
-        { name: 'credentials.2', ids: [], callsign: 'M0*', passphrase: 'for M0', ts1: null, ts2: null, options: true, talkerAlias: true },
+        { name: 'g4xyz', ids: [[234500101, 234500101], [234500110, 234500119]], callsign: '', passphrase: 'from a file', ts1: null, ts2: [2350], options: false, talkerAlias: false, acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: '' } },
+        // The ACL is stored as its canonical text.
+        { name: 'credentials.2', ids: [], callsign: 'M0*', passphrase: 'for M0', ts1: null, ts2: null, options: true, talkerAlias: true, acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: 'PERMIT:91,3100-3199' } },
       ]);
       // Redacted for event-log headers: digests only.
       const shown = JSON.stringify(redactConfig(r.config));
@@ -63,6 +65,10 @@ describe('[[hbp.credentials]]', () => {
       '[[hbp.credentials]]', //                   12
       'passphrase = "z"', //                      13
       'colour = 1', //                            14
+      '[[hbp.credentials]]', //                   15
+      'ids = [7]', //                             16
+      'passphrase = "w"', //                      17
+      'sub_acl = "DENY:20-10"', //                18
     ].join('\n');
     const errors = errorsOf(text);
     const at = (key: string) => errors.find((e) => e.key === key);
@@ -73,6 +79,8 @@ describe('[[hbp.credentials]]', () => {
     expect(at('hbp.credentials.3')?.message).toMatch(/must say whom it covers/);
     expect(at('hbp.credentials.3.colour')?.line).toBe(14);
     expect(at('hbp.credentials.3.colour')?.message).toMatch(/unknown key in \[\[hbp\.credentials\]\]/);
+    expect(at('hbp.credentials.4.sub_acl')?.line).toBe(18);
+    expect(at('hbp.credentials.4.sub_acl')?.message).toMatch(/20-10 is reversed/);
     // The passphrase file is read only once the rest is valid; then its error has its line too.
     const fileErrors = errorsOf(['[[hbp.credentials]]', 'callsign = "G4*"', 'passphrase_file = "/nonexistent/secret"'].join('\n'));
     expect(fileErrors).toEqual([{ key: 'hbp.credentials.0.passphrase_file', line: 3, message: expect.stringMatching(/passphrase file not found: \/nonexistent\/secret/) }]);

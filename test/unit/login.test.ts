@@ -284,3 +284,39 @@ describe('event logs with credentials', () => {
     expect(bad.lines.filter((l) => l.endsWith(ackOf1001))).toHaveLength(0);
   });
 });
+
+describe('a credential’s own access lists', () => {
+  const withAcl = (acl: NonNullable<Credential['acl']>): World =>
+    new World(
+      testConfig((c) => {
+        c.hbp.credentials = [cred({ name: 'club', ids: [[2001, 2009]], passphrase: 'club secret', acl })];
+      }),
+    );
+
+  it('reg_acl refuses an ID the credential covers, after the passphrase is proven, with MSTNAK', () => {
+    const w = withAcl({ reg: 'DENY:2005', sub: '', tgidTs1: '', tgidTs2: '' });
+    const refused = tryLogin(w, 2005, 6005, 'club secret');
+    expect(parseReply(refused[1]!, 'MSTNAK')).toBe(2005);
+    expect(w.core.peers().map((p) => p.peerId)).toEqual([]);
+    expect(w.sink.logs.filter((l) => l.code === 'login.refused').map((l) => [l.peer, l.reason])).toEqual([[2005, 'acl.reg']]);
+    // Another ID under the same credential gets in.
+    w.login(2001, 6001, 'TS2=91', 'club secret');
+    expect(w.core.peers().map((p) => p.peerId)).toEqual([2001]);
+  });
+
+  it('sub and tgid lists apply to the streams of its sessions only', () => {
+    const w = withAcl({ reg: '', sub: 'DENY:3100999', tgidTs1: '', tgidTs2: 'PERMIT:91' });
+    w.login(2001, 6001, 'TS2=91;TS1=1', 'club secret');
+    w.login(1001, 6101, 'TS2=91,92', 'passw0rd'); // the catch-all: no lists of its own
+    w.sink.take();
+    const toPort = (sent: Sent[], port: number): number => sent.filter((s) => s.port === port).length;
+    // From the credential's peer: a refused subscriber, then a talkgroup its TS2 list refuses.
+    expect(toPort(w.play(6001, voiceCall({ peerId: 2001, src: 3100999, tg: 91, slot: 2, streamId: 0x901 })), 6101)).toBe(0);
+    expect(toPort(w.play(6001, voiceCall({ peerId: 2001, src: 3100001, tg: 92, slot: 2, streamId: 0x902 })), 6101)).toBe(0);
+    // Permitted: the call arrives.
+    expect(toPort(w.play(6001, voiceCall({ peerId: 2001, src: 3100001, tg: 91, slot: 2, streamId: 0x903 })), 6101)).toBeGreaterThan(0);
+    // The catch-all peer is not held to the credential's lists (after the slot's hang time).
+    w.advance(10_000);
+    expect(toPort(w.play(6101, voiceCall({ peerId: 1001, src: 3100999, tg: 91, slot: 2, streamId: 0x904 })), 6001)).toBeGreaterThan(0);
+  });
+});

@@ -21,4 +21,9 @@ export interface Credential {
   options: boolean;
   /** The peer accepts talker alias (DMRA) from the master. */
   talkerAlias: boolean;
+  /**
+   * Its access lists (canonical text, "" = everything), checked after the global [acl] ones: reg at
+   * RPTK once the credential is proven, the others at each stream start of its sessions.
+   */
+  acl?: { reg: string; sub: string; tgidTs1: string; tgidTs2: string };
 }

@@ -12,23 +12,32 @@
 //   taking over an ID connected from another address (login.ts).
 
 import { utf8 } from '../../protocol/bytes.js';
+import { OPEN_ACLS } from '../acl/set.js';
+import { compileAcls } from '../acl/table.js';
 import type { CoreConfig } from '../config.js';
-import type { Credential } from '../model/index.js';
+import type { AclSet, Credential } from '../model/index.js';
 
 export interface Candidate {
   /** null: the catch-all passphrase. */
   readonly credential: Credential | null;
   readonly passphrase: Uint8Array;
+  /** The credential's own access lists, compiled; null when it has none. */
+  readonly acl: AclSet | null;
 }
+
+/** Told of a credential's list that does not parse (it then refuses everything). */
+export type CredentialAclError = (credential: string, key: string, message: string) => void;
 
 export class CredentialBook {
   private readonly single = new Map<number, Candidate>();
   private readonly ranges: { lo: number; hi: number; c: Candidate }[] = [];
   private readonly open: Candidate[] = [];
 
-  constructor(cfg: CoreConfig) {
+  constructor(cfg: CoreConfig, onAclError: CredentialAclError = () => {}) {
     for (const c of cfg.hbp.credentials) {
-      const cand: Candidate = { credential: c, passphrase: utf8(c.passphrase) };
+      const set = c.acl === undefined ? OPEN_ACLS : compileAcls(c.acl, (key, message) => onAclError(c.name, key, message));
+      const acl = set === OPEN_ACLS ? null : set;
+      const cand: Candidate = { credential: c, passphrase: utf8(c.passphrase), acl };
       if (c.ids.length === 0) this.open.push(cand);
       for (const [lo, hi] of c.ids) {
         if (lo === hi) {
@@ -36,7 +45,7 @@ export class CredentialBook {
         } else this.ranges.push({ lo, hi, c: cand });
       }
     }
-    if (cfg.hbp.passphrase !== '') this.open.push({ credential: null, passphrase: utf8(cfg.hbp.passphrase) });
+    if (cfg.hbp.passphrase !== '') this.open.push({ credential: null, passphrase: utf8(cfg.hbp.passphrase), acl: null });
   }
 
   /** The credential covering `peerId` by ID, if any. */

@@ -4,7 +4,7 @@
 
 import type { CoreConfig } from '../config.js';
 import { LoginChallenge, type Hashing } from './challenge.js';
-import { CredentialBook } from './credentials.js';
+import { CredentialBook, type CredentialAclError } from './credentials.js';
 import { AddressLimiter } from './limiter.js';
 
 /** MSTNAKs to a sender that has not logged in: a burst of 20, then 10 a second per address. */
@@ -32,7 +32,7 @@ export class LoginGate {
     this.challenge = new LoginChallenge(this.deps, seed);
   }
 
-  apply(cfg: CoreConfig): void {
-    this.book = new CredentialBook(cfg);
+  apply(cfg: CoreConfig, onAclError?: CredentialAclError): void {
+    this.book = new CredentialBook(cfg, onAclError);
   }
 }

@@ -23,6 +23,7 @@ import { digestMatches, windowOf } from './challenge.js';
 import { callsignMatches, type Candidate } from './credentials.js';
 import { applyDefaults } from './options.js';
 import { loginRefused } from '../acl/check.js';
+import { aclAllows } from '../acl/grammar.js';
 import { newSession, sessionAt, SessionState } from './session.js';
 
 /** A running session that has been silent this many ping intervals has missed a ping. */
@@ -76,6 +77,14 @@ export function onRptk(env: CoreEnv, ev: DatagramEvent): void {
     refuse(env, ev, peerId);
     return;
   }
+  if (c.acl !== null && c.acl.reg !== null && !aclAllows(c.acl.reg, peerId)) {
+    // The credential's own REG list refuses this ID (the global one was checked at RPTL).
+    env.counters.add('login.refused.acl.reg');
+    if (env.logOnce.first(`peer:${peerId}`, 'login.refused.acl.reg'))
+      env.fx.log({ code: 'login.refused', level: 'warn', peer: peerId, address: ev.address, port: ev.port, reason: 'acl.reg', detail: `denied by the reg_acl of credential ${c.credential!.name}` });
+    refuse(env, ev, peerId);
+    return;
+  }
   const existing = env.sessions.get(peerId);
   const elsewhere = existing !== undefined && !sessionAt(existing, ev.address, ev.port);
   if (elsewhere && !mayTakeOver(env, ev, existing, c)) return;
@@ -94,6 +103,7 @@ export function onRptk(env: CoreEnv, ev: DatagramEvent): void {
     return;
   }
   const s = newSession(peerId, ev.socket, ev.address, ev.port, ev.now, env.sessions.nextSerial(), 'peer', c.credential);
+  s.acl = c.acl;
   env.sessions.add(s);
   scheduleKeepalive(env, s);
   env.fx.schedule(ev.now + env.cfg.hbp.loginTimeoutMs, { kind: 'login-expiry', session: s });
