@@ -16,6 +16,7 @@ import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
 import { TranscriptDecoder } from './replay/decode.js';
 import { Driver, sha256, StartError, workerFile } from './shell/driver.js';
+import { fatalSync } from './shell/logger.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -74,8 +75,8 @@ async function start(args: string[]): Promise<void> {
     } catch {
       /* the dump is best effort */
     }
-    driver.logger.fatal({ code: 'server.crash', err: { message: err.message, stack: err.stack }, flightRecorder: file }, `crashed: ${err.message}; recent events written to ${file}`);
-    driver.logger.flush();
+    // Written synchronously: the logger's own thread would not get to it before the exit.
+    fatalSync(app.log, { code: 'server.crash', err: { message: err.message, stack: err.stack }, flightRecorder: file }, `crashed: ${err.message}; recent events written to ${file}`);
     process.exit(70);
   });
   const shutdown = (signal: string): void => {
@@ -97,8 +98,7 @@ async function start(args: string[]): Promise<void> {
     await driver.start();
   } catch (err) {
     if (!(err instanceof StartError)) throw err;
-    driver.logger.fatal({ code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
-    driver.logger.flush();
+    fatalSync(app.log, { code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
     process.exit(err.exitCode);
   }
 }
