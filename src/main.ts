@@ -90,10 +90,7 @@ async function start(args: string[]): Promise<void> {
       if (ok) driver.logger.info({ code: 'config.reloaded' }, 'config reloaded');
     });
   });
-  process.on('SIGUSR2', () => {
-    const file = driver.dumpFlightRecorder('flight');
-    driver.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
-  });
+  process.on('SIGUSR2', () => driver.dumpFlightRecorderAsync('flight'));
   try {
     await driver.start();
   } catch (err) {

@@ -16,7 +16,8 @@ import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
 import { createLogger } from './logger.js';
 import { toReportInput } from './report-map.js';
 import { ReportingHub, type SinkSpec } from './reporting.js';
-import { EventLog, FlightRing } from './recorder.js';
+import { EventLog } from './event-log.js';
+import { dumpInChunks, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
@@ -150,7 +151,7 @@ export class Driver {
 
   async start(): Promise<void> {
     const recordPath = this.opts.recordPath ?? (this.app.record.enabled ? this.app.record.path : null);
-    if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
+    if (recordPath) this.eventLog = new EventLog(recordPath, () => this.header(), redact, this.logger);
     // SQL reporting configured but better-sqlite3 absent or broken: refuse to start, saying what to
     // do, rather than run with a sink that can never write. Checked while the sockets open.
     const sqlite = this.app.sql.enabled ? probeSqlite() : Promise.resolve(null);
@@ -278,16 +279,58 @@ export class Driver {
     }
     this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks };
     this.logger.level = r.config.log.level;
+    this.eventLog?.resumeNow();
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();
     return true;
   }
 
-  /** Write the flight recorder's ring; returns the file's path. */
+  private flightFile(reason: string): string {
+    return join(this.app.record.flightRecorderDir, `dmrhub-${reason}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+  }
+
+  /** Write the flight recorder's ring at once (the crash path: nothing runs after it); returns the file's path. */
   dumpFlightRecorder(reason: string): string {
-    const file = join(this.app.record.flightRecorderDir, `dmrhub-${reason}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+    const file = this.flightFile(reason);
     this.ring.dump(file, this.header(), redact);
     return file;
+  }
+
+  private dumping: Promise<void> | null = null;
+  /** Flight-recorder dumps that failed to write (the routing went on). */
+  flightDumpErrors = 0;
+
+  /**
+   * SIGUSR2: write a copy of the ring in chunks across event-loop turns, so the packet path never
+   * waits more than one chunk. One dump at a time; a write error is logged and counted.
+   */
+  dumpFlightRecorderAsync(reason: string): void {
+    if (this.ring.capacity === 0) {
+      this.logger.info({ code: 'flight-recorder.off' }, 'flight recorder is off (record.flight_recorder_events = 0): nothing to write');
+      return;
+    }
+    if (this.dumping !== null) {
+      this.logger.info({ code: 'flight-recorder.busy' }, 'flight recorder: a dump is still being written; this request is ignored');
+      return;
+    }
+    const file = this.flightFile(reason);
+    this.dumping = dumpInChunks(this.ring, file, this.header(), redact).then(
+      () => {
+        this.dumping = null;
+        this.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
+      },
+      (err: unknown) => {
+        this.dumping = null;
+        this.flightDumpErrors++;
+        const why = err instanceof Error ? err.message : String(err);
+        this.logger.error({ code: 'flight-recorder.write-failed', file, error: why }, `flight recorder could not be written to ${file}: ${why}; routing goes on`);
+      },
+    );
+  }
+
+  /** Recording health: the event log's counters and the flight recorder's failed dumps. */
+  recordingStats(): Record<string, unknown> {
+    return { eventLog: this.eventLog ? { file: this.eventLog.file, recording: this.eventLog.recording, ...this.eventLog.counters } : null, flightDumpErrors: this.flightDumpErrors };
   }
 
   async stop(): Promise<void> {
@@ -301,7 +344,7 @@ export class Driver {
     this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
     await this.reporting.stop();
     await this.eventLog?.close();
-    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats() }, 'dmrhub stopped');
+    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats(), recording: this.recordingStats() }, 'dmrhub stopped');
     this.logger.flush();
   }
 }
