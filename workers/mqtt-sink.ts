@@ -222,7 +222,7 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
         const calls = callPrefixOf(event.peer);
         for (const topic of [...model.keys()]) if (topic.startsWith(calls)) putRetained(client, topic, null);
       }
-    } else if (event.family === 'call') {
+    } else if (event.family === 'call' && event.type !== 'limited') {
       putRetained(client, callStateTopic(event.peer, event.slot), event.type === 'start' ? json : null);
     }
   }

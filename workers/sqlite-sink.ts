@@ -185,7 +185,7 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
         break;
       case 'call':
         if (e.type === 'start') s.heardStart.run(e);
-        else {
+        else if (e.type === 'end') {
           const row = endRow(e);
           s.heardEnd.run(row);
           s.call.run(row);

@@ -106,7 +106,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         maxStreamMs: msFromSeconds(timers.max_stream),
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
-      limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets, streamNoticesPerMinute: limits.stream_notices_per_minute },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {
         language: prompts.language,

@@ -42,6 +42,8 @@ export function describe(e: LogEntry): string {
       return e.reason === 'passphrase' ? `${e.detail}` : `${e.detail}: down (${e.reason}), master ${e.address}:${e.port}`;
     case 'uplink.retry':
       return `${e.detail}`;
+    case 'call.limited':
+      return e.detail ?? e.code;
     case 'packet.dropped':
       return `dropped packet from ${e.address}:${e.port}: ${e.reason}`;
     default:

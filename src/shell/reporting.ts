@@ -201,7 +201,7 @@ export class ReportingHub {
       else if (e.type === 'logout') this.peers.delete(e.peer);
     } else if (e.family === 'call') {
       if (e.type === 'start') this.calls.set(e.stream, e);
-      else this.calls.delete(e.stream);
+      else if (e.type === 'end') this.calls.delete(e.stream);
     }
   }
 

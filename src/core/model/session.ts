@@ -72,6 +72,18 @@ export interface Session {
   readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>];
   readonly slots: [null, SlotState, SlotState];
   closed: boolean;
+  /** The flood limit's window of new-stream notices (src/core/streams/notices.ts). */
+  readonly notices: NoticeWindow;
+}
+
+/** New streams noticed (logged and reported one by one) and kept quiet in the current minute. */
+export interface NoticeWindow {
+  /** Core time the window began; -1 = no window open. */
+  start: number;
+  /** Streams logged and reported one by one in this window. */
+  noticed: number;
+  /** Streams beyond the limit in this window: only counted, summed up when the window ends. */
+  quiet: number;
 }
 
 /** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */

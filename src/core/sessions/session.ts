@@ -55,6 +55,7 @@ export function newSession(peerId: number, socket: number, address: string, port
     subs: [null, new Map(), new Map()],
     slots: [null, newSlot(socket, address, port, peerId, 1), newSlot(socket, address, port, peerId, 2)],
     closed: false,
+    notices: { start: -1, noticed: 0, quiet: 0 },
   };
 }
 
