@@ -70,6 +70,8 @@ export interface SinkCounters {
 
 class Sink {
   readonly queue: Entry[] = [];
+  /** Bumped when a reload restarts the thread: an answer from before it is ignored. */
+  generation = 0;
   live = 0;
   readonly byKey = new Map<string, Entry>();
   inFlight: Entry[] | null = null;
@@ -82,7 +84,7 @@ class Sink {
   unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
   lastError = '';
 
-  constructor(readonly spec: SinkSpec, backoffMin: number) {
+  constructor(public spec: SinkSpec, backoffMin: number) {
     this.backoff = backoffMin;
   }
 }
@@ -95,7 +97,7 @@ function coalesceKey(e: ReportEvent): string | null {
 }
 
 export class ReportingHub {
-  private readonly sinks: Sink[];
+  private sinks: Sink[];
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly peers = new Map<number, PeerLoginEvent>();
@@ -106,7 +108,7 @@ export class ReportingHub {
   private stopping = false;
   private pool: Piscina | null = null;
 
-  constructor(private readonly opts: HubOptions) {
+  constructor(private opts: HubOptions) {
     this.clock = opts.clock ?? Date.now;
     this.backoffMin = opts.backoffMinMs ?? 250;
     // Short: a retry while a sink is down costs one message to the reporting thread, and a long
@@ -143,6 +145,53 @@ export class ReportingHub {
     });
     this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
     this.timer.unref();
+  }
+
+  sinkNames(): string[] {
+    return this.sinks.map((s) => s.spec.name);
+  }
+
+  /**
+   * A reload changed the sinks' settings: stop the reporting thread (a batch in flight gets up to
+   * 2 s), then start it again with the new settings. A sink that stays keeps its queue (events
+   * pushed meanwhile wait in it); a sink that goes loses what it had queued (logged); a new sink
+   * starts empty.
+   */
+  async reconfigure(next: Pick<HubOptions, 'server' | 'queueDepth' | 'batchSize' | 'batchMs' | 'sinks'>): Promise<void> {
+    const pool = this.pool;
+    this.pool = null; // no new batches meanwhile
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const until = Date.now() + 2000;
+    while (this.sinks.some((s) => s.inFlight !== null) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    if (pool !== null) {
+      const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.all(this.sinks.map((s) => bounded(pool.run({ op: 'stop', sink: s.spec.name } satisfies StopTask))));
+      await bounded(pool.destroy());
+    }
+    const old = new Map(this.sinks.map((s) => [s.spec.name, s]));
+    this.sinks = next.sinks.map((spec) => {
+      const s = old.get(spec.name);
+      old.delete(spec.name);
+      if (s === undefined) return new Sink(spec, this.backoffMin);
+      s.spec = spec;
+      s.generation++;
+      if (s.inFlight !== null) {
+        // Its answer never came: put the batch back at the head of the queue.
+        for (let i = s.inFlight.length - 1; i >= 0; i--) s.queue.unshift(s.inFlight[i]!);
+        s.live += s.inFlight.length;
+        s.inFlight = null;
+      }
+      s.state = 'starting';
+      s.retryAt = 0;
+      s.backoff = this.backoffMin;
+      return s;
+    });
+    for (const gone of old.values()) {
+      if (gone.live > 0) this.opts.logger.warn({ code: 'reporting.unflushed', sink: gone.spec.name, events: gone.live }, `${gone.spec.name}: removed by the reload; ${gone.live} queued events not delivered`);
+    }
+    this.opts = { ...this.opts, ...next };
+    this.start();
   }
 
   /** Take one event. Never waits, never throws. */
@@ -283,9 +332,10 @@ export class ReportingHub {
     const hadSnapshot = sink.needSnapshot;
     sink.needSnapshot = false;
     sink.counters.batches++;
+    const generation = sink.generation;
     (pool.run(task) as Promise<TaskResult>).then(
-      (result) => this.settle(sink, batch, result, hadSnapshot),
-      (err: unknown) => this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
+      (result) => generation === sink.generation && this.settle(sink, batch, result, hadSnapshot),
+      (err: unknown) => generation === sink.generation && this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
     );
   }
 
