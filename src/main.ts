@@ -16,6 +16,7 @@ import { parseHeader } from './replay/format.js';
 import { replayLog } from './replay/runner.js';
 import { TranscriptDecoder } from './replay/decode.js';
 import { Driver, sha256, StartError, workerFile } from './shell/driver.js';
+import { fatalSync } from './shell/logger.js';
 import { VERSION } from './shell/version.js';
 
 const USAGE = `dmrhub ${VERSION}: a DMR network server
@@ -34,6 +35,15 @@ usage:
 
 Without --config, the config is ./dmrhub.toml, else /etc/dmrhub/dmrhub.toml.
 `;
+
+/** A file error in a few words ("no such file", "permission denied"), not a stack. */
+function fileProblem(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return err instanceof Error ? err.message : String(err);
+}
 
 function fail(msg: string, code = 2): never {
   process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
@@ -74,8 +84,8 @@ async function start(args: string[]): Promise<void> {
     } catch {
       /* the dump is best effort */
     }
-    driver.logger.fatal({ code: 'server.crash', err: { message: err.message, stack: err.stack }, flightRecorder: file }, `crashed: ${err.message}; recent events written to ${file}`);
-    driver.logger.flush();
+    // Written synchronously: the logger's own thread would not get to it before the exit.
+    fatalSync(app.log, { code: 'server.crash', err: { message: err.message, stack: err.stack }, flightRecorder: file }, `crashed: ${err.message}; recent events written to ${file}`);
     process.exit(70);
   });
   const shutdown = (signal: string): void => {
@@ -89,16 +99,12 @@ async function start(args: string[]): Promise<void> {
       if (ok) driver.logger.info({ code: 'config.reloaded' }, 'config reloaded');
     });
   });
-  process.on('SIGUSR2', () => {
-    const file = driver.dumpFlightRecorder('flight');
-    driver.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
-  });
+  process.on('SIGUSR2', () => driver.dumpFlightRecorderAsync('flight'));
   try {
     await driver.start();
   } catch (err) {
     if (!(err instanceof StartError)) throw err;
-    driver.logger.fatal({ code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
-    driver.logger.flush();
+    fatalSync(app.log, { code: 'server.start-failed', err: err.message }, `not started: ${err.message}`);
     process.exit(err.exitCode);
   }
 }
@@ -118,26 +124,38 @@ async function replay(args: string[]): Promise<void> {
     options: { config: { type: 'string', short: 'c' }, sends: { type: 'boolean' }, 'digest-only': { type: 'boolean' }, decoded: { type: 'boolean' } },
   });
   const logPath = positionals[0];
-  if (!logPath) fail('replay: name the event log');
-  const text = readFileSync(logPath, 'utf8');
-  const header = parseHeader(text.slice(0, text.indexOf('\n')));
-  const configPath = values.config ?? header?.configPath ?? null;
+  if (!logPath) fail('replay: name the event log (dmrhub replay LOG)');
+  let text: string;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch (err) {
+    fail(`replay: cannot read ${logPath}: ${fileProblem(err)}`, 2);
+  }
+  const header = parseHeader(text.slice(0, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')));
+  if (header === null) fail(`replay: ${logPath} is not a dmrhub event log (its first line is not a dmrhub-events header)`, 2);
+  if (values.config !== undefined && !existsSync(values.config)) fail(`replay: --config ${values.config}: no such file`, 2);
+  const configPath = values.config ?? header.configPath ?? null;
   // The log names secrets by their digests; the config file has the real ones.
   const secrets: string[] = [];
-  if (configPath && existsSync(configPath)) {
+  let why: (what: string) => string;
+  if (configPath === null) {
+    why = () => 'the log names no config file; give the one the server ran with, with --config';
+  } else if (!existsSync(configPath)) {
+    why = () => `the config the log names (${configPath}) no longer exists; give it with --config`;
+  } else {
     const r = await loadConfigFile(configPath);
-    if (r.ok)
-      secrets.push(
-        r.config.core.hbp.passphrase,
-        ...r.config.core.hbp.credentials.map((c) => c.passphrase),
-        ...r.config.core.links.map((l) => l.passphrase),
-        ...r.config.core.uplinks.map((u) => u.passphrase),
-      );
+    if (r.ok) {
+      secrets.push(r.config.core.hbp.passphrase, ...r.config.core.hbp.credentials.map((c) => c.passphrase), ...r.config.core.links.map((l) => l.passphrase), ...r.config.core.uplinks.map((u) => u.passphrase));
+      why = () => `does not match any passphrase in ${configPath} (a wrong passphrase there, or it was changed after the log was written)`;
+    } else {
+      why = () => `${configPath} does not load (${r.errors.length} error(s); dmrhub check-config ${configPath} says which)`;
+    }
   }
   const result = replayLog(
     text,
     { sha256, digestText: (t) => createHash('sha256').update(t, 'utf8').digest('hex') },
     (redacted) => secrets.find((s) => secretDigest(s) === redacted) ?? null,
+    why,
   );
   const out: string[] = [];
   if (!values['digest-only']) {
@@ -146,7 +164,14 @@ async function replay(args: string[]): Promise<void> {
   }
   out.push(`events ${result.events}`, `actions ${result.lines.length}`, `digest ${result.digest}`);
   process.stdout.write(out.join('\n') + '\n');
-  if (result.errors.length > 0) fail(result.errors.map((e) => `replay: ${e}`).join('\n'), 1);
+  if (result.errors.length > 0) {
+    // One line: the secrets first (they make the whole replay differ), then how many lines were bad.
+    const secretErrors = result.errors.filter((e) => e.startsWith('secret: ')).map((e) => e.slice('secret: '.length));
+    const lineErrors = result.errors.filter((e) => !e.startsWith('secret: '));
+    const parts = [...secretErrors];
+    if (lineErrors.length > 0) parts.push(`${lineErrors.length} line(s) not replayed (first: ${lineErrors[0]})`);
+    fail(`replay: ${parts.join('; ')}`, secretErrors.length > 0 ? 3 : 1);
+  }
 }
 
 /** What workers/sqlite-read.js offers (loaded by path, so src/ does not depend on workers/). */

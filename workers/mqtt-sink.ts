@@ -53,6 +53,37 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   });
 }
 
+/**
+ * Why a connection failed, in words an operator can act on: the class first (auth, TLS, refused,
+ * DNS, timeout, file), then the detail.
+ */
+export function connectProblem(err: unknown, url: string): string {
+  const e = err as { code?: string | number; message?: string; path?: string; syscall?: string };
+  const message = e.message ?? String(err);
+  let where = url;
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port || (u.protocol === 'mqtts:' || u.protocol === 'wss:' ? '8883' : '1883')}`;
+  } catch {
+    /* keep the URL as written */
+  }
+  if (typeof e.code === 'number') {
+    // A CONNACK refusal (MQTT 3.1.1 return codes; 5.0 reason codes 0x86/0x87 likewise).
+    if (e.code === 4 || e.code === 0x86) return `auth: the broker refused the username or password (${message})`;
+    if (e.code === 5 || e.code === 0x87) return `auth: not authorised by the broker (${message})`;
+    return `refused by the broker: ${message}`;
+  }
+  const code = e.code ?? '';
+  if (e.syscall === 'open' || (code === 'ENOENT' && e.path !== undefined)) return `TLS file: cannot read ${e.path ?? ''} (${code === 'ENOENT' ? 'no such file' : message})`;
+  if (code === 'ECONNREFUSED') return `refused: nothing accepts connections at ${where}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') return `DNS: cannot resolve the broker's host (${where}: ${code})`;
+  if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return `timeout: no answer from ${where}`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return `connection reset by ${where}`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(String(code)) || /certificate|ssl|tls/i.test(message)) return `TLS: ${message}${code ? ` (${code})` : ''}`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `unreachable: ${where} (${code})`;
+  return code ? `${message} (${code})` : message;
+}
+
 export function createSink(options: MqttSinkOptions): SinkInstance {
   const base = `${options.prefix}/${options.server}`;
   const serverTopic = `${base}/state/server`;
@@ -70,6 +101,8 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
   let delayMs = Math.max(1, options.reconnect.minMs);
   let pendingReconnect: NodeJS.Timeout | null = null;
   let stopped = false;
+  /** Why the last connection attempt failed (auth, TLS, refused, DNS, ...), or null. */
+  let problem: string | null = null;
 
   function buildClientOptions(): IClientOptions {
     const o: IClientOptions = {
@@ -118,8 +151,9 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
     let client: MqttClient;
     try {
       client = mqtt.connect(options.url, buildClientOptions());
-    } catch {
+    } catch (err) {
       // A bad TLS file or URL: keep trying at the slowest pace rather than failing the thread.
+      problem = connectProblem(err, options.url);
       delayMs = Math.max(1, options.reconnect.maxMs);
       scheduleReconnect();
       return;
@@ -129,16 +163,21 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
     client.on('connect', () => {
       if (current !== client) return;
       ready = true;
+      problem = null;
       delayMs = Math.max(1, options.reconnect.minMs);
       client.publish(serverTopic, JSON.stringify({ online: true, since: Date.now() }), { qos: 1, retain: true });
       for (const topic of clearing) sendClear(client, topic);
       for (const [topic, payload] of model) client.publish(topic, payload, { qos: 1, retain: true });
     });
-    // Errors (refused, reset, bad credentials) always end in 'close' or 'end' with auto-reconnect off.
-    client.on('error', () => undefined);
+    // Errors (refused, reset, bad credentials) always end in 'close' or 'end' with auto-reconnect
+    // off; the reason is kept for the batches' answers, so the shell logs it once per change.
+    client.on('error', (err) => {
+      if (current === client) problem = connectProblem(err, options.url);
+    });
     const lost = (): void => {
       if (gone) return;
       gone = true;
+      if (current === client && ready) problem = 'connection lost';
       if (current === client) {
         current = null;
         ready = false;
@@ -183,7 +222,7 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
         const calls = callPrefixOf(event.peer);
         for (const topic of [...model.keys()]) if (topic.startsWith(calls)) putRetained(client, topic, null);
       }
-    } else if (event.family === 'call') {
+    } else if (event.family === 'call' && event.type !== 'limited') {
       putRetained(client, callStateTopic(event.peer, event.slot), event.type === 'start' ? json : null);
     }
   }
@@ -210,7 +249,7 @@ export function createSink(options: MqttSinkOptions): SinkInstance {
 
   async function batch(task: BatchTask): Promise<TaskResult> {
     const client = current;
-    if (stopped || client === null || !ready || !client.connected) return { ok: false, delivered: 0, state: 'down', error: 'not connected' };
+    if (stopped || client === null || !ready || !client.connected) return { ok: false, delivered: 0, state: 'down', error: problem === null ? 'not connected' : `not connected: ${problem}` };
     const n = task.events.length;
     // Every publish calls back once its bytes are written (or with an error when the connection
     // went away first); the batch counts as delivered only if all of them were written.

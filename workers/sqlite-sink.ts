@@ -1,8 +1,8 @@
 // Reporting sink: lastheard, call log and peer sessions in a local SQLite file (better-sqlite3),
 // hosted by the reporting thread (workers/reporting-host.ts). The database is opened on the first
 // task, never at load, so the server routes before any database work happens. One batch is one
-// transaction that never waits on anything; a locked, busy or full database fails the batch at once
-// (`ok: false`) and the shell retries it later. Writing a batch twice (its answer was lost) changes
+// transaction that never waits on anything; a locked, busy, full or unwritable database fails the
+// batch at once (`ok: false`) and the shell retries it later. Writing a batch twice (its answer was lost) changes
 // nothing: call rows are unique per stream, source and end time, sessions per peer and login time.
 // An event the schema refuses (a constraint) is skipped and counted, not retried forever. Old rows
 // are pruned in small chunks from a timer.
@@ -114,7 +114,13 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
     // journal_mode pragma and the migrations if it were set later.
     const d = new Sqlite(opts.path, { timeout: Math.max(0, Math.floor(opts.busyTimeoutMs)) });
     try {
-      d.pragma('journal_mode = WAL');
+      // A rollback journal, not WAL: WAL's -shm index is memory-mapped, and a fault on a mapped
+      // page (the file made immutable, a full or failing disk) is SIGBUS, which kills the whole
+      // server; a rollback journal does plain writes, so the same fault is SQLITE_IOERR here and
+      // the batch is retried. No memory mapping of the database either (mmap_size 0). What it
+      // costs is measured in docs/architecture.md ("Reporting workers").
+      d.pragma('journal_mode = TRUNCATE');
+      d.pragma('mmap_size = 0');
       d.pragma('synchronous = NORMAL');
       migrate(d);
     } catch (err) {
@@ -179,7 +185,7 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
         break;
       case 'call':
         if (e.type === 'start') s.heardStart.run(e);
-        else {
+        else if (e.type === 'end') {
           const row = endRow(e);
           s.heardEnd.run(row);
           s.call.run(row);
@@ -228,7 +234,6 @@ export function createSink(opts: SqlSinkOptions): SinkInstance & { pruneOnce(): 
       db = null;
       q = null;
       writer = null;
-      d.pragma('wal_checkpoint(TRUNCATE)');
       d.close();
     }
     state = 'off';

@@ -94,7 +94,13 @@ export function talkgroupRanges(fallback: readonly (readonly [number, number])[]
     .string(each)
     .regex(/^\s*\d{1,8}\s*-\s*\d{1,8}\s*$/, each)
     .transform((t) => t.split('-').map((x) => Number(x.trim())) as [number, number])
-    .refine(([a, b]) => a >= 1 && b <= MAX_TALKGROUP && a <= b, expecting(`${what} with first <= last`));
+    .refine(([a, b]) => a >= 1 && b <= MAX_TALKGROUP && a <= b, {
+      error: (issue: { input?: unknown }) => {
+        const [a, b] = issue.input as [number, number];
+        if (a > b) return `"${a}-${b}" is reversed (the first talkgroup is above the last): write "${b}-${a}"`;
+        return `"${a}-${b}" is outside the talkgroups 1..${MAX_TALKGROUP}`;
+      },
+    });
   const shown = fallback.map(([a, b]) => (a === b ? a : `${a}-${b}`));
   return z
     .array(z.union([single, range], each), expecting(`an array of talkgroups and ranges, e.g. ["1-79", 4000, "9990-9999"]`))

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import type { AppConfig, ConfigError, ConfigResult } from './types.js';
+import { checkConfigFiles } from './files.js';
 import { indexKeyLines, locateKey } from './locate.js';
 import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';
 import { xlxModuleNumber, type UplinkEntry } from './uplink-schema.js';
@@ -30,8 +31,11 @@ export function parseConfigText(text: string, baseDir: string, source: string | 
   return { ok: true, config: toAppConfig(checked.data, resolve(baseDir), source, secrets.passphrases) };
 }
 
-/** Reads, parses and validates a config file; relative paths in it are taken from its directory. */
-export function loadConfigFile(path: string): ConfigResult {
+/**
+ * Reads, parses and validates a config file; relative paths in it are taken from its directory.
+ * Then the files and directories it names are checked (./files.ts) unless `checkFiles` is false.
+ */
+export function loadConfigFile(path: string, checkFiles = true): ConfigResult {
   const absolute = resolve(path);
   let text: string;
   try {
@@ -39,7 +43,10 @@ export function loadConfigFile(path: string): ConfigResult {
   } catch (err) {
     return { ok: false, errors: [{ key: '', line: null, message: unreadable(absolute, err) }] };
   }
-  return parseConfigText(text, dirname(absolute), absolute);
+  const r = parseConfigText(text, dirname(absolute), absolute);
+  if (!r.ok || !checkFiles) return r;
+  const missing = checkConfigFiles(r.config, text);
+  return missing.length === 0 ? r : { ok: false, errors: missing };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +148,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, p
         maxStreamMs: msFromSeconds(timers.max_stream),
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
-      limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets, streamNoticesPerMinute: limits.stream_notices_per_minute },
       acl: { reg: acl.reg, sub: acl.sub, tgidTs1: acl.tgid_ts1, tgidTs2: acl.tgid_ts2, unknownIds: acl.unknown_ids },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {

@@ -135,6 +135,7 @@ export const timersSection = section('timers', {
 export const limitsSection = section('limits', {
   max_packet_rate: atLeast(1, 'an integer number of packets per second', core.limits.maxPacketRate),
   rate_grace_packets: atLeast(0, 'an integer packet count', core.limits.rateGracePackets),
+  stream_notices_per_minute: integer(0, 1_000_000, 'a stream count', core.limits.streamNoticesPerMinute, '0 = no limit'),
 });
 
 export const echoSection = section('echo', {

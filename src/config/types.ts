@@ -51,14 +51,28 @@ export interface ConfigError {
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: ConfigError[] };
 
+/**
+ * A dotted key as an operator writes it: array positions counted from 1 and in brackets, so
+ * `links.1.port` (the second [[links]] table) reads `links[2].port` and `routing.ts2_static.0`
+ * reads `routing.ts2_static[1]`.
+ */
+export function operatorKey(key: string): string {
+  let out = '';
+  for (const part of key.split('.')) {
+    if (/^\d+$/.test(part) && out !== '') out += `[${Number(part) + 1}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
 /** One line per error: "<file>:<line>: <key>: <message>" (":<line>" left out when unknown,
- *  "<key>: " left out for whole-file problems such as syntax errors). */
+ *  "<key>: " left out for whole-file problems such as syntax errors; the key as operatorKey writes it). */
 
 export function formatConfigErrors(errors: ConfigError[], file: string): string {
   return errors
     .map((e) => {
       const where = e.line === null ? file : `${file}:${e.line}`;
-      const what = e.key === '' ? e.message : `${e.key}: ${e.message}`;
+      const what = e.key === '' ? e.message : `${operatorKey(e.key)}: ${e.message}`;
       return `${where}: ${what}`;
     })
     .join('\n');

@@ -81,6 +81,20 @@ export type CoreReport =
     }
   | { report: 'call-start'; now: number; stream: number; peer: number; src: number; dst: number; slot: 1 | 2; callType: 'group' | 'private'; kind: 'voice' | 'data' }
   | {
+      /** New streams from one peer, link or uplink beyond its flood limit in one window, summed up. */
+      report: 'calls-limited';
+      now: number;
+      peer: number;
+      via: 'peer' | 'link' | 'uplink';
+      /** The link's or uplink's name; '' for a peer. */
+      name: string;
+      /** Streams without their own start and end events in the window. */
+      streams: number;
+      /** Streams that had them. */
+      reported: number;
+      windowMs: number;
+    }
+  | {
       report: 'call-end';
       now: number;
       stream: number;

@@ -157,6 +157,11 @@ export interface CoreConfig {
     maxPacketRate: number;
     /** The rate limit applies only after this many packets of a stream (FreeDMR 18). */
     rateGracePackets: number;
+    /**
+     * New streams per peer or link per minute that get their own call.start/call.end log lines and
+     * report events; beyond it they are counted and summed up in one line and event a minute. 0 = no limit.
+     */
+    streamNoticesPerMinute: number;
   };
 }
 
@@ -198,7 +203,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
   acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: '', unknownIds: 'allow' },
-  limits: { maxPacketRate: 25, rateGracePackets: 18 },
+  limits: { maxPacketRate: 25, rateGracePackets: 18, streamNoticesPerMinute: 30 },
 };
 
 /**

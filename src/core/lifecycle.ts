@@ -20,6 +20,8 @@ export function endStream(env: CoreEnv, st: Stream, now: number, reason: EndReas
   // terminator. The ID stays known for a while, to drop late duplicates and loops.
   env.fx.schedule(now + env.cfg.timers.streamIdMemoryMs, { kind: 'stream-forget', stream: st });
   env.counters.add(`call.end.${reason}`);
+  // A stream kept quiet by its source's flood limit had no start line or report: no end either.
+  if (st.quiet) return;
   env.fx.report({
     report: 'call-end',
     now,

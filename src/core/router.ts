@@ -38,6 +38,7 @@ import { LoginGate } from './sessions/gate.js';
 import { SessionTable } from './sessions/table.js';
 import { onPeerDmrd } from './streams/ingress.js';
 import { refusedDue } from './streams/loops.js';
+import { noticeSummary } from './streams/notices.js';
 import { streamIdleDue } from './streams/stream.js';
 import { StreamTable } from './streams/table.js';
 import { SubscriptionIndex } from './subscriptions/index.js';
@@ -235,6 +236,8 @@ export class Core {
         return stepTimedOut(env, d.uplink, d.gen, now);
       case 'uplink-ping':
         return pingDue(env, d.uplink, d.gen, now);
+      case 'notice-summary':
+        return noticeSummary(env, d.session, d.start, now);
     }
   }
 

@@ -20,30 +20,41 @@ export interface ReplayResult {
 /**
  * `resolveSecret` turns a redacted value ("sha256:…") back into the secret, or returns null when it
  * cannot (the result then lists an error and logins fail as they would with a wrong passphrase).
+ * `whyMissing` says why one could not be resolved, for the error (`what` names the key, e.g.
+ * `hbp.passphrase` or `the passphrase of link east`).
  */
-export function replayLog(text: string, deps: ReplayDeps, resolveSecret: (redacted: string) => string | null): ReplayResult {
+export function replayLog(
+  text: string,
+  deps: ReplayDeps,
+  resolveSecret: (redacted: string) => string | null,
+  whyMissing: (what: string) => string = () => 'no matching config was given',
+): ReplayResult {
   const core = createCore(deps);
   const sink = new CanonicalSink();
   const errors: string[] = [];
   const lines = text.split('\n');
   let header: LogHeader | null = null;
   let events = 0;
-  const unredact = (p: string): string => {
+  const unresolved = new Set<string>();
+  const unredact = (p: string, what: string): string => {
     if (!p.startsWith('sha256:')) return p;
     const real = resolveSecret(p);
     if (real !== null) return real;
-    if (!errors.some((e) => e.startsWith('secret:'))) errors.push('secret: the log has a redacted passphrase and no matching config was given');
+    if (!unresolved.has(what)) {
+      unresolved.add(what);
+      errors.push(`secret: ${what} in the log: ${whyMissing(what)}`);
+    }
     return p;
   };
   const restore = (cfg: CoreConfig): CoreConfig => ({
     ...cfg,
     hbp: {
       ...cfg.hbp,
-      passphrase: unredact(cfg.hbp.passphrase),
-      ...(cfg.hbp.credentials !== undefined ? { credentials: cfg.hbp.credentials.map((c) => ({ ...c, passphrase: unredact(c.passphrase) })) } : {}),
+      passphrase: unredact(cfg.hbp.passphrase, 'hbp.passphrase'),
+      ...(cfg.hbp.credentials !== undefined ? { credentials: cfg.hbp.credentials.map((c) => ({ ...c, passphrase: unredact(c.passphrase, `the passphrase of credential ${c.name}`) })) } : {}),
     },
-    ...(cfg.links !== undefined ? { links: cfg.links.map((l) => ({ ...l, passphrase: unredact(l.passphrase) })) } : {}),
-    ...(cfg.uplinks !== undefined ? { uplinks: cfg.uplinks.map((u) => ({ ...u, passphrase: unredact(u.passphrase) })) } : {}),
+    ...(cfg.links !== undefined ? { links: cfg.links.map((l) => ({ ...l, passphrase: unredact(l.passphrase, `the passphrase of link ${l.name}`) })) } : {}),
+    ...(cfg.uplinks !== undefined ? { uplinks: cfg.uplinks.map((u) => ({ ...u, passphrase: unredact(u.passphrase, `the passphrase of uplink ${u.name}`) })) } : {}),
   });
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();

@@ -121,7 +121,27 @@ export interface CallEndEvent extends Omit<CallStartEvent, 'type'> {
   receivers: number;
 }
 
-export type CallEvent = CallStartEvent | CallEndEvent;
+/**
+ * New streams from one peer, link or uplink beyond its flood limit (`limits.stream_notices_per_minute`)
+ * in one window: they had no start and end events of their own, and are summed up here (new in v1.2).
+ */
+export interface CallLimitedEvent extends Base {
+  family: 'call';
+  type: 'limited';
+  /** The peer ID (a link's network ID, an uplink's own peer ID). */
+  peer: number;
+  via: 'peer' | 'link' | 'uplink';
+  /** The link's or uplink's name; "" for a peer. */
+  name: string;
+  /** Streams in the window without their own start and end events. */
+  streams: number;
+  /** Streams in the window that had them. */
+  reported: number;
+  /** Length of the window, ms (60 000 unless cut short). */
+  windowMs: number;
+}
+
+export type CallEvent = CallStartEvent | CallEndEvent | CallLimitedEvent;
 
 /** A link to another server (OpenBridge, FBP) or an uplink to another master came up, went down or changed. */
 export interface LinkEvent extends Base {

@@ -16,8 +16,10 @@ import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
 import { createLogger } from './logger.js';
 import { toReportInput } from './report-map.js';
 import { ReportingHub, type SinkSpec } from './reporting.js';
-import { EventLog, FlightRing } from './recorder.js';
+import { EventLog } from './event-log.js';
+import { dumpInChunks, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
+import { planReload } from './reload.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 import { readIdFile, type IdFileResult } from './id-file.js';
@@ -57,6 +59,11 @@ function sinkSpecs(app: AppConfig): SinkSpec[] {
     sinks.push({ name: 'sql', module: workerFile('sqlite-sink.js'), options: data });
   }
   return sinks;
+}
+
+/** The reporting hub's settings from a config (what a reload may change). */
+function hubSettings(app: AppConfig): { server: string; queueDepth: number; batchSize: number; batchMs: number; sinks: SinkSpec[] } {
+  return { server: app.server.name, queueDepth: app.reporting.queueDepth, batchSize: app.reporting.batchSize, batchMs: app.reporting.batchMs, sinks: sinkSpecs(app) };
 }
 
 /**
@@ -115,19 +122,14 @@ export class Driver {
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
     this.core = createCore({ sha256 });
-    this.reporting = new ReportingHub({
-      server: app.server.name,
-      queueDepth: app.reporting.queueDepth,
-      batchSize: app.reporting.batchSize,
-      batchMs: app.reporting.batchMs,
-      sinks: sinkSpecs(app),
-      hostFile: workerFile('reporting-host.js'),
-      logger: this.logger,
-    });
+    this.reporting = new ReportingHub({ ...hubSettings(app), hostFile: workerFile('reporting-host.js'), logger: this.logger });
     this.transport = new UdpTransport(
       this.logger,
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
-      this.reporting.active ? (r) => this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono))) : null,
+      // Always wired: a reload may add a sink to a server that started with none.
+      (r) => {
+        if (this.reporting.active) this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
+      },
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
   }
@@ -151,7 +153,7 @@ export class Driver {
 
   async start(): Promise<void> {
     const recordPath = this.opts.recordPath ?? (this.app.record.enabled ? this.app.record.path : null);
-    if (recordPath) this.eventLog = new EventLog(recordPath, this.header(), redact);
+    if (recordPath) this.eventLog = new EventLog(recordPath, () => this.header(), redact, this.logger);
     // SQL reporting configured but better-sqlite3 absent or broken: refuse to start, saying what to
     // do, rather than run with a sink that can never write. Checked while the sockets open.
     const sqlite = this.app.sql.enabled ? probeSqlite() : Promise.resolve(null);
@@ -271,7 +273,7 @@ export class Driver {
     }, Math.max(0, due - monotonicMs()));
   }
 
-  /** SIGHUP: load the file again; a bad file keeps the running config. */
+  /** SIGHUP: load the file again; a bad file keeps the running config. What applies and what waits: reload.ts. */
   async reload(): Promise<boolean> {
     if (!this.app.source) return false;
     const r = await loadConfigIsolated(this.app.source);
@@ -279,43 +281,87 @@ export class Driver {
       this.logger.error({ code: 'config.reload-failed', errors: r.errors }, `config reload refused, keeping the running config:\n${formatConfigErrors(r.errors, this.app.source)}`);
       return false;
     }
-    if (r.config.hbp.address !== this.app.hbp.address || r.config.hbp.port !== this.app.hbp.port) {
-      this.logger.warn({ code: 'config.restart-needed' }, 'hbp.address/hbp.port changed: takes effect at the next restart');
+    const plan = planReload(this.app, r.config, withVersion);
+    if (plan.restartKeys.length > 0) {
+      this.logger.warn({ code: 'config.restart-needed', keys: plan.restartKeys }, `changed, taking effect at the next restart (the running values are kept): ${plan.restartKeys.join(', ')}`);
     }
-    const promptsChanged = JSON.stringify(r.config.prompts) !== JSON.stringify(this.app.prompts);
-    let core = r.config.core;
-    if (JSON.stringify(r.config.links) !== JSON.stringify(this.app.links)) {
-      // Sockets open at start: links added, removed, renamed or moved to another local port wait
-      // for a restart, and until then the running links stay as they are.
-      this.logger.warn({ code: 'config.restart-needed' }, 'links added, removed, renamed or given another local address/port: takes effect at the next restart; the running links are kept');
-      core = { ...core, links: this.app.core.links };
+    if (plan.restartLinks.length > 0) {
+      this.logger.warn({ code: 'config.restart-needed', links: plan.restartLinks }, `links added, removed, renamed or given another local address/port (${plan.restartLinks.join(', ')}): takes effect at the next restart; the running links are kept`);
     }
-    core = withVersion(core);
-    if (JSON.stringify(r.config.uplinks) !== JSON.stringify(this.app.uplinks)) {
-      // Uplink sockets open at start too: the running uplinks stay until a restart.
-      const names = [...new Set([...r.config.uplinks, ...this.app.uplinks].map((u) => u.name))].filter(
-        (n) => JSON.stringify(r.config.uplinks.find((u) => u.name === n)) !== JSON.stringify(this.app.uplinks.find((u) => u.name === n)),
-      );
-      this.logger.warn({ code: 'config.restart-needed', uplinks: names }, `uplinks added, removed or given another local address/port (${names.join(', ')}): takes effect at the next restart; the running uplinks are kept`);
-      core = { ...core, uplinks: this.app.core.uplinks };
-    } else {
-      // The same uplinks on the same sockets (socket numbers follow the running links).
-      core = { ...core, uplinks: core.uplinks.map((u) => ({ ...u, socket: this.app.core.uplinks.find((o) => o.name === u.name)!.socket })) };
+    if (plan.restartUplinks.length > 0) {
+      this.logger.warn({ code: 'config.restart-needed', uplinks: plan.restartUplinks }, `uplinks added, removed or given another local address/port (${plan.restartUplinks.join(', ')}): takes effect at the next restart; the running uplinks are kept`);
     }
-    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks };
-    this.logger.level = r.config.log.level;
-    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
-    if (promptsChanged) void this.loadPrompts();
-    // The file may have changed even where its name did not: read it again on every reload.
+    this.app = plan.app;
+    this.logger.level = plan.app.log.level;
+    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: plan.core });
+    if (plan.prompts) void this.loadPrompts();
+    if (plan.record && !this.opts.recordPath) await this.switchRecording();
+    else this.eventLog?.resumeNow();
+    if (plan.reporting) {
+      await this.reporting.reconfigure(hubSettings(plan.app));
+      this.logger.info({ code: 'reporting.reconfigured', sinks: this.reporting.sinkNames() }, `reporting restarted with the new settings (sinks: ${this.reporting.sinkNames().join(', ') || 'none'})`);
+    }
+    // The ID file may have changed even where its name did not: read it again on every reload.
     void this.loadIds();
     return true;
   }
 
-  /** Write the flight recorder's ring; returns the file's path. */
+  /** [record] enabled or path changed on reload: close the running log, open the new one (a partial log). */
+  private async switchRecording(): Promise<void> {
+    const old = this.eventLog;
+    this.eventLog = null;
+    await old?.close();
+    const path = this.app.record.enabled ? this.app.record.path : null;
+    if (path !== null) this.eventLog = new EventLog(path, () => this.header(true), redact, this.logger);
+    this.logger.info({ code: 'record.switched', file: path }, path === null ? 'recording stopped (record.enabled = false)' : `recording now to ${path} (a partial log: it starts at this reload)`);
+  }
+
+  private flightFile(reason: string): string {
+    return join(this.app.record.flightRecorderDir, `dmrhub-${reason}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+  }
+
+  /** Write the flight recorder's ring at once (the crash path: nothing runs after it); returns the file's path. */
   dumpFlightRecorder(reason: string): string {
-    const file = join(this.app.record.flightRecorderDir, `dmrhub-${reason}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+    const file = this.flightFile(reason);
     this.ring.dump(file, this.header(), redact);
     return file;
+  }
+
+  private dumping: Promise<void> | null = null;
+  /** Flight-recorder dumps that failed to write (the routing went on). */
+  flightDumpErrors = 0;
+
+  /**
+   * SIGUSR2: write a copy of the ring in chunks across event-loop turns, so the packet path never
+   * waits more than one chunk. One dump at a time; a write error is logged and counted.
+   */
+  dumpFlightRecorderAsync(reason: string): void {
+    if (this.ring.capacity === 0) {
+      this.logger.info({ code: 'flight-recorder.off' }, 'flight recorder is off (record.flight_recorder_events = 0): nothing to write');
+      return;
+    }
+    if (this.dumping !== null) {
+      this.logger.info({ code: 'flight-recorder.busy' }, 'flight recorder: a dump is still being written; this request is ignored');
+      return;
+    }
+    const file = this.flightFile(reason);
+    this.dumping = dumpInChunks(this.ring, file, this.header(), redact).then(
+      () => {
+        this.dumping = null;
+        this.logger.info({ code: 'flight-recorder.dumped', file }, `flight recorder written to ${file}`);
+      },
+      (err: unknown) => {
+        this.dumping = null;
+        this.flightDumpErrors++;
+        const why = err instanceof Error ? err.message : String(err);
+        this.logger.error({ code: 'flight-recorder.write-failed', file, error: why }, `flight recorder could not be written to ${file}: ${why}; routing goes on`);
+      },
+    );
+  }
+
+  /** Recording health: the event log's counters and the flight recorder's failed dumps. */
+  recordingStats(): Record<string, unknown> {
+    return { eventLog: this.eventLog ? { file: this.eventLog.file, recording: this.eventLog.recording, ...this.eventLog.counters } : null, flightDumpErrors: this.flightDumpErrors };
   }
 
   async stop(): Promise<void> {
@@ -329,7 +375,7 @@ export class Driver {
     this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
     await this.reporting.stop();
     await this.eventLog?.close();
-    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats() }, 'dmrhub stopped');
+    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats(), recording: this.recordingStats() }, 'dmrhub stopped');
     this.logger.flush();
   }
 }

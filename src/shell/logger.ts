@@ -2,6 +2,7 @@
 // formatting) runs in pino's transport worker thread, so it stays off the main thread. The core's log entries carry a code and plain
 // fields; the message text is made here.
 
+import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { LogEntry } from '../core/actions.js';
 
@@ -41,6 +42,8 @@ export function describe(e: LogEntry): string {
       return e.reason === 'passphrase' ? `${e.detail}` : `${e.detail}: down (${e.reason}), master ${e.address}:${e.port}`;
     case 'uplink.retry':
       return `${e.detail}`;
+    case 'call.limited':
+      return e.detail ?? e.code;
     case 'packet.dropped':
       return `dropped packet from ${e.address}:${e.port}: ${e.reason}`;
     default:
@@ -51,4 +54,19 @@ export function describe(e: LogEntry): string {
 export function writeEntry(log: Logger, e: LogEntry): void {
   const { level, ...fields } = e;
   log[level](fields, describe(e));
+}
+
+/**
+ * Write one fatal line synchronously, bypassing pino's transport thread: on a crash the process
+ * exits right after, and a line still queued for that thread would be lost. JSON lines go to the
+ * log's destination (stdout) in pino's own shape; a pretty log gets a readable line on stderr.
+ */
+export function fatalSync(opts: { pretty: 'auto' | boolean }, fields: Record<string, unknown>, msg: string): void {
+  const pretty = opts.pretty === 'auto' ? process.stdout.isTTY === true : opts.pretty;
+  try {
+    if (pretty) writeSync(2, `FATAL ${String(fields['code'] ?? '')}: ${msg}\n`);
+    else writeSync(1, JSON.stringify({ level: 60, time: Date.now(), ...fields, msg }) + '\n');
+  } catch {
+    /* nowhere left to write */
+  }
 }

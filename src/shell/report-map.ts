@@ -36,6 +36,8 @@ export function toReportInput(r: CoreReport, wall: (monotonicMs: number) => numb
         silentMs: r.silentMs,
         counts: { ...r.counts },
       };
+    case 'calls-limited':
+      return { family: 'call', type: 'limited', at, peer: r.peer, via: r.via, name: r.name, streams: r.streams, reported: r.reported, windowMs: r.windowMs };
     case 'call-start':
       return { family: 'call', type: 'start', at, stream: hex8(r.stream), peer: r.peer, src: r.src, dst: r.dst, slot: r.slot, callType: r.callType, kind: r.kind };
     case 'call-end':

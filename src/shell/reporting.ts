@@ -29,6 +29,9 @@ import {
   type StopTask,
   type TaskResult,
 } from '../reporting/events.js';
+import { coalesceKey, Sink, type Entry, type SinkCounters } from './reporting-queue.js';
+
+export type { SinkCounters } from './reporting-queue.js';
 
 /** An event as the hub receives it: everything but the fields the hub stamps. */
 export type ReportInput = ReportEvent extends infer E ? (E extends ReportEvent ? Omit<E, 'v' | 'server' | 'seq'> : never) : never;
@@ -51,51 +54,8 @@ export interface HubOptions {
   backoffMaxMs?: number;
 }
 
-interface Entry {
-  event: ReportEvent;
-  priority: number;
-  dead: boolean;
-  key: string | null;
-}
-
-export interface SinkCounters {
-  delivered: number;
-  batches: number;
-  failedBatches: number;
-  droppedQueueFull: number;
-  coalesced: number;
-  /** Events the sink refused for good (they broke its schema); logged, never retried. */
-  rejected: number;
-}
-
-class Sink {
-  readonly queue: Entry[] = [];
-  live = 0;
-  readonly byKey = new Map<string, Entry>();
-  inFlight: Entry[] | null = null;
-  state: SinkState = 'starting';
-  retryAt = 0;
-  backoff: number;
-  needSnapshot = false;
-  readonly counters: SinkCounters = { delivered: 0, batches: 0, failedBatches: 0, droppedQueueFull: 0, coalesced: 0, rejected: 0 };
-  /** Drops not yet reported in a health event. */
-  unreported = { queueFull: 0, sinkDown: 0, coalesced: 0 };
-  lastError = '';
-
-  constructor(readonly spec: SinkSpec, backoffMin: number) {
-    this.backoff = backoffMin;
-  }
-}
-
-/** Key under which a newer event replaces an older queued one, or null when it never does. */
-function coalesceKey(e: ReportEvent): string | null {
-  // Health events are never coalesced: each carries counts that were reset when it was made.
-  if (e.family === 'peer' && e.type === 'options') return `options:${e.peer}`;
-  return null;
-}
-
 export class ReportingHub {
-  private readonly sinks: Sink[];
+  private sinks: Sink[];
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly peers = new Map<number, PeerLoginEvent>();
@@ -106,7 +66,7 @@ export class ReportingHub {
   private stopping = false;
   private pool: Piscina | null = null;
 
-  constructor(private readonly opts: HubOptions) {
+  constructor(private opts: HubOptions) {
     this.clock = opts.clock ?? Date.now;
     this.backoffMin = opts.backoffMinMs ?? 250;
     // Short: a retry while a sink is down costs one message to the reporting thread, and a long
@@ -143,6 +103,53 @@ export class ReportingHub {
     });
     this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
     this.timer.unref();
+  }
+
+  sinkNames(): string[] {
+    return this.sinks.map((s) => s.spec.name);
+  }
+
+  /**
+   * A reload changed the sinks' settings: stop the reporting thread (a batch in flight gets up to
+   * 2 s), then start it again with the new settings. A sink that stays keeps its queue (events
+   * pushed meanwhile wait in it); a sink that goes loses what it had queued (logged); a new sink
+   * starts empty.
+   */
+  async reconfigure(next: Pick<HubOptions, 'server' | 'queueDepth' | 'batchSize' | 'batchMs' | 'sinks'>): Promise<void> {
+    const pool = this.pool;
+    this.pool = null; // no new batches meanwhile
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const until = Date.now() + 2000;
+    while (this.sinks.some((s) => s.inFlight !== null) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    if (pool !== null) {
+      const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.all(this.sinks.map((s) => bounded(pool.run({ op: 'stop', sink: s.spec.name } satisfies StopTask))));
+      await bounded(pool.destroy());
+    }
+    const old = new Map(this.sinks.map((s) => [s.spec.name, s]));
+    this.sinks = next.sinks.map((spec) => {
+      const s = old.get(spec.name);
+      old.delete(spec.name);
+      if (s === undefined) return new Sink(spec, this.backoffMin);
+      s.spec = spec;
+      s.generation++;
+      if (s.inFlight !== null) {
+        // Its answer never came: put the batch back at the head of the queue.
+        for (let i = s.inFlight.length - 1; i >= 0; i--) s.queue.unshift(s.inFlight[i]!);
+        s.live += s.inFlight.length;
+        s.inFlight = null;
+      }
+      s.state = 'starting';
+      s.retryAt = 0;
+      s.backoff = this.backoffMin;
+      return s;
+    });
+    for (const gone of old.values()) {
+      if (gone.live > 0) this.opts.logger.warn({ code: 'reporting.unflushed', sink: gone.spec.name, events: gone.live }, `${gone.spec.name}: removed by the reload; ${gone.live} queued events not delivered`);
+    }
+    this.opts = { ...this.opts, ...next };
+    this.start();
   }
 
   /** Take one event. Never waits, never throws. */
@@ -201,7 +208,7 @@ export class ReportingHub {
       else if (e.type === 'logout') this.peers.delete(e.peer);
     } else if (e.family === 'call') {
       if (e.type === 'start') this.calls.set(e.stream, e);
-      else this.calls.delete(e.stream);
+      else if (e.type === 'end') this.calls.delete(e.stream);
     }
   }
 
@@ -283,9 +290,10 @@ export class ReportingHub {
     const hadSnapshot = sink.needSnapshot;
     sink.needSnapshot = false;
     sink.counters.batches++;
+    const generation = sink.generation;
     (pool.run(task) as Promise<TaskResult>).then(
-      (result) => this.settle(sink, batch, result, hadSnapshot),
-      (err: unknown) => this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
+      (result) => generation === sink.generation && this.settle(sink, batch, result, hadSnapshot),
+      (err: unknown) => generation === sink.generation && this.settle(sink, batch, { ok: false, delivered: 0, state: 'down', error: err instanceof Error ? err.message : String(err) }, hadSnapshot),
     );
   }
 

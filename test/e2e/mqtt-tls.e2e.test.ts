@@ -98,7 +98,7 @@ describe('MQTT over TLS with username and password', () => {
   it('a wrong password is refused: logged, retried, and routing goes on', async () => {
     const s = await serverWith({ ca_file: certs.caFile, username: USER.name, password: 'wrong' });
     await routeOneCall(s);
-    await s.waitForLog((l) => l['code'] === 'reporting.sink-down' && l['sink'] === 'mqtt', 5000, 'the refused sink');
+    await s.waitForLog((l) => l['code'] === 'reporting.sink-down' && l['sink'] === 'mqtt' && /auth: /.test(String(l['error'])), 5000, 'the refused sink, saying why');
     const seen = await subscriber();
     await sleep(500);
     expect([...seen.keys()].filter((t) => t.startsWith('tls/tlshub/events/'))).toEqual([]);
@@ -107,7 +107,7 @@ describe('MQTT over TLS with username and password', () => {
   it('a broker certificate from an unknown CA is refused unless reject_unauthorized = false', async () => {
     const strict = await serverWith({ username: USER.name, password: USER.password });
     await routeOneCall(strict);
-    await strict.waitForLog((l) => l['code'] === 'reporting.sink-down' && l['sink'] === 'mqtt', 5000, 'the untrusted certificate');
+    await strict.waitForLog((l) => l['code'] === 'reporting.sink-down' && l['sink'] === 'mqtt' && /TLS: /.test(String(l['error'])), 5000, 'the untrusted certificate, saying why');
     await strict.stop();
     strict.cleanup();
     server = null;

@@ -129,7 +129,7 @@ describe('config loading', () => {
     expect(cfg.core.hbp.passphrase).toBe('s3cret');
     expect(cfg.core.routing.ts2Static).toEqual([91, 3100]);
     expect(cfg.core.routing.ts1Static).toEqual([]);
-    expect(cfg.core.limits).toEqual({ maxPacketRate: 25, rateGracePackets: 0 });
+    expect(cfg.core.limits).toEqual({ maxPacketRate: 25, rateGracePackets: 0, streamNoticesPerMinute: 30 });
     expect(cfg.log.pretty).toBe(false);
     expect(cfg.core.timers).toEqual(DEFAULT_CORE_CONFIG.timers);
   });

@@ -90,6 +90,7 @@ const examples = {
     reason: 'terminator',
     receivers: 12,
   },
+  'call.limited': { ...base, at: 1795437361004, seq: 940, family: 'call', type: 'limited', peer: 234512301, via: 'peer', name: '', streams: 212, reported: 30, windowMs: 60000 },
   'link.up': { ...base, at: 1795437294100, seq: 5, family: 'link', type: 'up', link: 'mesh-b', kind: 'fbp', address: '203.0.113.7', port: 62044, reason: '', version: 0, silentMs: 0, counts: { dropped: 0, quenchSent: 0, quenchReceived: 0, loops: 0, tooManyHops: 0 } },
   'link.down': { ...base, at: 1795437900000, seq: 812, family: 'link', type: 'down', link: 'hb-master', kind: 'uplink', address: '198.51.100.9', port: 62031, reason: 'timeout', version: 0, silentMs: 15020, counts: { dropped: 0, quenchSent: 0, quenchReceived: 0, loops: 0, tooManyHops: 0 } },
   'link.changed': { ...base, at: 1795437300000, seq: 60, family: 'link', type: 'changed', link: 'mesh-b', kind: 'fbp', address: '203.0.113.8', port: 62044, reason: 'address', version: 5, silentMs: 0, counts: { dropped: 3, quenchSent: 2, quenchReceived: 5, loops: 2, tooManyHops: 0 } },

@@ -17,6 +17,7 @@ import { forward } from '../streams/fanout.js';
 import { dropLoop } from '../streams/loops.js';
 import { acceptPacket } from '../streams/sequence.js';
 import { beginStream, watchStream } from '../streams/stream.js';
+import { noticeStream } from '../streams/notices.js';
 import { sendToLinks } from './egress.js';
 import { linkTargetsFor, notCarried } from './policy.js';
 import { linkRemembersRefused, linkStreamRefused } from '../acl/check.js';
@@ -159,8 +160,11 @@ function startLinkStream(env: CoreEnv, link: Link, b: Uint8Array, streamId: numb
   st.link = link;
   if (link.fbp !== null) st.origin = { version: DMRE.VERSION_CURRENT, sourceServer: dmreSourceServer(b), sourceRepeater: dmreSourceRepeater(b), hops };
   st.linkTargets = linkTargetsFor(env, st, tg, link);
-  env.fx.log({ code: 'call.start', level: 'info', peer: link.session.peerId, src, tg, slot: 1, stream: streamId, detail: `link ${link.cfg.name}` });
-  env.fx.report({ report: 'call-start', now, stream: streamId, peer: link.session.peerId, src, dst: tg, slot: 1, callType: 'group', kind: st.data ? 'data' : 'voice' });
+  st.quiet = !noticeStream(env, link.session, now);
+  if (!st.quiet) {
+    env.fx.log({ code: 'call.start', level: 'info', peer: link.session.peerId, src, tg, slot: 1, stream: streamId, detail: `link ${link.cfg.name}` });
+    env.fx.report({ report: 'call-start', now, stream: streamId, peer: link.session.peerId, src, dst: tg, slot: 1, callType: 'group', kind: st.data ? 'data' : 'voice' });
+  }
   watchStream(env, st, now);
   return st;
 }

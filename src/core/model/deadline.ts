@@ -38,6 +38,8 @@ export type Deadline =
   /** An uplink's login step went unanswered for too long. */
   | { readonly kind: 'uplink-step-timeout'; readonly uplink: Uplink; readonly gen: number }
   /** An uplink's next RPTPING (or, after too many unanswered, its end). */
-  | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number };
+  | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number }
+  /** A flood-limit window of a peer or link ends: the streams kept quiet in it are summed up. */
+  | { readonly kind: 'notice-summary'; readonly session: Session; readonly start: number };
 
 export type DeadlineKind = Deadline['kind'];

@@ -88,4 +88,16 @@ export interface Session {
   readonly credential: Credential | null;
   /** Talker alias (DMRA) may be sent to it (its credential or its RPTC software ID says so). */
   acceptsAlias: boolean;
+  /** The flood limit's window of new-stream notices (src/core/streams/notices.ts). */
+  readonly notices: NoticeWindow;
+}
+
+/** New streams noticed (logged and reported one by one) and kept quiet in the current minute. */
+export interface NoticeWindow {
+  /** Core time the window began; -1 = no window open. */
+  start: number;
+  /** Streams logged and reported one by one in this window. */
+  noticed: number;
+  /** Streams beyond the limit in this window: only counted, summed up when the window ends. */
+  quiet: number;
 }

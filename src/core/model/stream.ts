@@ -69,6 +69,8 @@ export interface Stream {
   ended: boolean;
   /** The stream stopped being forwarded (max duration reached) but is not ended yet. */
   cutOff: boolean;
+  /** Beyond its source's flood limit: no call.start/call.end log line or report of its own. */
+  quiet: boolean;
   conference: Conference | null;
   /** The fan-out groups, rebuilt when `version` differs from the conference's. */
   variants: Variant[];

@@ -69,6 +69,7 @@ export function newSession(
     credential,
     // A master takes DMRA from its peers, so an uplink's master gets it; a peer only when it says so.
     acceptsAlias: role === 'uplink' || (credential?.talkerAlias ?? false),
+    notices: { start: -1, noticed: 0, quiet: 0 },
   };
 }
 

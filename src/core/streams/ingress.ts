@@ -9,6 +9,7 @@ import type { CoreEnv } from '../effects.js';
 import type { Session, SlotState, Stream, StreamRoute, Subscription } from '../model/index.js';
 import { dial, DIAL_TG } from '../dial/index.js';
 import { beginEcho, isEchoCall, recordEcho } from '../echo/index.js';
+import { noticeStream } from './notices.js';
 import { linkTargetsFor } from '../links/policy.js';
 import { sendToLinks } from '../links/egress.js';
 import { ingressSubscription, touch } from '../subscriptions/user.js';
@@ -130,18 +131,21 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
   lane.rx = st;
   if (route === 'echo') beginEcho(env, st);
   else if (conf === null && !st.unit) env.counters.add('stream.not-subscribed');
-  env.fx.log({
-    code: 'call.start',
-    level: 'info',
-    peer: s.peerId,
-    src,
-    tg,
-    slot,
-    stream: streamId,
-    ...(route === 'echo' ? { reason: 'echo' } : st.unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
-    ...(uplink ? { detail: `uplink ${env.uplinks.nameOf(s)}` } : {}),
-  });
-  env.fx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: st.unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
+  st.quiet = !noticeStream(env, s, now);
+  if (!st.quiet) {
+    env.fx.log({
+      code: 'call.start',
+      level: 'info',
+      peer: s.peerId,
+      src,
+      tg,
+      slot,
+      stream: streamId,
+      ...(route === 'echo' ? { reason: 'echo' } : st.unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
+      ...(uplink ? { detail: `uplink ${env.uplinks.nameOf(s)}` } : {}),
+    });
+    env.fx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: st.unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
+  }
   if (!uplink) env.heard.heard(s, slot, src, now);
   if (route === 'unit') {
     // Unit data, or private voice to a subscriber: to where that subscriber was last heard.

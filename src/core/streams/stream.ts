@@ -57,6 +57,7 @@ export function beginStream(env: CoreEnv, x: StreamStart): Stream {
     receivers: 0,
     ended: false,
     cutOff: false,
+    quiet: false,
     conference: x.conference,
     variants: [],
     version: -1,
