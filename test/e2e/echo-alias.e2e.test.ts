@@ -65,7 +65,9 @@ describe('echo and talker alias over UDP', () => {
   });
 
   it('forwards a talker alias to the peer hearing the call, with that peer’s ID', async () => {
-    const [a, b, c] = await peers(313011, 313012, 313013);
+    // Talker alias is off by default; on, it goes only to peers known to accept DMRA (here by the
+    // RPTC software ID the test client sends).
+    const [a, b, c] = await peersWith({ routing: { talker_alias: true, talker_alias_software: ['dmrhub-e2e'] } }, 313011, 313012, 313013);
     const call = voiceCall({ peerId: a!.peerId, src: 3130011, tg: 91, slot: 2, streamId: 0x91000011 });
     const fromB = b!.mark();
     a!.send(call[0]!);
