@@ -105,12 +105,12 @@ export function createSink(options: unknown): SinkInstance {
  * path; without the module or the files the console shows numbers only.
  */
 async function loadNameStore(opts: ConsoleSinkOptions, log: (level: 'info' | 'warn' | 'error', code: string, message: string) => void): Promise<NameStore | null> {
-  if (opts.subscriberFiles.length === 0 && opts.talkgroupFiles.length === 0) return null;
+  if (opts.names.subscribers.length === 0 && opts.names.talkgroups.length === 0) return null;
   try {
     const mod = (await import(pathToFileURL(new URL('../src/names/index.js', import.meta.url).pathname).href)) as {
       loadNames(files: { subscribers?: string[]; talkgroups?: string[] }): Promise<NameStore>;
     };
-    const store = await mod.loadNames({ subscribers: opts.subscriberFiles, talkgroups: opts.talkgroupFiles });
+    const store = await mod.loadNames(opts.names);
     log('info', 'console.names-loaded', `console: ${store.subscriberCount} subscriber and ${store.talkgroupCount} talkgroup names loaded`);
     return store;
   } catch (err) {
