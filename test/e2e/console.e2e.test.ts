@@ -5,6 +5,7 @@
 // counters as the server logs them when it stops.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { voiceCall } from '../support/harness.js';
 import { HbpClient } from '../support/hbp-client.js';
@@ -156,6 +157,22 @@ describe('operator console API', () => {
     expect([r.status, (r.body['error'] as { code: string }).code]).toEqual([401, 'unauthorized']);
     await sleep(3 * SNAPSHOT_S * 1000);
     expect((await peersOf(url)).map((p) => p.id)).toEqual([3120021]);
+  });
+
+  it('a console port that cannot be opened is logged, and the server routes on', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    fx.track({ close: () => new Promise<void>((r) => blocker.close(() => r())) });
+    const taken = (blocker.address() as AddressInfo).port;
+    const s = await fx.start(consoleOptions({ console: { port: taken } }));
+    const failed = await s.waitForLog((l) => l['code'] === 'console.listen-failed', 5000, 'console.listen-failed');
+    expect(String(failed['msg'])).toContain('already in use');
+    const a = await fx.hotspot(s, 3120061, 'TS2=91;');
+    const b = await fx.hotspot(s, 3120062, 'TS2=91;');
+    const from = b.mark();
+    const call = voiceCall({ peerId: a.peerId, src: 3120161, tg: 91, slot: 2, streamId: 0x12000061 });
+    await a.sendPaced(call, 20);
+    await b.waitFor((_d, i) => i >= from + call.length - 1, 3000, from, 'the call at B');
   });
 
   it('says unavailable (503) until the first state report has come', async () => {
