@@ -54,6 +54,8 @@ export interface ConsolePeer {
   options: string | null;
   subs: { slot: 1 | 2; tg: number; conference: number; source: string }[];
 }
+// `config` crosses the port once per session: later state messages carry null for a peer whose
+// `loggedInAt` is unchanged, and the console keeps the details from the first.
 
 export interface ConsoleCall {
   stream: number;

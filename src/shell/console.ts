@@ -31,6 +31,8 @@ export class ConsoleBridge {
   private lagSum = 0;
   private lagCount = 0;
   private lagMax = 0;
+  /** Each peer's login time whose RPTC details the console already has (peer ID → loggedInAt). */
+  private detailsSent = new Map<number, number>();
   /** Where the console listens, once it said so. */
   listening: { address: string; port: number } | null = null;
 
@@ -48,6 +50,14 @@ export class ConsoleBridge {
   }
 
   state(r: StateReport): void {
+    // A peer's RPTC details do not change during its session: they cross once, then null (the
+    // console keeps them). The copy into the other thread is most of the report's cost.
+    const sent = new Map<number, number>();
+    for (const p of r.peers) {
+      if (this.detailsSent.get(p.peer) === p.loggedInAt) p.config = null;
+      sent.set(p.peer, p.loggedInAt);
+    }
+    this.detailsSent = sent;
     const mem = process.memoryUsage();
     const msg: ToConsole = {
       type: 'state',

@@ -104,6 +104,16 @@ describe('operator console API', () => {
     expect(page1.next_cursor).toMatch(/^\d+$/);
     const page2 = (await api(url, `/api/v1/lastheard?limit=2&cursor=${page1.next_cursor}`)).body;
     expect(page2).toMatchObject({ items: [{ src: 3120101 }], next_cursor: null });
+
+    // Many state reports later the RPTC details are still there (they cross the port once per
+    // session), and a new session of the same ID brings its own.
+    expect((await peersOf(url))[1]).toMatchObject({ id: 3120002, callsign: 'T20002', software: 'dmrhub-e2e', location: 'loopback', rx_freq: '434000000' });
+    const again = await fx.radio(3120002);
+    await again.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options: 'TS2=91;', callsign: 'N0NEW' });
+    const renewed = await waitPeers(url, (p) => p[1]?.callsign === 'N0NEW', 'the new session of 3120002');
+    expect(renewed[1]).toMatchObject({ id: 3120002, port: again.localPort, software: 'dmrhub-e2e' });
+    await sleep(3 * SNAPSHOT_S * 1000);
+    expect((await peersOf(url))[1]).toMatchObject({ callsign: 'N0NEW', location: 'loopback' });
   }, 30_000);
 
   it('answers every error with its status and stable code, and a refused command changes nothing', async () => {
