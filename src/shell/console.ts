@@ -70,6 +70,12 @@ export class ConsoleBridge {
     this.port.postMessage(msg);
   }
 
+  /** A reload named other name files: the console loads them again. */
+  names(names: { subscribers: string[]; talkgroups: string[] }): void {
+    const msg: ToConsole = { type: 'names', names };
+    this.port.postMessage(msg);
+  }
+
   close(): void {
     this.port.close();
   }

@@ -271,10 +271,15 @@ describe('operator commands', () => {
     expect(r4).toMatchObject({ status: 200, body: { ok: true, result: { peer: 3120043, slot: 2, dropped: 2350 } } });
     await waitPeers(url, (p) => p.length === 1 && p[0]!.dial['ts2'] === undefined, 'the dial lane gone');
 
-    // Reload: the file now asks for hang time 2 s; the server answers ok and logs config.applied.
+    // Reload: the file now asks for hang time 2 s and names a subscriber file; the server answers ok.
     writeFileSync(s.configPath, readFileSync(s.configPath, 'utf8') + '\n[timers]\ngroup_hangtime = 2\n');
+    const namesLogs = (): number => s.logs.filter((l) => String(l['code']).startsWith('console.names-')).length;
+    expect(namesLogs()).toBe(0);
+    writeFileSync(s.configPath, readFileSync(s.configPath, 'utf8').replace('[console]', '[console]\nsubscriber_names = "user.csv"'));
     const r5 = await api(url, '/api/v1/reload', t);
     expect(r5).toMatchObject({ status: 200, body: { ok: true, result: { reloaded: true } } });
+    // The reload named a subscriber file: the console loads it (here it cannot: no such file).
+    await s.waitForLog((l) => String(l['code']).startsWith('console.names-'), 5000, 'the names load after the reload');
     const audit = readFileSync(auditPath(s), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit.map((x) => [x['command'], x['target'], x['ok']])).toEqual([
       ['disconnect', 3120041, true],
