@@ -79,7 +79,7 @@ function readPassphraseFiles(file: ConfigFile, baseDir: string, text: string): {
 }
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, passphrases: string[]): AppConfig {
-  const { server, hbp, routing, timers, limits, acl, echo, prompts, record, log, reporting, mqtt, sql } = file;
+  const { server, hbp, routing, timers, limits, acl, echo, prompts, record, log, reporting, mqtt, sql, console: con } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   const enabledLinks = file.links.filter((l) => l.enabled);
   const enabledUplinks = file.uplinks.filter((u) => u.enabled);
@@ -150,6 +150,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, p
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets, streamNoticesPerMinute: limits.stream_notices_per_minute },
       acl: { reg: acl.reg, sub: acl.sub, tgidTs1: acl.tgid_ts1, tgidTs2: acl.tgid_ts2, unknownIds: acl.unknown_ids },
+      // The core reports its state for the console only while the console is on.
+      console: { snapshotMs: con.enabled ? msFromSeconds(con.snapshot_interval) : 0 },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {
         language: prompts.language,
@@ -189,6 +191,14 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, p
       reconnectMaxMs: msFromSeconds(mqtt.reconnect_max),
     },
     sql: { enabled: sql.enabled, path: resolve(baseDir, sql.path), retentionDays: sql.retention_days },
+    names: { subscribers: con.subscriber_names.map((f) => resolve(baseDir, f)), talkgroups: con.talkgroup_names.map((f) => resolve(baseDir, f)) },
+    console: {
+      enabled: con.enabled,
+      address: con.address,
+      port: con.port,
+      token: con.token,
+      auditLog: resolve(baseDir, con.audit_log),
+    },
     source,
   };
 }

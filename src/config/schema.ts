@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
 import { credentialEntry } from './credential-schema.js';
+import { consoleSection } from './console-schema.js';
 import { uplinkEntry } from './uplink-schema.js';
 import { aclSection, subscriberAcl } from './acl-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
@@ -259,6 +260,7 @@ export const SECTIONS = {
   reporting: reportingSection,
   mqtt: mqttSection,
   sql: sqlSection,
+  console: consoleSection,
   links: linkEntry,
   uplinks: uplinkEntry,
 } as const;
@@ -280,6 +282,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   reporting: Object.keys(reportingSection.shape),
   mqtt: Object.keys(mqttSection.shape),
   sql: Object.keys(sqlSection.shape),
+  console: Object.keys(consoleSection.shape),
   links: Object.keys(linkEntry.shape),
   uplinks: Object.keys(uplinkEntry.shape),
 };
@@ -304,6 +307,7 @@ export const configFileSchema = z.strictObject(
     reporting: reportingSection.prefault({}),
     mqtt: mqttSection.prefault({}),
     sql: sqlSection.prefault({}),
+    console: consoleSection.prefault({}),
     links: z.array(linkEntry, expecting('[[links]] tables')).default(() => []),
     uplinks: z.array(uplinkEntry, expecting('[[uplinks]] tables')).default(() => []),
   },

@@ -163,6 +163,13 @@ export interface CoreConfig {
      */
     streamNoticesPerMinute: number;
   };
+  console: {
+    /**
+     * How often the core reports its state (peers, live calls, links, counters) for the operator
+     * console; 0 = never (the console is off). The report is made off the packet path, on a timer.
+     */
+    snapshotMs: number;
+  };
 }
 
 export const DEFAULT_CORE_CONFIG: CoreConfig = {
@@ -204,6 +211,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
   acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: '', unknownIds: 'allow' },
   limits: { maxPacketRate: 25, rateGracePackets: 18, streamNoticesPerMinute: 30 },
+  console: { snapshotMs: 0 },
 };
 
 /**

@@ -4,18 +4,17 @@
 
 import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { formatConfigErrors, redactConfig, secretDigest, type AppConfig } from '../config/types.js';
-import { createCore, type Core, type CoreConfig, type CoreEvent, type PromptPackData } from '../core/index.js';
+import { createCore, type CommandResult, type Core, type CoreConfig, type CoreEvent, type CoreReport, type PromptPackData } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
-import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
+import { ConsoleBridge } from './console.js';
 import { createLogger } from './logger.js';
 import { toReportInput } from './report-map.js';
-import { ReportingHub, type SinkSpec } from './reporting.js';
+import { ReportingHub } from './reporting.js';
+import { hubSettings, probeSqlite, workerFile } from './sink-specs.js';
 import { EventLog } from './event-log.js';
 import { dumpInChunks, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
@@ -24,63 +23,13 @@ import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 import { readIdFile, type IdFileResult } from './id-file.js';
 
+export { probeSqlite, workerFile } from './sink-specs.js';
+
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
 /** An uplink's RPTC package ID left empty in the config is this dmrhub's version. */
 const withVersion = (c: CoreConfig): CoreConfig => ({ ...c, uplinks: c.uplinks.map((u) => (u.rptc.packageId !== '' ? u : { ...u, rptc: { ...u.rptc, packageId: VERSION } })) });
-
-/** Where the compiled reporting workers are (dist/workers next to dist/src). */
-export const workerFile = (name: string): string => fileURLToPath(new URL(`../../workers/${name}`, import.meta.url));
-
-function sinkSpecs(app: AppConfig): SinkSpec[] {
-  const sinks: SinkSpec[] = [];
-  if (app.mqtt.url !== '') {
-    const m = app.mqtt;
-    const data: MqttSinkOptions = {
-      url: m.url,
-      prefix: m.prefix,
-      server: app.server.name,
-      reconnect: { minMs: m.reconnectMinMs, maxMs: m.reconnectMaxMs },
-      ...(m.clientId ? { clientId: m.clientId } : {}),
-      ...(m.username ? { username: m.username } : {}),
-      ...(m.password ? { password: m.password } : {}),
-      tls: {
-        ...(m.caFile ? { caFile: m.caFile } : {}),
-        ...(m.certFile ? { certFile: m.certFile } : {}),
-        ...(m.keyFile ? { keyFile: m.keyFile } : {}),
-        rejectUnauthorized: m.rejectUnauthorized,
-      },
-    };
-    sinks.push({ name: 'mqtt', module: workerFile('mqtt-sink.js'), options: data });
-  }
-  if (app.sql.enabled) {
-    const data: SqlSinkOptions = { path: app.sql.path, retentionDays: app.sql.retentionDays, busyTimeoutMs: 100, pruneEveryMs: 10_000, pruneChunk: 1000 };
-    sinks.push({ name: 'sql', module: workerFile('sqlite-sink.js'), options: data });
-  }
-  return sinks;
-}
-
-/** The reporting hub's settings from a config (what a reload may change). */
-function hubSettings(app: AppConfig): { server: string; queueDepth: number; batchSize: number; batchMs: number; sinks: SinkSpec[] } {
-  return { server: app.server.name, queueDepth: app.reporting.queueDepth, batchSize: app.reporting.batchSize, batchMs: app.reporting.batchMs, sinks: sinkSpecs(app) };
-}
-
-/**
- * Whether better-sqlite3 (an optional dependency) loads: null, or why not and what to do. Asked of
- * a short-lived thread (workers/sqlite-probe.js), so the main thread never loads the module.
- */
-export function probeSqlite(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const worker = new Worker(workerFile('sqlite-probe.js'));
-    worker.once('message', (problem: string | null) => {
-      resolve(problem);
-      void worker.terminate();
-    });
-    worker.once('error', (err) => resolve(`cannot check for better-sqlite3: ${err.message}`));
-    worker.once('exit', (code) => resolve(`cannot check for better-sqlite3: the check exited with code ${code}`));
-  });
-}
 
 /**
  * The server could not start for a reason the operator can fix: not a crash. `exitCode` 1 for what
@@ -115,6 +64,9 @@ export class Driver {
   private stopping = false;
   hbpPort = 0;
   readonly reporting: ReportingHub;
+  /** The operator console's channel (null when the console is off). */
+  readonly console: ConsoleBridge | null;
+  private commandResult: CommandResult | null = null;
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
@@ -122,16 +74,40 @@ export class Driver {
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
     this.core = createCore({ sha256 });
-    this.reporting = new ReportingHub({ ...hubSettings(app), hostFile: workerFile('reporting-host.js'), logger: this.logger });
+    this.console = app.console.enabled
+      ? new ConsoleBridge({
+          logger: this.logger,
+          command: (id, who, command) => {
+            this.commandResult = null;
+            this.dispatch({ kind: 'operator-command', now: monotonicMs(), id, who, command });
+            return this.commandResult;
+          },
+          reload: () => this.reload(),
+          reportingStats: () => this.reporting.stats(),
+          wallOffset: () => this.wallClock(0),
+        })
+      : null;
+    const bridge = this.console;
+    this.reporting = new ReportingHub({
+      ...hubSettings(app),
+      hostFile: workerFile('reporting-host.js'),
+      logger: this.logger,
+      ...(bridge !== null ? { attach: { sink: 'console', port: () => bridge.workerPort() } } : {}),
+    });
     this.transport = new UdpTransport(
       this.logger,
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
       // Always wired: a reload may add a sink to a server that started with none.
-      (r) => {
-        if (this.reporting.active) this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
-      },
+      (r) => this.onReport(r),
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+  }
+
+  /** A core report: the console's own go to its bridge, the v1 ones to the reporting hub. */
+  private onReport(r: CoreReport): void {
+    if (r.report === 'state') this.console?.state(r);
+    else if (r.report === 'command-result') this.commandResult = { ...r, result: { ...r.result } };
+    else if (this.reporting.active) this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
   }
 
   wallClock(now: number): number {
@@ -269,7 +245,9 @@ export class Driver {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = null;
-      this.dispatch({ kind: 'ticked', now: monotonicMs() });
+      const now = monotonicMs();
+      this.console?.timerLate(Math.max(0, now - due));
+      this.dispatch({ kind: 'ticked', now });
     }, Math.max(0, due - monotonicMs()));
   }
 
@@ -291,14 +269,22 @@ export class Driver {
     if (plan.restartUplinks.length > 0) {
       this.logger.warn({ code: 'config.restart-needed', uplinks: plan.restartUplinks }, `uplinks added, removed or given another local address/port (${plan.restartUplinks.join(', ')}): takes effect at the next restart; the running uplinks are kept`);
     }
-    this.app = plan.app;
+    const consoleChanged = JSON.stringify(plan.app.console) !== JSON.stringify(this.app.console);
+    if (consoleChanged) {
+      // The console's server and its thread start with the process; its snapshot follows the running console.
+      this.logger.warn({ code: 'config.restart-needed', keys: ['console'] }, 'console settings changed: take effect at the next restart (the running values are kept)');
+    }
+    const namesChanged = JSON.stringify(plan.app.names) !== JSON.stringify(this.app.names);
+    const core = consoleChanged ? { ...plan.core, console: this.app.core.console } : plan.core;
+    this.app = { ...plan.app, core, console: this.app.console };
     this.logger.level = plan.app.log.level;
-    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: plan.core });
+    this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
+    if (namesChanged) this.console?.names(plan.app.names);
     if (plan.prompts) void this.loadPrompts();
     if (plan.record && !this.opts.recordPath) await this.switchRecording();
     else this.eventLog?.resumeNow();
     if (plan.reporting) {
-      await this.reporting.reconfigure(hubSettings(plan.app));
+      await this.reporting.reconfigure(hubSettings(this.app));
       this.logger.info({ code: 'reporting.reconfigured', sinks: this.reporting.sinkNames() }, `reporting restarted with the new settings (sinks: ${this.reporting.sinkNames().join(', ') || 'none'})`);
     }
     // The ID file may have changed even where its name did not: read it again on every reload.
@@ -374,6 +360,7 @@ export class Driver {
     await this.transport.close();
     this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
     await this.reporting.stop();
+    this.console?.close();
     await this.eventLog?.close();
     this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats(), recording: this.recordingStats() }, 'dmrhub stopped');
     this.logger.flush();

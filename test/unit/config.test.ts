@@ -43,7 +43,9 @@ describe('config loading', () => {
     const result = loadConfigFile(path);
     if (!result.ok) throw new Error(formatConfigErrors(result.errors, path));
     const cfg = result.config;
-    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    // The console is on by default, so the file's default asks the core for its state report every
+    // second; the core's own default (older event logs, scenarios) is off.
+    expect(cfg.core).toEqual({ ...DEFAULT_CORE_CONFIG, console: { snapshotMs: 1000 } });
     expect(cfg.source).toBe(resolve(path));
     expect(cfg.server).toEqual({ name: 'dmrhub' });
     expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4194304 });
@@ -87,7 +89,7 @@ describe('config loading', () => {
 
   it('gives every default for empty text', () => {
     const cfg = ok('');
-    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    expect(cfg.core).toEqual({ ...DEFAULT_CORE_CONFIG, console: { snapshotMs: 1000 } });
     expect(cfg.source).toBeNull();
     expect(cfg.server.name).toBe('dmrhub');
     expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4 * 1024 * 1024 });
@@ -550,5 +552,34 @@ describe('parseConfigText on arbitrary input', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('[console]', () => {
+  it('defaults: on, 127.0.0.1:8080, read-only, no names, the audit log beside the file', () => {
+    expect(ok('').console).toEqual({ enabled: true, address: '127.0.0.1', port: 8080, token: '', auditLog: join(BASE, 'data/console-audit.log') });
+    expect(ok('').names).toEqual({ subscribers: [], talkgroups: [] });
+    expect(ok('[console]\nenabled = false\n').core.console).toEqual({ snapshotMs: 0 });
+    expect(ok('[console]\nsnapshot_interval = 0.25\n').core.console).toEqual({ snapshotMs: 250 });
+  });
+
+  it('takes paths relative to the file and a token of 16 or more characters', () => {
+    const c = ok('[console]\ntoken = "abcdefghijklmnop"\nsubscriber_names = ["names/user.csv"]\ntalkgroup_names = "/var/lib/tg.json"\n');
+    expect(c.console.token).toBe('abcdefghijklmnop');
+    expect(c.names).toEqual({ subscribers: [join(BASE, 'names/user.csv')], talkgroups: ['/var/lib/tg.json'] });
+  });
+
+  it('names each bad key with its line', () => {
+    const errors = errorsOf('[console]\naddress = "localhost"\nport = 70000\ntoken = "short"\nsnapshot_interval = 0\nsubscriber_names = 5\nwhat = 1\n');
+    expect(errorFor(errors, 'console.address')).toMatchObject({ line: 2 });
+    expect(errorFor(errors, 'console.port')).toMatchObject({ line: 3 });
+    expect(errorFor(errors, 'console.token')).toMatchObject({ line: 4, message: expect.stringContaining('16..256') });
+    expect(errorFor(errors, 'console.snapshot_interval')).toMatchObject({ line: 5 });
+    expect(errorFor(errors, 'console.subscriber_names')).toMatchObject({ line: 6 });
+    expect(errorFor(errors, 'console.what')).toMatchObject({ line: 7, message: expect.stringContaining('unknown key') });
+  });
+
+  it('keeps the token out of event-log headers', () => {
+    expect(JSON.stringify(redactConfig(ok('[console]\ntoken = "abcdefghijklmnop-secret"\n')))).not.toContain('abcdefghijklmnop-secret');
   });
 });

@@ -160,6 +160,7 @@ function startLinkStream(env: CoreEnv, link: Link, b: Uint8Array, streamId: numb
   st.link = link;
   if (link.fbp !== null) st.origin = { version: DMRE.VERSION_CURRENT, sourceServer: dmreSourceServer(b), sourceRepeater: dmreSourceRepeater(b), hops };
   st.linkTargets = linkTargetsFor(env, st, tg, link);
+  env.counters.add('call.start');
   st.quiet = !noticeStream(env, link.session, now);
   if (!st.quiet) {
     env.fx.log({ code: 'call.start', level: 'info', peer: link.session.peerId, src, tg, slot: 1, stream: streamId, detail: `link ${link.cfg.name}` });

@@ -40,6 +40,8 @@ export type Deadline =
   /** An uplink's next RPTPING (or, after too many unanswered, its end). */
   | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number }
   /** A flood-limit window of a peer or link ends: the streams kept quiet in it are summed up. */
-  | { readonly kind: 'notice-summary'; readonly session: Session; readonly start: number };
+  | { readonly kind: 'notice-summary'; readonly session: Session; readonly start: number }
+  /** The next state report for the operator console (config `console.snapshotMs`). */
+  | { readonly kind: 'console-snapshot' };
 
 export type DeadlineKind = Deadline['kind'];

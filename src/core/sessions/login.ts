@@ -35,6 +35,14 @@ export function onRptl(env: CoreEnv, ev: DatagramEvent): void {
   const { peerId } = r.value;
   // Registration policy (REG list, unknown IDs): refused here, before any state is kept.
   if (loginRefused(env, ev, peerId)) return;
+  if (env.sessions.blocked(peerId, ev.now)) {
+    env.counters.add('login.refused.blocked');
+    if (env.logOnce.first(`peer:${peerId}`, 'login.refused.blocked'))
+      env.fx.log({ code: 'login.refused', level: 'warn', peer: peerId, address: ev.address, port: ev.port, reason: 'blocked' });
+    // MSTNAK+ID is 10 bytes against an 8-byte RPTL: no more than the RPTACK+salt every RPTL gets.
+    reply(env, ev, encodeMstnak(peerId));
+    return;
+  }
   if (env.sessions.get(peerId) === undefined && peerId !== STATUS_PROBE_ID && env.sessions.peerCount >= env.cfg.hbp.maxPeers) {
     env.counters.add('login.refused.max-peers');
     if (env.logOnce.first(`peer:${peerId}`, 'login.refused.max-peers'))
@@ -74,6 +82,12 @@ export function onRptk(env: CoreEnv, ev: DatagramEvent): void {
     env.counters.add('login.refused.passphrase');
     if (env.logOnce.first(`${ev.address}|${peerId}`, 'login.refused.passphrase'))
       env.fx.log({ code: 'login.refused', level: 'warn', peer: peerId, address: ev.address, port: ev.port, reason: 'passphrase' });
+    refuse(env, ev, peerId);
+    return;
+  }
+  if (env.sessions.blocked(peerId, ev.now)) {
+    // Blocked by the operator after this client's RPTL was answered: refused here too.
+    env.counters.add('login.refused.blocked');
     refuse(env, ev, peerId);
     return;
   }

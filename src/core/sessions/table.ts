@@ -19,6 +19,8 @@ export class SessionTable {
   /** Sessions proven but not yet configured (state 1, waiting for RPTC). */
   private waiting = 0;
   private made = 0;
+  /** IDs an operator blocked, with the core time the block ends. */
+  private readonly blocks = new Map<number, number>();
 
   get(peerId: number): Session | undefined {
     return this.sessions.get(peerId);
@@ -79,6 +81,20 @@ export class SessionTable {
   /** Logins proven with RPTK and waiting for RPTC. */
   get pendingCount(): number {
     return this.waiting;
+  }
+
+  /** Refuse logins of `peerId` until core time `until` (an operator's block; a later one replaces it). */
+  block(peerId: number, until: number): void {
+    this.blocks.set(peerId, until);
+  }
+
+  /** Whether `peerId` is blocked at `now`; a block that has ended is forgotten here. */
+  blocked(peerId: number, now: number): boolean {
+    const until = this.blocks.get(peerId);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.blocks.delete(peerId);
+    return false;
   }
 
   /** Read-only views for inspection (tests, tools). */

@@ -131,6 +131,7 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
   lane.rx = st;
   if (route === 'echo') beginEcho(env, st);
   else if (conf === null && !st.unit) env.counters.add('stream.not-subscribed');
+  env.counters.add('call.start');
   st.quiet = !noticeStream(env, s, now);
   if (!st.quiet) {
     env.fx.log({
