@@ -90,6 +90,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/core': ['src/core', 'src/protocol'],
   'src/replay': ['src/replay', 'src/core', 'src/protocol'],
   'src/reporting': ['src/reporting'],
+  'src/names': ['src/names'],
 };
 
 function area(file: string): string {
