@@ -138,6 +138,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
       reconnectMaxMs: msFromSeconds(mqtt.reconnect_max),
     },
     sql: { enabled: sql.enabled, path: resolve(baseDir, sql.path), retentionDays: sql.retention_days },
+    names: { subscribers: file.console.subscriber_names.map((p) => resolve(baseDir, p)), talkgroups: file.console.talkgroup_names.map((p) => resolve(baseDir, p)) },
     source,
   };
 }

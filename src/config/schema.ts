@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
 import { uplinkEntry } from './uplink-schema.js';
+import { namesKeys } from './names-keys.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
 export { describeValue, MAX_DURATION_SECONDS, MAX_TALKGROUP };
@@ -202,6 +203,9 @@ export const sqlSection = section('sql', {
   retention_days: integer(1, 36_500, 'a number of days', app.sqlRetentionDays),
 });
 
+/** The operator console (issue 12); so far the name files it and the log lines use. */
+export const consoleSection = section('console', { ...namesKeys });
+
 const portError = (what: string) => expecting(`${what} 1..65535`);
 const udpPort = (what: string) => z.number(portError(what)).int(portError(what)).min(1, portError(what)).max(65535, portError(what));
 const linkNameError = expecting('a link name of 1..32 letters, digits, dots, dashes or underscores');
@@ -247,6 +251,7 @@ export const SECTIONS = {
   reporting: reportingSection,
   mqtt: mqttSection,
   sql: sqlSection,
+  console: consoleSection,
   links: linkEntry,
   uplinks: uplinkEntry,
 } as const;
@@ -267,6 +272,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   reporting: Object.keys(reportingSection.shape),
   mqtt: Object.keys(mqttSection.shape),
   sql: Object.keys(sqlSection.shape),
+  console: Object.keys(consoleSection.shape),
   links: Object.keys(linkEntry.shape),
   uplinks: Object.keys(uplinkEntry.shape),
 };
@@ -290,6 +296,7 @@ export const configFileSchema = z.strictObject(
     reporting: reportingSection.prefault({}),
     mqtt: mqttSection.prefault({}),
     sql: sqlSection.prefault({}),
+    console: consoleSection.prefault({}),
     links: z.array(linkEntry, expecting('[[links]] tables')).default(() => []),
     uplinks: z.array(uplinkEntry, expecting('[[uplinks]] tables')).default(() => []),
   },

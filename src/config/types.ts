@@ -32,6 +32,8 @@ export interface AppConfig {
     reconnectMaxMs: number;
   };
   sql: { enabled: boolean; path: string; retentionDays: number };
+  /** Subscriber and talkgroup name files ([console] subscriber_names, talkgroup_names), absolute; empty = none. */
+  names: { subscribers: string[]; talkgroups: string[] };
   /** Voice prompt packs: loaded from `directory` (absolute; "" = none) for each language, after start. */
   prompts: { directory: string; languages: string[] };
   /** absolute path of the file it came from, or null when built from text */
