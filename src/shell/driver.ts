@@ -20,6 +20,7 @@ import { EventLog, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
+import { NamesHolder } from './names.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
@@ -107,6 +108,8 @@ export class Driver {
   private stopping = false;
   hbpPort = 0;
   readonly reporting: ReportingHub;
+  /** Subscriber and talkgroup names ([console] subscriber_names, talkgroup_names), for the log lines. */
+  readonly names: NamesHolder;
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
@@ -129,6 +132,7 @@ export class Driver {
       this.reporting.active ? (r) => this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono))) : null,
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+    this.names = new NamesHolder(this.logger, (store) => void (this.transport.names = store));
   }
 
   wallClock(now: number): number {
@@ -191,6 +195,7 @@ export class Driver {
       `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
     );
     void this.loadPrompts();
+    void this.names.load(this.app.names);
   }
 
   /** Open a UDP socket; a port that cannot be opened becomes a StartError naming what it was for. */
@@ -280,6 +285,8 @@ export class Driver {
     this.logger.level = r.config.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();
+    // The name files are read again at every reload: they are downloads that change under us.
+    void this.names.load(r.config.names);
     return true;
   }
 
