@@ -27,11 +27,15 @@ const table = ({ n, bytes }: Shape): TableData => ({
 
 const asBytes = (a: Uint32Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+/** Longest a load may take before its process is ended (a file on a hung mount, say). */
+const LOAD_TIMEOUT_MS = 120_000;
+
 function run(childFile: string, files: object, out: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [childFile, JSON.stringify(files), out], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [childFile, JSON.stringify(files), out], { maxBuffer: 1 << 20, timeout: LOAD_TIMEOUT_MS }, (err, stdout, stderr) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       if (line.startsWith('{')) return resolve(JSON.parse(line) as Reply);
+      if (err?.killed) return reject(new Error(`names loader: no answer after ${LOAD_TIMEOUT_MS / 1000} s; ended it`));
       const why = (stderr.trim().split('\n').slice(-3).join(' / ') || err?.message) ?? 'no reply';
       reject(new Error(`names loader ended without a reply: ${why}`));
     });

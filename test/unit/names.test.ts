@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fullName, synthSubscribers, writeUserCsv, writeUsersJson } from '../../bench/lib/names-synth.js';
 import { LoadedNames, loadNames, NamesFileError, parseNames } from '../../src/names/index.js';
 import { splitCsvLine } from '../../src/names/read.js';
+import { parseInProcess } from '../../src/names/spawn.js';
 import { MAX_CALLSIGN_BYTES, MAX_NAME_BYTES, PackedTable, TableBuilder } from '../../src/names/table.js';
 import { FIXTURES } from '../support/fixtures.js';
 
@@ -139,6 +140,14 @@ describe('a file that cannot be used is refused with its place', () => {
     const none = join(tmp, 'none.csv');
     writeFileSync(none, 'RADIO_ID,CALLSIGN\nx,A1A\n');
     expect((await refusal(loadNames({ subscribers: [none] }, inline))).message).toBe(`${none}: no usable records (1 skipped); first: ${none}:2: no valid ID (1..4294967295); skipped`);
+  });
+});
+
+describe('the loader process', () => {
+  it('one that dies without a reply is an error saying why, not a hang', async () => {
+    const child = join(tmp, 'dies.mjs');
+    writeFileSync(child, "process.stderr.write('out of luck\\n'); process.exit(3);\n");
+    await expect(parseInProcess({ subscribers: [fx('user.csv')] }, child)).rejects.toThrow('names loader ended without a reply: out of luck');
   });
 });
 
