@@ -8,7 +8,9 @@
 //   thread   as the server does: a short-lived worker thread starts the loader process
 //   process  the loader process started from the measuring thread (the console thread's way)
 //   inline   parsed in the measuring thread itself (for comparison; not what the server does)
-// for users.json and user.csv. Prints medians with the range and writes bench/results/names-<time>.json.
+// for users.json and user.csv. Also the measuring thread's event-loop delay (p99) during the load
+// and idle for as long after it: the main thread's view of a load. Prints medians with the range
+// and writes bench/results/names-<time>.json.
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ interface Sample {
   addedRss: number;
   addedRssAfterReloads: number;
   loadMs: number;
+  loopDelayMs: { load: { p99: number; max: number }; idle: { p99: number; max: number } };
   subscribers: number;
   tableBytes: number;
 }
@@ -41,6 +44,7 @@ function measure(file: string, mode: string, reloads: number): Promise<Sample> {
 }
 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+const ms = (x: number): string => x.toFixed(1);
 const range = (xs: number[], f: (x: number) => string): string => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 
 async function main(): Promise<void> {
@@ -63,7 +67,8 @@ async function main(): Promise<void> {
       rows.push({ format, mode, samples });
       say(
         `${format.padEnd(4)} ${mode.padEnd(7)} added RSS ${range(samples.map((s) => s.addedRss), mib)} MiB, after ${reloads} reloads ${range(samples.map((s) => s.addedRssAfterReloads), mib)} MiB, ` +
-          `load ${range(samples.map((s) => s.loadMs), (x) => x.toFixed(0))} ms, tables ${mib(samples[0]!.tableBytes)} MiB`,
+          `load ${range(samples.map((s) => s.loadMs), (x) => x.toFixed(0))} ms, tables ${mib(samples[0]!.tableBytes)} MiB; ` +
+          `event-loop delay p99 while loading ${range(samples.map((s) => s.loopDelayMs.load.p99), ms)} ms, idle ${range(samples.map((s) => s.loopDelayMs.idle.p99), ms)} ms`,
       );
     }
     const results = join(REPO, 'bench', 'results');
