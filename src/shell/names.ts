@@ -1,8 +1,8 @@
 // The server's subscriber and talkgroup names: loaded after start and again at each reload, off
-// the packet path (the parse runs in a short-lived child process started from a short-lived
-// worker thread, src/names/thread.ts), and swapped in whole
-// when a load succeeds. A file that cannot be used is logged with its line, and the names loaded
-// before stay in use. Loads queue: a reload during a load starts when that one is done.
+// the packet path (the parse runs in a short-lived child process started from a short-lived worker
+// thread, src/names/thread.ts), and swapped in whole when a load succeeds. A file that cannot be
+// used is logged with its line, and the names loaded before stay in use. Loads queue: a reload
+// during a load starts when that one is done.
 
 import type { Logger } from 'pino';
 import type { LoadedNames, NamesFiles } from '../names/index.js';
