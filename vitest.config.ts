@@ -3,14 +3,15 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two tiers, as vitest projects (README, "Working on dmrhub"):
 //  - fast: unit, property, architecture, golden replay and simulation tests, straight from the
-//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`. Each
-//    simulation file runs in both tiers, its heavier seeds only in the slow one (TEST_TIER).
+//    TypeScript sources: no build, no server process, no broker. `npm run test:fast`. The
+//    simulation files and the links property file run here in a lighter form (TEST_TIER=fast).
 //  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
 //    process, real UDP on 127.0.0.1), the reporting sink tests, which load dist/workers/ into
 //    real piscina threads (the MQTT one against a private mosquitto), and the packaging test.
-//    `npm test` builds first.
-// `npm test` runs both, fast first. The fast tier is CPU-bound, so it gets at least two workers
-// even where vitest's default (one less than the number of cores) would give it one.
+//    Beside it, in the same group, `heavy`: the full simulations and the thousand random runs of
+//    the links property (TEST_TIER=slow). `npm test` builds first.
+// `npm test` runs all three, fast first. The fast tier is CPU-bound, so it gets at least two
+// workers even where vitest's default (one less than the number of cores) would give it one.
 const fastWorkers = Math.max(2, availableParallelism() - 1);
 
 // Unit tests that need the build: the sink tests load dist/workers/ into threads, and the packaging
@@ -51,7 +52,22 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'slow',
-          include: ['test/e2e/**/*.test.ts', 'test/sim/**/*.test.ts', ...BUILT_TESTS],
+          include: ['test/e2e/**/*.test.ts', ...BUILT_TESTS],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+          env: { TEST_TIER: 'slow' },
+        },
+      },
+      {
+        // The heavy runs of the simulations and the links property: CPU-bound, no timers, no
+        // sockets. They run beside the slow tier (same group), one file at a time, so on two
+        // cores the e2e files, which mostly wait on real timers, keep a core to themselves.
+        extends: true,
+        test: {
+          name: 'heavy',
+          include: ['test/sim/**/*.test.ts', 'test/property/links.property.test.ts'],
+          maxWorkers: 1,
+          testTimeout: 300_000,
           sequence: { groupOrder: 1 },
           env: { TEST_TIER: 'slow' },
         },

@@ -127,7 +127,13 @@ async function replay(args: string[]): Promise<void> {
   const secrets: string[] = [];
   if (configPath && existsSync(configPath)) {
     const r = await loadConfigFile(configPath);
-    if (r.ok) secrets.push(r.config.core.hbp.passphrase, ...r.config.core.links.map((l) => l.passphrase), ...r.config.core.uplinks.map((u) => u.passphrase));
+    if (r.ok)
+      secrets.push(
+        r.config.core.hbp.passphrase,
+        ...r.config.core.hbp.credentials.map((c) => c.passphrase),
+        ...r.config.core.links.map((l) => l.passphrase),
+        ...r.config.core.uplinks.map((u) => u.passphrase),
+      );
   }
   const result = replayLog(
     text,

@@ -11,6 +11,7 @@ import type { AppConfig, ConfigError, ConfigResult } from './types.js';
 import { indexKeyLines, locateKey } from './locate.js';
 import { configFileSchema, isSectionName, SECTION_KEYS, SECTIONS, type ConfigFile } from './schema.js';
 import { xlxModuleNumber, type UplinkEntry } from './uplink-schema.js';
+import { credentialEntry } from './credential-schema.js';
 import type { UplinkConfig } from '../core/config.js';
 
 
@@ -24,7 +25,9 @@ export function parseConfigText(text: string, baseDir: string, source: string | 
   }
   const checked = configFileSchema.safeParse(raw);
   if (!checked.success) return { ok: false, errors: schemaErrors(checked.error.issues, text, raw) };
-  return { ok: true, config: toAppConfig(checked.data, resolve(baseDir), source) };
+  const secrets = readPassphraseFiles(checked.data, resolve(baseDir), text);
+  if (!secrets.ok) return { ok: false, errors: secrets.errors };
+  return { ok: true, config: toAppConfig(checked.data, resolve(baseDir), source, secrets.passphrases) };
 }
 
 /** Reads, parses and validates a config file; relative paths in it are taken from its directory. */
@@ -43,8 +46,33 @@ export function loadConfigFile(path: string): ConfigResult {
 
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
-function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
+/**
+ * Each credential's passphrase: as given, or read from its `passphrase_file` (relative to the
+ * config file; one line, its line end dropped; printable ASCII, 1..128 characters).
+ */
+function readPassphraseFiles(file: ConfigFile, baseDir: string, text: string): { ok: true; passphrases: string[] } | { ok: false; errors: ConfigError[] } {
+  const errors: ConfigError[] = [];
+  const passphrases = file.hbp.credentials.map((c, i) => {
+    if (c.passphrase !== undefined) return c.passphrase;
+    const key = `hbp.credentials.${i}.passphrase_file`;
+    const path = resolve(baseDir, c.passphrase_file!);
+    let content: string;
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (err) {
+      errors.push({ key, line: locateKey(text, key), message: unreadable(path, err).replace('config file', 'passphrase file') });
+      return '';
+    }
+    const p = content.replace(/\r?\n$/, '');
+    if (!/^[\x20-\x7e]{1,128}$/.test(p))
+      errors.push({ key, line: locateKey(text, key), message: `expected the file ${path} to hold one passphrase of 1..128 printable ASCII characters` });
+    return p;
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, passphrases };
+}
+
+function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, passphrases: string[]): AppConfig {
+  const { server, hbp, routing, timers, limits, acl, echo, prompts, record, log, reporting, mqtt, sql } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   const enabledLinks = file.links.filter((l) => l.enabled);
   const enabledUplinks = file.uplinks.filter((u) => u.enabled);
@@ -53,6 +81,16 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
       serverId: server.id,
       hbp: {
         passphrase: hbp.passphrase,
+        credentials: hbp.credentials.map((c, i) => ({
+          name: c.name ?? `credentials.${i + 1}`,
+          ids: c.ids.map(([a, b]) => [a, b]),
+          callsign: c.callsign ?? '',
+          passphrase: passphrases[i]!,
+          ts1: c.ts1_static === undefined ? null : [...c.ts1_static],
+          ts2: c.ts2_static === undefined ? null : [...c.ts2_static],
+          options: c.options,
+          talkerAlias: c.talker_alias,
+        })),
         maxPeers: hbp.max_peers,
         maxPendingLogins: hbp.max_pending_logins,
         loginTimeoutMs: msFromSeconds(hbp.login_timeout),
@@ -70,6 +108,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         defaultReflector: routing.default_reflector,
         dialSlot: routing.dial_slot === 1 ? 1 : 2,
         talkerAlias: routing.talker_alias,
+        talkerAliasSoftware: [...routing.talker_alias_software],
         privateCalls: routing.private_calls,
         lastHeardMs: msFromSeconds(routing.last_heard_timeout),
         localTalkgroups: routing.local_talkgroups.map(([a, b]) => [a, b]),
@@ -89,6 +128,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         maxHops: l.max_hops,
         maxAgeMs: msFromSeconds(l.max_age),
         knownServers: [...l.known_servers],
+        subAcl: l.sub_acl,
+        tgidAcl: l.tgid_acl,
       })),
       // Uplinks' sockets come after the links': socket links + i + 1.
       uplinks: enabledUplinks.map((u, i) => toUplinkConfig(u, enabledLinks.length + i + 1)),
@@ -100,6 +141,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      acl: { reg: acl.reg, sub: acl.sub, tgidTs1: acl.tgid_ts1, tgidTs2: acl.tgid_ts2, unknownIds: acl.unknown_ids },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {
         language: prompts.language,
@@ -110,6 +152,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         identTg: prompts.ident_talkgroup,
       },
     },
+    acl: { idFile: optionalPath(acl.id_file) },
     prompts: { directory: optionalPath(prompts.directory), languages: [...new Set([prompts.language, ...prompts.more_languages])] },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
@@ -238,6 +281,9 @@ function unknownKeyMessage(parent: readonly PropertyKey[], name: string, raw: un
   const sectionName = String(parent[0]);
   if (parent.length === 2 && sectionName === 'links') {
     return `unknown key in [[links]]; expected one of ${SECTION_KEYS.links.join(', ')}`;
+  }
+  if (parent.length === 3 && sectionName === 'hbp' && parent[1] === 'credentials') {
+    return `unknown key in [[hbp.credentials]]; expected one of ${Object.keys(credentialEntry.shape).join(', ')}`;
   }
   if (parent.length === 2 && sectionName === 'uplinks') {
     return `unknown key in [[uplinks]]; expected one of ${SECTION_KEYS.uplinks.join(', ')}`;

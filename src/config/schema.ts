@@ -9,8 +9,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
+import { credentialEntry } from './credential-schema.js';
 import { uplinkEntry } from './uplink-schema.js';
 import { namesKeys } from './names-keys.js';
+import { aclSection, subscriberAcl } from './acl-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
 export { describeValue, MAX_DURATION_SECONDS, MAX_TALKGROUP };
@@ -62,18 +64,21 @@ const addressError = expecting('an IPv4 or IPv6 address literal such as "127.0.0
 /** The passphrase goes on the wire as bytes; printable ASCII keeps every peer's encoding in agreement. */
 const passphraseError = expecting('a passphrase of 1..128 printable ASCII characters');
 
+const catchAllError = expecting('a passphrase of 0..128 printable ASCII characters ("" = none)');
+
 export const hbpSection = section('hbp', {
   address: z
     .string(addressError)
     .refine((s) => isIP(s) !== 0, addressError)
     .default(app.hbpAddress),
   port: integer(0, 65535, 'a UDP port', app.hbpPort, '0 = any free port'),
+  // The catch-all; "" = none (only [[hbp.credentials]] log in).
   passphrase: z
-    .string(passphraseError)
-    .min(1, passphraseError)
-    .max(128, passphraseError)
-    .regex(/^[\x20-\x7e]*$/, passphraseError)
+    .string(catchAllError)
+    .max(128, catchAllError)
+    .regex(/^[\x20-\x7e]*$/, catchAllError)
     .default(core.hbp.passphrase),
+  credentials: z.array(credentialEntry, expecting('[[hbp.credentials]] tables')).default(() => []),
   max_peers: integer(1, 1_000_000, 'an integer', core.hbp.maxPeers),
   max_pending_logins: integer(1, 1_000_000, 'an integer', core.hbp.maxPendingLogins),
   login_timeout: seconds(true, core.hbp.loginTimeoutMs),
@@ -93,6 +98,9 @@ export const routingSection = section('routing', {
   default_reflector: integer(0, 999_999, 'a reflector number', core.routing.defaultReflector, '0 = none'),
   dial_slot: integer(1, 2, 'a slot', core.routing.dialSlot),
   talker_alias: z.boolean(expecting('true or false')).default(core.routing.talkerAlias),
+  talker_alias_software: z
+    .array(z.string(expecting('a software ID prefix of 1..40 characters')).min(1).max(40), expecting('an array of RPTC software ID prefixes, e.g. ["dmrhub"]'))
+    .default(() => [...core.routing.talkerAliasSoftware]),
   private_calls: z.boolean(expecting('true or false')).default(core.routing.privateCalls),
   last_heard_timeout: seconds(true, core.routing.lastHeardMs),
   local_talkgroups: talkgroupRanges(core.routing.localTalkgroups),
@@ -234,6 +242,8 @@ export const linkEntry = z.strictObject(
     max_hops: integer(1, 255, 'the most hops a call may have made', LINK_DEFAULTS.maxHops),
     max_age: seconds(true, LINK_DEFAULTS.maxAgeMs),
     known_servers: z.array(integer(1, 0xffff_ffff, 'a server ID', 1), expecting('a list of server IDs')).default(() => []),
+    sub_acl: subscriberAcl(),
+    tgid_acl: subscriberAcl(),
   },
   expecting('a table [[links]]'),
 );
@@ -244,6 +254,7 @@ export const SECTIONS = {
   routing: routingSection,
   timers: timersSection,
   limits: limitsSection,
+  acl: aclSection,
   echo: echoSection,
   prompts: promptsSection,
   record: recordSection,
@@ -265,6 +276,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   routing: Object.keys(routingSection.shape),
   timers: Object.keys(timersSection.shape),
   limits: Object.keys(limitsSection.shape),
+  acl: Object.keys(aclSection.shape),
   echo: Object.keys(echoSection.shape),
   prompts: Object.keys(promptsSection.shape),
   record: Object.keys(recordSection.shape),
@@ -289,6 +301,7 @@ export const configFileSchema = z.strictObject(
     routing: routingSection.prefault({}),
     timers: timersSection.prefault({}),
     limits: limitsSection.prefault({}),
+    acl: aclSection.prefault({}),
     echo: echoSection.prefault({}),
     prompts: promptsSection.prefault({}),
     record: recordSection.prefault({}),
@@ -307,6 +320,8 @@ export const configFileSchema = z.strictObject(
   const names = new Set<string>();
   const ports = new Map<string, string>([[`${file.hbp.address}|${file.hbp.port}`, '[hbp]']]);
   const local = file.routing.local_talkgroups;
+  if (file.hbp.passphrase === '' && file.hbp.credentials.length === 0)
+    issue(['hbp', 'passphrase'], '', 'expected a passphrase, or [[hbp.credentials]]: with neither, no peer can log in');
   file.links.forEach((link, i) => {
     if (names.has(link.name)) issue(['links', i, 'name'], link.name, `the link name "${link.name}" is used twice`);
     names.add(link.name);

@@ -1,6 +1,7 @@
 // What the routing core needs to know from the operator's config. Every duration is integer
 // milliseconds (the loader converts the file's seconds). Defaults follow FreeDMR (spec §4.12, §6.1).
 
+import type { Credential } from './model/credential.js';
 import type { LinkConfig } from './model/link.js';
 import type { UplinkConfig } from './model/uplink.js';
 
@@ -10,13 +11,28 @@ export interface CoreConfig {
   /** This server's 32-bit ID: written into bytes 11–14 of the frames it sends on links. */
   serverId: number;
   hbp: {
-    /** The HBP passphrase every peer proves with RPTK = SHA-256(salt ‖ passphrase). */
+    /**
+     * The catch-all HBP passphrase, proven with RPTK = SHA-256(salt ‖ passphrase) by a peer no
+     * credential covers by ID; "" = none (only credentials log in).
+     */
     passphrase: string;
+    /**
+     * Per-peer credentials, in file order. A peer whose ID one covers must prove that one's
+     * passphrase (the first covering it); others may prove a callsign-only credential (checked
+     * against the RPTC callsign) or the catch-all (sessions/credentials.ts).
+     */
+    credentials: Credential[];
     /** Most peers logged in at once (the status probe ID 0xFFFFFFFF is not counted). */
     maxPeers: number;
-    /** Most login challenges outstanding at once; further RPTLs are ignored until some expire. */
+    /**
+     * Most logins proven (RPTK) but not yet configured (RPTC) at once; a further proven login is
+     * refused until one completes or expires. RPTL keeps no state at all (sessions/challenge.ts).
+     */
     maxPendingLogins: number;
-    /** A challenge not answered with RPTK within this time is forgotten. */
+    /**
+     * A salt is valid for the time window it was issued in and the next one (so for this long at
+     * least, twice this at most); a proven login that sends no RPTC within this time is dropped.
+     */
     loginTimeoutMs: number;
     /** Expected interval between a peer's RPTPINGs (MMDVMHost/DMRGateway: 10 s). */
     pingIntervalMs: number;
@@ -51,8 +67,14 @@ export interface CoreConfig {
     defaultReflector: number;
     /** The slot that carries the TG 9 dial lane (FreeDMR: TS2). */
     dialSlot: 1 | 2;
-    /** Forward talker alias (DMRA) to the peers receiving the talker's stream. */
+    /**
+     * Forward talker alias (DMRA) to the peers receiving the talker's stream that accept it (their
+     * credential says `talker_alias`, or their RPTC software ID starts with one of
+     * `talkerAliasSoftware`). Off by default: DMRGateway and MMDVMHost reject DMRA from a master.
+     */
     talkerAlias: boolean;
+    /** RPTC software ID prefixes (case-insensitive) of peers that accept DMRA from a master. */
+    talkerAliasSoftware: string[];
     /**
      * Route unit-to-unit voice to a subscriber ID (≥ 1 000 000) to where it was last heard. Off by
      * default, as in FreeDMR, where every private voice call is a dial-a-TG command.
@@ -110,6 +132,26 @@ export interface CoreConfig {
     /** Talkgroup of the voice ident for peers that do not say IDENTTG= (FreeDMR: all-call 16777215). */
     identTg: number;
   };
+  /**
+   * Access control lists in FreeDMR's grammar (spec §5.1; src/core/acl), as canonical text: ""
+   * lets everything through. Checked at login (reg) and at a stream's start (the others), never
+   * per packet, on peers, uplinks and links; a link adds its own (LinkConfig.subAcl, tgidAcl).
+   */
+  acl: {
+    /** Peer IDs that may log in. */
+    reg: string;
+    /** Source subscribers whose streams are taken. */
+    sub: string;
+    /** Destination talkgroups taken on TS1 (and on links, which are TS1 only). */
+    tgidTs1: string;
+    /** Destination talkgroups taken on TS2. */
+    tgidTs2: string;
+    /**
+     * A login from a peer ID that is not in the known-ID list (the [acl] id_file, handed in by the
+     * `ids-loaded` event): 'allow' (the default), or 'deny' (FreeDMR ALLOW_UNREG_ID = False).
+     */
+    unknownIds: 'allow' | 'deny';
+  };
   limits: {
     /** Packets per second above which a stream's packets are dropped (FreeDMR 25). */
     maxPacketRate: number;
@@ -122,6 +164,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   serverId: 0,
   hbp: {
     passphrase: 'passw0rd',
+    credentials: [],
     maxPeers: 10000,
     maxPendingLogins: 1024,
     loginTimeoutMs: 10_000,
@@ -138,7 +181,8 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     prohibited: [],
     defaultReflector: 0,
     dialSlot: 2,
-    talkerAlias: true,
+    talkerAlias: false,
+    talkerAliasSoftware: [],
     privateCalls: false,
     lastHeardMs: 600_000,
     localTalkgroups: [
@@ -153,6 +197,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   timers: { groupHangtimeMs: 5000, collisionWindowMs: 360, streamTimeoutMs: 5000, maxStreamMs: 180_000, streamIdMemoryMs: 60_000 },
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
+  acl: { reg: '', sub: '', tgidTs1: '', tgidTs2: '', unknownIds: 'allow' },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
 };
 
@@ -172,16 +217,29 @@ export function withDefaults(cfg: CoreConfig): CoreConfig {
 }
 
 /** The keys of a link that a config recorded by an older version may lack. */
-export const LINK_DEFAULTS: Required<Pick<LinkConfig, 'protocol' | 'followAddress' | 'maxHops' | 'maxAgeMs' | 'knownServers'>> = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] };
+export const LINK_DEFAULTS: Required<Pick<LinkConfig, 'protocol' | 'followAddress' | 'maxHops' | 'maxAgeMs' | 'knownServers' | 'subAcl' | 'tgidAcl'>> = {
+  protocol: 'openbridge',
+  followAddress: false,
+  maxHops: 10,
+  maxAgeMs: 5000,
+  knownServers: [],
+  subAcl: '',
+  tgidAcl: '',
+};
 
 /**
- * `cfg` with every secret (the HBP passphrase, each link's and uplink's passphrase) replaced by `digest` of it:
+ * `cfg` with every secret (the HBP passphrase, each credential's, each link's and uplink's passphrase) replaced by `digest` of it:
  * the one list of the core's secrets, for event logs, dumps and the redacted operator config.
  */
 export function redactCore(cfg: CoreConfig, digest: (s: string) => string): CoreConfig {
   return {
     ...cfg,
-    hbp: { ...cfg.hbp, passphrase: digest(cfg.hbp.passphrase) },
+    hbp: {
+      ...cfg.hbp,
+      passphrase: cfg.hbp.passphrase === '' ? '' : digest(cfg.hbp.passphrase),
+      // `?? []`: a config recorded by a version without credentials.
+      credentials: (cfg.hbp.credentials ?? []).map((c) => ({ ...c, passphrase: digest(c.passphrase) })),
+    },
     // `?? []`: a config recorded by a version without links.
     links: (cfg.links ?? []).map((l) => ({ ...l, passphrase: digest(l.passphrase) })),
     uplinks: (cfg.uplinks ?? []).map((u) => ({ ...u, passphrase: digest(u.passphrase) })),

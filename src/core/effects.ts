@@ -2,6 +2,7 @@
 // lifecycle port (the router's stream and session ends, which sequence what follows them), and the
 // tables, each owned by its folder and changed only through its own methods.
 
+import type { AclTable } from './acl/table.js';
 import type { ActionSink, CoreReport, LogEntry, Target } from './actions.js';
 import type { CoreConfig } from './config.js';
 import type { Counters, HotCounters, LogOnce } from './counters.js';
@@ -10,6 +11,7 @@ import type { LinkTable } from './links/table.js';
 import type { Deadline, EndReason, Session, Stream } from './model/index.js';
 import type { PromptPacks } from './prompts/packs.js';
 import type { Prng } from './prng.js';
+import type { LoginGate } from './sessions/gate.js';
 import type { SessionTable } from './sessions/table.js';
 import type { StreamTable } from './streams/table.js';
 import type { SubscriptionIndex } from './subscriptions/index.js';
@@ -41,8 +43,6 @@ export interface Lifecycle {
 
 export interface CoreEnv {
   readonly cfg: CoreConfig;
-  /** Passphrase bytes (UTF-8), derived from cfg. */
-  readonly passphrase: Uint8Array;
   /** `now` of the event being handled. */
   readonly now: number;
   /** Wall clock minus core time (ms), from the `started` event: FBP timestamps are wall-clock. */
@@ -55,6 +55,8 @@ export interface CoreEnv {
   readonly hot: HotCounters;
   readonly logOnce: LogOnce;
   readonly sessions: SessionTable;
+  /** The login path's key, credentials and per-address limits (no per-RPTL state). */
+  readonly gate: LoginGate;
   readonly streams: StreamTable;
   readonly index: SubscriptionIndex;
   readonly links: LinkTable;
@@ -62,6 +64,7 @@ export interface CoreEnv {
   readonly heard: HeardTable;
   readonly prompts: PromptPacks;
   readonly echoes: EchoBudget;
+  readonly acl: AclTable;
 }
 
 /** The effects port over the sink of the event being handled. */

@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './inputs.js';
 export type { CoreDeps } from './effects.js';
 export { Core, createCore, type PeerView } from './router.js';
+export type { Credential } from './model/credential.js';

@@ -63,4 +63,17 @@ export interface PromptsLoadedEvent {
   packs: PromptPackData[];
 }
 
-export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent;
+/**
+ * The shell read the known-ID list named by [acl] id_file (off the packet path, at start and on
+ * SIGHUP): the registration policy for unknown IDs uses it (CoreConfig.acl.unknownIds).
+ */
+export interface IdsLoadedEvent {
+  kind: 'ids-loaded';
+  now: number;
+  /** The file it came from (for logs). */
+  source: string;
+  /** Subscriber and repeater IDs, sorted ascending, no repeats. */
+  ids: Uint32Array;
+}
+
+export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent | IdsLoadedEvent;

@@ -77,5 +77,4 @@ export function shutdown(env: CoreEnv, now: number): void {
     closeSession(env, s, now, 'shutdown');
   }
   for (const st of env.streams.all()) if (st.link !== null && !st.ended) endStream(env, st, now, 'shutdown');
-  env.sessions.clearLogins();
 }

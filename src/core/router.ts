@@ -8,17 +8,18 @@
 // follow an end are started.
 
 import { HbpKind, hbpKind } from '../protocol/hbp/kinds.js';
-import { utf8, readU32 } from '../protocol/bytes.js';
+import { readU32 } from '../protocol/bytes.js';
 import { checkDmrd, DMRD } from '../protocol/hbp/dmrd.js';
 import type { ActionSink } from './actions.js';
+import { AclTable } from './acl/table.js';
 import { DEFAULT_CORE_CONFIG, withDefaults, type CoreConfig } from './config.js';
 import { Counters, LogOnce, type HotCounters } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
 import { EffectsPort, type CoreDeps, type CoreEnv } from './effects.js';
 import type { CoreEvent, DatagramEvent } from './inputs.js';
-import type { Deadline, PendingLogin, RefusedStream, Session } from './model/index.js';
+import type { Deadline, RefusedStream, Session } from './model/index.js';
 import { Prng } from './prng.js';
-import { bad } from './replies.js';
+import { bad, refuse } from './replies.js';
 import { closeSession, endStream, shutdown } from './lifecycle.js';
 import { peerViews, statsOf, type PeerView } from './inspect.js';
 import { EchoBudget } from './echo/budget.js';
@@ -33,6 +34,7 @@ import { onAuxiliary, onClose, onPing, onRpto } from './sessions/control.js';
 import { keepaliveDue, loginExpired, onRptc, onRptk, onRptl } from './sessions/login.js';
 import { applyDefaults } from './sessions/options.js';
 import { SessionState } from './sessions/session.js';
+import { LoginGate } from './sessions/gate.js';
 import { SessionTable } from './sessions/table.js';
 import { onPeerDmrd } from './streams/ingress.js';
 import { refusedDue } from './streams/loops.js';
@@ -64,7 +66,6 @@ export class Core {
     const index = new SubscriptionIndex();
     this.env = {
       cfg: DEFAULT_CORE_CONFIG,
-      passphrase: utf8(DEFAULT_CORE_CONFIG.hbp.passphrase),
       now: 0,
       wallOffset: 0,
       deps,
@@ -78,6 +79,7 @@ export class Core {
       hot: { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0, markEpoch: 0 } satisfies HotCounters,
       logOnce: new LogOnce(),
       sessions: new SessionTable(),
+      gate: new LoginGate(deps, DEFAULT_CORE_CONFIG),
       streams: new StreamTable(),
       index,
       links: new LinkTable(),
@@ -85,6 +87,7 @@ export class Core {
       heard: new HeardTable(),
       prompts: new PromptPacks(),
       echoes: new EchoBudget(),
+      acl: new AclTable(),
     };
     index.onChange = (sub, change) =>
       this.fx.report({
@@ -113,6 +116,7 @@ export class Core {
           break;
         case 'started':
           this.env.prng = new Prng(ev.seed);
+          this.env.gate.rekey(ev.seed);
           this.env.wallOffset = ev.wallMs !== undefined ? ev.wallMs - ev.now : 0;
           this.applyConfig(ev.config);
           this.started = true;
@@ -133,6 +137,10 @@ export class Core {
         case 'prompts-loaded':
           this.env.prompts.replace(ev.packs);
           this.fx.log({ code: 'prompts.loaded', level: 'info', detail: ev.packs.map((p) => p.lang).join(', ') || 'none' });
+          break;
+        case 'ids-loaded':
+          this.env.acl.replaceIds(ev.ids, ev.source);
+          this.fx.log({ code: 'acl.ids-loaded', level: 'info', count: ev.ids.length, detail: `${ev.ids.length} known IDs from ${ev.source}` });
           break;
       }
     } finally {
@@ -161,8 +169,9 @@ export class Core {
       if (err !== null) return bad(env, ev, err);
       const s = env.sessions.byId.get(readU32(b, DMRD.PEER));
       if (s === undefined || s.state !== SessionState.Connected || s.port !== ev.port || s.address !== ev.address) {
+        // MSTNAK, so a hotspot that lost its session (say, this server restarted) logs in again now.
         env.counters.add('dmrd.not-logged-in');
-        return;
+        return refuse(env, ev, readU32(b, DMRD.PEER));
       }
       s.lastSeen = ev.now;
       return onPeerDmrd(env, s, b, ev.now);
@@ -195,7 +204,7 @@ export class Core {
       case 'keepalive':
         return keepaliveDue(env, d, now);
       case 'login-expiry':
-        return loginExpired(env, d.login);
+        return loginExpired(env, d.session, now);
       case 'stream-idle':
         return streamIdleDue(env, d, now);
       case 'stream-forget':
@@ -233,8 +242,11 @@ export class Core {
     const env = this.env;
     // An event log written by an older version lacks the newer keys: they take their defaults.
     env.cfg = withDefaults(cfg);
-    env.passphrase = utf8(cfg.hbp.passphrase);
-    env.links.apply(env.cfg.links, env.now);
+    env.gate.apply(env.cfg);
+    env.acl.apply(env.cfg, (key, message) => this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `[acl] ${key}: ${message}; it refuses everything` }));
+    env.links.apply(env.cfg.links, env.now, (link, key, message) =>
+      this.fx.log({ code: 'acl.invalid', level: 'error', reason: key, detail: `link ${link}: ${key === 'tgidTs1' ? 'tgid_acl' : 'sub_acl'}: ${message}; it refuses everything` }),
+    );
     for (const l of env.links.all) startTicking(env, l, env.now);
     applyUplinks(env, env.cfg.uplinks, env.now);
     for (const s of env.sessions.values()) {
@@ -256,8 +268,14 @@ export class Core {
     return this.env.sessions.sessionMap;
   }
 
-  get pending(): ReadonlyMap<string, PendingLogin> {
-    return this.env.sessions.loginMap;
+  /** Logins proven with RPTK and waiting for RPTC (RPTL leaves nothing anywhere). */
+  get pendingLogins(): number {
+    return this.env.sessions.pendingCount;
+  }
+
+  /** Addresses the login path's two rate limits track (a fixed-size table each). */
+  get limitedAddresses(): number {
+    return this.env.gate.naks.size + this.env.gate.failures.size;
   }
 
   get refusedOn(): ReadonlyMap<number, RefusedStream> {

@@ -162,9 +162,9 @@ export function reportAcl(sec: Sec, key: string, applied: boolean, why = ''): Ac
   const acl = parseAcl(sec, key);
   if (acl === null) return null;
   const shown = acl.text === '' ? '(empty)' : acl.text;
-  if (permitsAll(acl)) sec.note(key, 'not needed', `${shown} lets everything through, which is what dmrhub does (it has no access lists yet)`);
-  else if (!applied) sec.note(key, 'not needed', `${shown} was not applied by FreeDMR (USE_ACL is off${why}), and dmrhub has no access lists yet`);
-  else sec.note(key, 'not mapped', `dmrhub has no access lists yet, so ${shown} is not enforced${why}`);
+  if (permitsAll(acl)) sec.note(key, 'not needed', `${shown} lets everything through, which is what dmrhub does without a list`);
+  else if (!applied) sec.note(key, 'not needed', `${shown} was not applied by FreeDMR (USE_ACL is off${why})`);
+  else sec.note(key, 'not mapped', `the importer does not write access lists yet, so ${shown} is not enforced${why}; dmrhub reads the same grammar in [acl] and a link's sub_acl and tgid_acl`);
   return acl;
 }
 

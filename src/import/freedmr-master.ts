@@ -100,8 +100,8 @@ export function mapMaster(m: Sec, ctx: MasterContext): void {
   else m.note('REPEAT', 'not mapped', 'dmrhub always passes calls between peers on the same talkgroup; there is no switch to stop it');
   m.note('EXPORT_AMBE', 'ignored', 'FreeDMR does not read it either');
   m.note('PROXY_CONTROL', 'not needed', 'dmrhub has no hotspot proxy to send blocks (PRBL) to');
-  if (m.bool('ALLOW_UNREG_ID', false)) m.note('ALLOW_UNREG_ID', 'not needed', 'dmrhub, too, lets any peer ID with the passphrase log in');
-  else m.note('ALLOW_UNREG_ID', 'not mapped', 'dmrhub does not check peer IDs against the registered-ID lists: any ID with the passphrase may log in');
+  if (m.bool('ALLOW_UNREG_ID', false)) m.note('ALLOW_UNREG_ID', 'not needed', 'dmrhub, too, lets any peer ID with the passphrase log in (acl.unknown_ids = "allow")');
+  else m.note('ALLOW_UNREG_ID', 'not mapped', 'any ID with the passphrase may log in; to check peer IDs, set acl.id_file to a local ID file and acl.unknown_ids = "deny"');
   mapMasterAcls(m);
   m.rest('ignored', 'not a MASTER setting of FreeDMR');
 }

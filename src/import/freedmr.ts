@@ -181,7 +181,7 @@ function mapLeftovers(s: Sec | null, proxyUsed: boolean): void {
   if (!s) return;
   switch (s.name) {
     case 'ALIASES':
-      s.rest('not needed', 'dmrhub downloads and reads no ID lists: it checks no registrations (see ALLOW_UNREG_ID) and looks up no aliases');
+      s.rest('not needed', 'dmrhub downloads no ID lists and looks up no aliases; a local ID file for checking registrations is acl.id_file (see ALLOW_UNREG_ID)');
       return;
     case 'ALLSTAR':
       if (s.bool('ENABLED', false)) s.rest('not supported yet', 'dmrhub has no AllStar bridge (private call 8)');

@@ -43,7 +43,27 @@ export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig
       const hexRecord = (r: Record<string, Uint8Array>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toHex(v)]));
       return JSON.stringify({ kind: 'prompts-loaded', now: ev.now, packs: ev.packs.map((p) => ({ lang: p.lang, words: hexRecord(p.words), ondemand: hexRecord(p.ondemand) })) });
     }
+    case 'ids-loaded':
+      return JSON.stringify({ kind: 'ids-loaded', now: ev.now, source: ev.source, ids: idsToHex(ev.ids) });
   }
+}
+
+/** Known IDs as hex, 8 digits (big-endian) per ID. */
+function idsToHex(ids: Uint32Array): string {
+  const b = new Uint8Array(ids.length * 4);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < ids.length; i++) dv.setUint32(i * 4, ids[i]!);
+  return toHex(b);
+}
+
+function idsFromHex(hex: string): Uint32Array | null {
+  const b = fromHex(hex);
+  if (b === null || b.length % 4 !== 0) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const ids = new Uint32Array(b.length / 4);
+  for (let i = 0; i < ids.length; i++) ids[i] = dv.getUint32(i * 4);
+  for (let i = 1; i < ids.length; i++) if (ids[i]! <= ids[i - 1]!) return null;
+  return ids;
 }
 
 /** A `{name: hex}` object back to bytes, or null if any value is not hex. */
@@ -102,6 +122,11 @@ export function decodeEvent(line: string): DecodeResult {
       }
       if (!Array.isArray(o['packs'])) return { ok: false, error: 'bad prompts-loaded fields' };
       return { ok: true, event: { kind: 'prompts-loaded', now, packs } };
+    }
+    case 'ids-loaded': {
+      const ids = typeof o['ids'] === 'string' ? idsFromHex(o['ids']) : null;
+      if (ids === null || typeof o['source'] !== 'string') return { ok: false, error: 'bad ids-loaded fields (ids must be sorted 8-digit hex IDs)' };
+      return { ok: true, event: { kind: 'ids-loaded', now, source: o['source'], ids } };
     }
     default:
       return { ok: false, error: `unknown kind ${JSON.stringify(o['kind'])}` };

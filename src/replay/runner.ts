@@ -37,7 +37,11 @@ export function replayLog(text: string, deps: ReplayDeps, resolveSecret: (redact
   };
   const restore = (cfg: CoreConfig): CoreConfig => ({
     ...cfg,
-    hbp: { ...cfg.hbp, passphrase: unredact(cfg.hbp.passphrase) },
+    hbp: {
+      ...cfg.hbp,
+      passphrase: unredact(cfg.hbp.passphrase),
+      ...(cfg.hbp.credentials !== undefined ? { credentials: cfg.hbp.credentials.map((c) => ({ ...c, passphrase: unredact(c.passphrase) })) } : {}),
+    },
     ...(cfg.links !== undefined ? { links: cfg.links.map((l) => ({ ...l, passphrase: unredact(l.passphrase) })) } : {}),
     ...(cfg.uplinks !== undefined ? { uplinks: cfg.uplinks.map((u) => ({ ...u, passphrase: unredact(u.passphrase) })) } : {}),
   });

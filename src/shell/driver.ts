@@ -21,6 +21,7 @@ import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 import { NamesHolder } from './names.js';
+import { readIdFile, type IdFileResult } from './id-file.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
@@ -158,6 +159,10 @@ export class Driver {
     // SQL reporting configured but better-sqlite3 absent or broken: refuse to start, saying what to
     // do, rather than run with a sink that can never write. Checked while the sockets open.
     const sqlite = this.app.sql.enabled ? probeSqlite() : Promise.resolve(null);
+    // The known-ID list is read while the sockets open and handed in right after `started`, so no
+    // login is judged without it.
+    const idFile = this.app.acl.idFile;
+    const ids = idFile !== '' ? readIdFile(idFile) : null;
     const { port } = await this.openSocket('HomeBrew peers ([hbp] address and port)', { address: this.app.hbp.address, port: this.app.hbp.port, recvBufferBytes: this.app.hbp.recvBufferBytes });
     this.hbpPort = port;
     // One socket per OpenBridge link, opened in config order so link i is socket i + 1.
@@ -184,8 +189,11 @@ export class Driver {
     this.app = { ...this.app, core: withVersion(this.app.core) };
     const sqliteProblem = await sqlite;
     if (sqliteProblem !== null) throw new StartError(sqliteProblem, 2);
+    const idsRead = ids === null ? null : await ids;
+    if (idsRead !== null && !idsRead.ok) throw new StartError(`[acl] id_file: ${idsRead.error}`, 2);
     const seed = this.opts.seed ?? randomInt(0, 2 ** 31);
     this.dispatch({ kind: 'started', now: monotonicMs(), seed, config: this.app.core, wallMs: Date.now() });
+    if (idsRead !== null) this.idsRead(idFile, idsRead);
     // Reporting workers start only now, after the socket is open: no database or broker work
     // stands between start and the first routed packet.
     this.reporting.start();
@@ -227,6 +235,24 @@ export class Driver {
     }
     if (this.stopping) return;
     this.dispatch({ kind: 'prompts-loaded', now: monotonicMs(), packs });
+  }
+
+  /** Read the known-ID list again (SIGHUP); a file that cannot be read keeps the list in force. */
+  private async loadIds(): Promise<void> {
+    const file = this.app.acl.idFile;
+    if (file === '') return;
+    const r = await readIdFile(file);
+    if (this.stopping) return;
+    if (!r.ok) {
+      this.logger.error({ code: 'acl.ids-failed', file, error: r.error }, `[acl] id_file: ${r.error}; the known-ID list in force is kept`);
+      return;
+    }
+    this.idsRead(file, r);
+  }
+
+  private idsRead(file: string, r: Extract<IdFileResult, { ok: true }>): void {
+    if (r.skipped > 0) this.logger.warn({ code: 'acl.ids-skipped', file, skipped: r.skipped }, `[acl] id_file: ${r.skipped} lines without an ID were skipped`);
+    this.dispatch({ kind: 'ids-loaded', now: monotonicMs(), source: file, ids: r.ids });
   }
 
   /** Every event enters here: recorded, then handed to the core; then the timer is re-armed. */
@@ -287,6 +313,8 @@ export class Driver {
     if (promptsChanged) void this.loadPrompts();
     // The name files are read again at every reload: they are downloads that change under us.
     void this.names.load(r.config.names);
+    // The file may have changed even where its name did not: read it again on every reload.
+    void this.loadIds();
     return true;
   }
 

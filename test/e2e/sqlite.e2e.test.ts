@@ -47,6 +47,8 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
 const countCalls = (file: string): number => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
+    // The sink creates the file before its tables: until they exist, there is nothing to count.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'").get() === undefined) return 0;
     return (db.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
   } finally {
     db.close();

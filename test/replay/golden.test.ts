@@ -135,17 +135,19 @@ const login: GoldenScenario = {
     expect(logsOf(lines, 'peer.login').map((l) => l.f['peer'])).toEqual([String(A1.id)]);
     const opts = logsOf(lines, 'peer.options');
     expect(opts.map((l) => `${l.now} ${l.f['peer']} ${l.f['detail']}`)).toEqual([`130 ${A1.id} TS1=1 TS2=91`]);
-    // B: salt, then MSTNAK for the wrong digest, the ping and the late correct answer.
-    expect(to(sends, B1).map((x) => `${x.now} ${x.tag}`)).toEqual(['2000 RPTACK', '2010 MSTNAK', '2100 MSTNAK', '2200 MSTNAK']);
+    // B: salt, then MSTNAK for the wrong digest and the ping; the correct answer with the same salt
+    // is accepted (the challenge is stateless), and B, proven but not configured, gets MSTCL at
+    // shutdown.
+    expect(to(sends, B1).map((x) => `${x.now} ${x.tag}`)).toEqual(['2000 RPTACK', '2010 MSTNAK', '2100 MSTNAK', '2200 RPTACK', '5000 MSTCL']);
     expect(logsOf(lines, 'login.refused').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([`2010 ${B1.id} passphrase`]);
     // The stranger: nothing at 3000 (withheld), one MSTNAK at 3010.
     expect(lines.filter((l) => l.startsWith('@3000 '))).toEqual([]);
     expect(to(sends, SPOOF).map((x) => `${x.now} ${x.tag} ${argOf(x)}`)).toEqual([`3010 MSTNAK ${A1.id}`]);
     // RPTCL: no reply, logged as closed.
     expect(sends.filter((x) => x.now === 4000)).toEqual([]);
-    expect(logsOf(lines, 'peer.logout').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([`4000 ${A1.id} closed`]);
-    // Nobody left at shutdown: no MSTCL.
-    expect(sends.some((x) => x.tag === 'MSTCL')).toBe(false);
+    expect(logsOf(lines, 'peer.logout').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual([`4000 ${A1.id} closed`, `5000 ${B1.id} shutdown`]);
+    // Nobody else left at shutdown: no other MSTCL.
+    expect(sends.filter((x) => x.tag === 'MSTCL').map((x) => `${x.now} ${x.port}`)).toEqual([`5000 ${B1.port}`]);
   },
 };
 
@@ -251,8 +253,8 @@ const hangtime: GoldenScenario = {
 //    - L never pings: its last packet was its RPTO at 230, so it is dropped at 230 + 3 × 1000 = 3230
 //      with MSTCL and peer.logout reason=timeout. A keeps pinging and stays.
 //    - After L is gone, A's next call reaches nobody, and L's ping is answered with MSTNAK.
-//    - C's challenge (RPTL at 400) is not answered in time; its RPTK at 1600 finds no challenge
-//      (MSTNAK).
+//    - C's challenge (RPTL at 400) is not answered in time; its RPTK at 2100, two windows of the
+//      login timeout later, no longer matches a valid salt (MSTNAK).
 const A5 = peer(1);
 const L5 = peer(2);
 const C5 = peer(3);
@@ -283,7 +285,7 @@ const timeouts: GoldenScenario = {
     ]);
     expect(to(sends, A5).filter((x) => x.tag === 'MSTPONG').map((x) => x.now)).toEqual([2000, 3000, 4000]);
     // C: salt at 400, MSTNAK for the late answer.
-    expect(to(sends, C5).map((x) => `${x.now} ${x.tag}`)).toEqual(['400 RPTACK', '1600 MSTNAK']);
+    expect(to(sends, C5).map((x) => `${x.now} ${x.tag}`)).toEqual(['400 RPTACK', '2100 MSTNAK']);
   },
 };
 

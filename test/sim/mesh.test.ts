@@ -140,8 +140,6 @@ describe.skipIf(slowTier)('mesh simulation', () => {
       if (run.report.links > 0) kinds.add('link');
       if (run.report.uplinks > 0) kinds.add('uplink');
       checkRun(run);
-      // Within the fast tier's budget (8 s a seed on a quiet 2-core machine).
-      expect(run.report.wallMs).toBeLessThan(8_000);
     });
   }
 

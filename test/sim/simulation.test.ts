@@ -43,15 +43,43 @@ const config = testConfig((c) => {
   c.links = [LINK];
 });
 
-function simulate(seed: number): { world: SimWorld; report: SimReport } {
+/**
+ * The size of a run and the floor of each sanity figure it must reach. The full run (200 peers)
+ * runs in the slow tier; the fast tier runs a small one with the same checks, at floors of about
+ * half of what its fixed seed reaches.
+ */
+interface Size {
+  sim: Partial<typeof DEFAULT_SIM>;
+  clients: number;
+  live: number;
+  calls: number;
+  logouts: number;
+  dials: number;
+  linkCalls: number;
+  linkFrames: number;
+}
+
+const FULL: Size = { sim: {}, clients: 200, live: 20, calls: 300, logouts: 20, dials: 20, linkCalls: 50, linkFrames: 1000 };
+const SMALL: Size = {
+  sim: { peers: 60, talkers: 8, durationMs: 150_000, silentPeers: 2, link: DEFAULT_SIM.link && { ...DEFAULT_SIM.link, talkers: 2 } },
+  clients: 60,
+  live: 6,
+  calls: 100,
+  logouts: 10,
+  dials: 5,
+  linkCalls: 20,
+  linkFrames: 300,
+};
+
+function simulate(seed: number, size: Size): { world: SimWorld; report: SimReport } {
   console.log(`simulation seed: ${seed}`);
-  const world = new SimWorld({ seed, ...DEFAULT_SIM }, config);
+  const world = new SimWorld({ seed, ...DEFAULT_SIM, ...size.sim }, config);
   const report = world.run();
   console.log(`simulation report: ${JSON.stringify(report)}`);
   return { world, report };
 }
 
-function checkRun(world: SimWorld, report: SimReport): void {
+function checkRun(world: SimWorld, report: SimReport, size: Size): void {
   const { driver, clients, opts } = world;
   const checker = driver.checker;
   const st = checker.stats;
@@ -62,13 +90,13 @@ function checkRun(world: SimWorld, report: SimReport): void {
   expect(checker.violations({ ignore: [] })).toEqual([]);
 
   // The run had the intended shape.
-  expect(clients.length).toBeGreaterThanOrEqual(200);
+  expect(clients.length).toBeGreaterThanOrEqual(size.clients);
   expect(report.virtualMs).toBeGreaterThanOrEqual(120_000);
-  expect(report.liveMean).toBeGreaterThanOrEqual(20);
-  expect(st.maxLive).toBeGreaterThanOrEqual(20);
-  expect(report.calls).toBeGreaterThan(300);
+  expect(report.liveMean).toBeGreaterThanOrEqual(size.live);
+  expect(st.maxLive).toBeGreaterThanOrEqual(size.live);
+  expect(report.calls).toBeGreaterThan(size.calls);
   expect(report.callsWithLostTerminator).toBeGreaterThan(0);
-  expect(report.logouts).toBeGreaterThan(20);
+  expect(report.logouts).toBeGreaterThan(size.logouts);
   expect(report.logins).toBeGreaterThan(clients.length + report.logouts / 2);
 
   // Traffic reached listeners on every talkgroup that has any.
@@ -89,7 +117,7 @@ function checkRun(world: SimWorld, report: SimReport): void {
   expect(st.dynamicAdds.get('user') ?? 0).toBeGreaterThan(0);
   // Dial-a-TG: talkers dialled reflectors (and 4000/5000), some peers had a default reflector, and
   // TG 9 lanes carried rewritten traffic both ways, all within the invariants.
-  expect(report.dials).toBeGreaterThan(20);
+  expect(report.dials).toBeGreaterThan(size.dials);
   expect(st.dynamicAdds.get('dial') ?? 0).toBeGreaterThan(0);
   expect(st.dynamicAdds.get('default-reflector') ?? 0).toBeGreaterThan(0);
   expect(st.deliveriesByTg.get(9) ?? 0).toBeGreaterThan(0);
@@ -118,14 +146,14 @@ function checkRun(world: SimWorld, report: SimReport): void {
   // The link carried traffic both ways, and the checker saw all of it within the invariants (valid
   // signed TS1 frames with this server's ID, no local or prohibited talkgroup, no transit back to
   // the link, link calls only to subscribed peers, refused frames without effect, no loops).
-  expect(report.linkCalls).toBeGreaterThan(50);
+  expect(report.linkCalls).toBeGreaterThan(size.linkCalls);
   // Every frame the far end put on the network arrived (once, or twice when duplicated) unless
   // lost; the frames it sent straight back are not put through loss.
   expect(st.linkFramesIn).toBe(report.linkFramesSent - report.linkFramesLost + report.linkFramesDuplicated + report.linkEchoFrames);
   expect(st.linkFramesAuthentic).toBe(driver.stat(`link.${LINK.name}.in`));
-  expect(st.linkFramesAccepted).toBeGreaterThan(1000);
-  expect(st.linkDeliveries).toBeGreaterThan(1000);
-  expect(st.linkSends).toBeGreaterThan(1000);
+  expect(st.linkFramesAccepted).toBeGreaterThan(size.linkFrames);
+  expect(st.linkDeliveries).toBeGreaterThan(size.linkFrames);
+  expect(st.linkSends).toBeGreaterThan(size.linkFrames);
   expect(st.linkSends).toBe(driver.stat(`link.${LINK.name}.out`));
   expect(report.linkFramesReceived).toBe(st.linkSends);
   // A peer's TG 9 dial-lane call went out as its reflector's talkgroup.
@@ -171,17 +199,23 @@ describe('simulation', () => {
   if (envSeed !== undefined && envSeed !== '' && !/^[0-9]+$/.test(envSeed)) throw new Error(`SIM_SEED must be a decimal integer, got ${envSeed}`);
   const seed = envSeed !== undefined && envSeed !== '' ? Number(envSeed) >>> 0 : 0x5eed2026;
 
-  // The fast tier runs the first seed and the slow tier the second (vitest.config.ts, TEST_TIER),
-  // so `npm test` runs both once and `npm run test:fast` stays quick; run alone, a file does both.
+  // The fast tier runs a small run (60 peers) and the slow tier the full one (200 peers) with two
+  // seeds (vitest.config.ts, TEST_TIER), so `npm run test:fast` stays quick; run alone, a file does
+  // all three.
   const tier = process.env['TEST_TIER'];
-  it.skipIf(tier === 'slow')(`keeps the routing invariants with 200 peers and 20+ concurrent streams (seed ${seed})`, () => {
-    const { world, report } = simulate(seed);
-    checkRun(world, report);
+  it.skipIf(tier === 'slow')(`keeps the routing invariants with 60 peers and 6+ concurrent streams (seed ${seed})`, () => {
+    const { world, report } = simulate(seed, SMALL);
+    checkRun(world, report, SMALL);
+  });
+
+  it.skipIf(tier === 'fast')(`keeps the routing invariants with 200 peers and 20+ concurrent streams (seed ${seed})`, () => {
+    const { world, report } = simulate(seed, FULL);
+    checkRun(world, report, FULL);
   });
 
   it.skipIf(tier === 'fast')('keeps them with a second fixed seed', () => {
-    const { world, report } = simulate(1_234_567);
-    checkRun(world, report);
+    const { world, report } = simulate(1_234_567, FULL);
+    checkRun(world, report, FULL);
   });
 });
 

@@ -68,7 +68,7 @@ function isDmrd(b: Uint8Array): boolean {
 /**
  * The static talkgroups an options string asks for, by this checker's reading of the grammar
  * (spec §4.4 as dmrhub scopes it): drop NUL, non-ASCII and quote bytes; split on ';'; an element is
- * `key=value` with exactly one '='; keys `TS1` and `TS2` (case-sensitive, the last one wins) take a
+ * `key=value` with exactly one '='; keys `TS1` and `TS2` (in any case, the last one wins) take a
  * comma list of 1–8 digit decimals in 1..16777214, duplicates dropped, at most `limit` kept; every
  * other key is ignored; an absent key means no statics on that slot.
  */
@@ -87,7 +87,7 @@ export function staticTalkgroups(raw: Uint8Array, limit: number): [number[], num
     const parts = el.split('=');
     if (parts.length !== 2 || parts[0]!.trim() === '' || el.startsWith('=')) continue;
     const key = parts[0]!.trim();
-    const m = /^TS([12])(_[1-9])?$/.exec(key);
+    const m = /^TS([12])(_[1-9])?$/i.exec(key);
     if (!m) continue;
     const i = m[1] === '1' ? 0 : 1;
     if (m[2] === undefined) plain[i] = parts[1]!;

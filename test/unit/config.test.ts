@@ -227,7 +227,7 @@ describe('config errors', () => {
     const text = [
       '[hbp]', //                      1
       'port = 70000', //               2
-      'passphrase = ""', //            3
+      'passphrase = "é"', //           3
       'max_missed_pings = 2.5', //     4
       '[timers]', //                   5
       'group_hangtime = -1', //        6
@@ -330,8 +330,8 @@ describe('links and local talkgroups', () => {
 
   it('reads [[links]] into the core (one socket each, in file order) and the shell', () => {
     const cfg = ok(LINK('talkgroups = [2350]\n') + '\n[[links]]\nname = "off"\nenabled = false\nport = 1\ntarget_address = "::1"\ntarget_port = 2\npassphrase = "x"\n' + '\n[[links]]\nname = "bm"\naddress = "0.0.0.0"\nport = 62046\ntarget_address = "192.0.2.7"\ntarget_port = 62031\npassphrase = "secret"\ncheck_source = false\npreserve_source_peer = true\n');
-    // An OpenBridge v1 link unless `protocol` says otherwise; the FBP keys at their defaults.
-    const v1 = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [] };
+    // An OpenBridge v1 link unless `protocol` says otherwise; the FBP keys and ACLs at their defaults.
+    const v1 = { protocol: 'openbridge', followAddress: false, maxHops: 10, maxAgeMs: 5000, knownServers: [], subAcl: '', tgidAcl: '' };
     expect(cfg.core.links).toEqual([
       { name: 'fd', socket: 1, address: '127.0.0.1', port: 62044, passphrase: 'passw0rd', networkId: 9990, preserveSourcePeer: false, checkSource: true, talkgroups: [2350], ...v1 },
       { name: 'bm', socket: 2, address: '192.0.2.7', port: 62031, passphrase: 'secret', networkId: 0, preserveSourcePeer: true, checkSource: false, talkgroups: [], ...v1 },

@@ -23,7 +23,7 @@ describe('core basics', () => {
     const salt = parseReply(w.datagram(6000, encodeRptl(77)), 'RPTACK');
     expect(parseReply(w.datagram(6000, encodeRptk(77, loginDigest(salt, 'wrong'))), 'MSTNAK')).toBe(77);
     expect(w.core.peers()).toEqual([]);
-    expect(w.core.pending.size).toBe(0);
+    expect(w.core.pendingLogins).toBe(0);
   });
 
   it('a stream whose conference emptied and was made again sends to the new members only', () => {

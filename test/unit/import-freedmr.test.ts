@@ -103,7 +103,7 @@ describe('import-freedmr: the sample FreeDMR config', () => {
       '[PROXY] Master: not needed: dmrhub serves all hotspots on one port',
       '[PROXY] DestportStart: not needed: dmrhub serves all hotspots on one port',
       '[SYSTEM] GENERATOR: not needed: ',
-      '[SYSTEM] SUB_ACL: not mapped: dmrhub has no access lists yet, so DENY:1 is not enforced',
+      "[SYSTEM] SUB_ACL: not mapped: the importer does not write access lists yet, so DENY:1 is not enforced; dmrhub reads the same grammar in [acl] and a link's sub_acl and tgid_acl",
       '[SYSTEM] TGID_TS1_ACL: not needed: PERMIT:ALL lets everything through',
       '[SYSTEM] ALLOW_UNREG_ID: not mapped: ',
       '[GLOBAL] SUB_ACL: not mapped: ',

@@ -26,7 +26,12 @@ const isDmra = (b: Uint8Array): boolean => String.fromCharCode(...b.subarray(0, 
 
 describe('talker alias', () => {
   function setup(on = true): World {
-    const w = new World(testConfig((c) => (c.routing.talkerAlias = on)));
+    const w = new World(
+      testConfig((c) => {
+        c.routing.talkerAlias = on;
+        c.routing.talkerAliasSoftware = ['test']; // World.login's RPTC says software "test"
+      }),
+    );
     w.login(1001, 5001, 'TS2=91;');
     w.login(1002, 5002, 'TS2=91;');
     w.login(1003, 5003, 'TS1=91;TS2=91;'); // hears TG 91 on both slots: still one alias
@@ -71,5 +76,27 @@ describe('talker alias', () => {
     const w = setup();
     w.datagram(5002, voiceCall({ peerId: 1002, src: 3100002, tg: 91, slot: 2, streamId: 0xa4 })[0]!);
     expect(w.datagram(5001, dmra(1002, 3100002, 'SPOOF')).filter((s) => isDmra(s.bytes))).toEqual([]);
+  });
+});
+
+describe('talker alias: only to peers that accept it', () => {
+  it('is off by default, and goes only to peers whose software or credential says they take it', () => {
+    const w0 = new World();
+    expect(w0.core.cfg.routing.talkerAlias).toBe(false);
+    const w = new World(
+      testConfig((c) => {
+        c.routing.talkerAlias = true;
+        c.routing.talkerAliasSoftware = ['hblink'];
+        c.hbp.credentials = [{ name: 'ta', ids: [[1003, 1003]], callsign: '', passphrase: 'ta pass', ts1: null, ts2: null, options: true, talkerAlias: true }];
+      }),
+    );
+    w.login(1001, 5001, 'TS2=91;'); // software "test": DMRGateway-like, no alias
+    w.login(1002, 5002, 'TS2=91;');
+    w.login(1003, 5003, 'TS2=91;', 'ta pass'); // its credential accepts alias
+    const call = voiceCall({ peerId: 1001, src: 3100001, tg: 91, slot: 2, streamId: 0xa7 });
+    w.datagram(5001, call[0]!);
+    const out = w.datagram(5001, dmra(1001, 3100001, 'G4XYZ  ')).filter((s) => isDmra(s.bytes));
+    expect(out.map((s) => s.port)).toEqual([5003]);
+    expect(new Map(w.core.stats()).get('dmra.not-accepted')).toBe(1);
   });
 });

@@ -19,6 +19,7 @@ import { acceptPacket } from '../streams/sequence.js';
 import { beginStream, watchStream } from '../streams/stream.js';
 import { sendToLinks } from './egress.js';
 import { linkTargetsFor, notCarried } from './policy.js';
+import { linkRemembersRefused, linkStreamRefused } from '../acl/check.js';
 
 /** Codes that point at a misconfigured link (either end) rather than at one call. */
 const SETUP_CODES = new Set(['obp.bad-mac', 'obp.wrong-source', 'obp.wrong-network-id', 'obp.unsupported-tag', 'fbp.v1-frame', 'fbp.unsupported-tag', 'fbp.unknown-tag']);
@@ -98,8 +99,18 @@ export function linkFrame(env: CoreEnv, link: Link, ev: DatagramEvent, hops: num
     }
   }
   if (st === undefined) {
+    // The rest of a stream an ACL refused at its start: one lookup, the lists are not read again.
+    if (linkRemembersRefused(env, link, streamId, now, terminator)) {
+      link.dropped++;
+      return 'acl.refused';
+    }
     const why = notCarried(env.cfg, link, tg);
     if (why !== null) return refuse(env, link, ev, why, `TG ${tg}`);
+    const acl = linkStreamRefused(env, link, streamId, readU24(b, DMRD.SRC), tg, now);
+    if (acl !== null) {
+      link.dropped++;
+      return acl;
+    }
     st = startLinkStream(env, link, b, streamId, tg, now, hops);
   } else {
     if (st.linkPolicy !== env.links.policy) {

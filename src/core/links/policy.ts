@@ -14,6 +14,7 @@ import type { CoreConfig } from '../config.js';
 import type { CoreEnv } from '../effects.js';
 import type { Link, LinkTarget, Stream } from '../model/index.js';
 import { prohibited } from '../sessions/policy.js';
+import { linkEgressAllowed } from '../acl/check.js';
 
 export function isLocal(cfg: CoreConfig, tg: number): boolean {
   const ranges = cfg.routing.localTalkgroups;
@@ -48,6 +49,10 @@ export function linkTargetsFor(env: CoreEnv, st: Stream, tg: number, from: Link 
   for (const link of env.links.all) {
     if (from !== null && (link === from || link.fbp === null)) continue;
     if (notCarried(env.cfg, link, tg) !== null) continue;
+    if (!linkEgressAllowed(env, link, tg)) {
+      env.counters.add('stream.refused.acl-link-egress');
+      continue;
+    }
     const kept = st.linkTargets.find((t) => t.link === link);
     if (kept !== undefined) {
       out.push(kept);

@@ -8,6 +8,12 @@ import type { LinkConfig } from '../config.js';
 import type { FbpLinkState, Link } from '../model/index.js';
 import { newSession, SessionState } from '../sessions/session.js';
 import { NEVER } from '../time.js';
+import { compileAcls } from '../acl/table.js';
+import type { AclSet } from '../model/index.js';
+
+/** A link's own lists (its tgid_acl is TS1: a link carries TS1 only). */
+const linkAcls = (cfg: LinkConfig, onError: (key: string, message: string) => void): AclSet =>
+  compileAcls({ sub: cfg.subAcl ?? '', tgidTs1: cfg.tgidAcl ?? '' }, onError);
 
 function fbpState(cfg: LinkConfig, was: FbpLinkState | null): FbpLinkState | null {
   if (cfg.protocol !== 'fbp') return null;
@@ -28,7 +34,7 @@ function fbpState(cfg: LinkConfig, was: FbpLinkState | null): FbpLinkState | nul
   };
 }
 
-function newLink(cfg: LinkConfig, now: number): Link {
+function newLink(cfg: LinkConfig, now: number, onError: (key: string, message: string) => void): Link {
   const session = newSession(cfg.networkId, cfg.socket, cfg.address, cfg.port, now, 0, 'link');
   session.state = SessionState.Connected;
   return {
@@ -45,15 +51,18 @@ function newLink(cfg: LinkConfig, now: number): Link {
     targetPort: cfg.port,
     fbp: fbpState(cfg, null),
     warned: new Map(),
+    acl: linkAcls(cfg, onError),
+    aclRefused: new Map(),
     counts: { quenchSent: 0, quenchReceived: 0, loops: 0, tooManyHops: 0 },
   };
 }
 
-function updateLink(link: Link, cfg: LinkConfig): void {
+function updateLink(link: Link, cfg: LinkConfig, onError: (key: string, message: string) => void): void {
   const moved = cfg.address !== link.cfg.address || cfg.port !== link.cfg.port;
   link.cfg = cfg;
   link.mac = new HmacSha1(obpKey(cfg.passphrase));
   link.carried = cfg.talkgroups.length > 0 ? new Set(cfg.talkgroups) : null;
+  link.acl = linkAcls(cfg, onError);
   // A target the config moved wins over one learnt from the far end.
   if (moved || cfg.protocol !== 'fbp' || !cfg.followAddress) {
     link.targetAddress = cfg.address;
@@ -80,17 +89,20 @@ export class LinkTable {
     return this.list;
   }
 
-  /** Make the links match the config: kept by name (live streams stay theirs), added, removed. */
-  apply(cfgs: readonly LinkConfig[], now: number): void {
+  /**
+   * Make the links match the config: kept by name (live streams stay theirs), added, removed.
+   * `onAclError` hears of a link ACL that does not parse (only from a foreign event log).
+   */
+  apply(cfgs: readonly LinkConfig[], now: number, onAclError: (link: string, key: string, message: string) => void = () => {}): void {
     const byName = new Map(this.list.map((l) => [l.cfg.name, l]));
     const next: Link[] = [];
     for (const c of cfgs) {
       const cur = byName.get(c.name);
       if (cur !== undefined && cur.cfg.socket === c.socket) {
-        updateLink(cur, c);
+        updateLink(cur, c, (k, m) => onAclError(c.name, k, m));
         byName.delete(c.name);
         next.push(cur);
-      } else next.push(newLink(c, now));
+      } else next.push(newLink(c, now, (k, m) => onAclError(c.name, k, m)));
     }
     for (const gone of byName.values()) gone.removed = true;
     // Live streams look at the policy again before their next frame.

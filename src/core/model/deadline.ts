@@ -3,7 +3,7 @@
 
 import type { Link } from './link.js';
 import type { Playout } from './playout.js';
-import type { PendingLogin, Session } from './session.js';
+import type { Session } from './session.js';
 import type { RefusedStream, Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
 import type { Uplink } from './uplink.js';
@@ -11,8 +11,8 @@ import type { Uplink } from './uplink.js';
 export type Deadline =
   /** A session's keepalive limit (checked lazily: a packet only moves `lastSeen`). */
   | { readonly kind: 'keepalive'; readonly session: Session }
-  /** A login challenge not answered in time. */
-  | { readonly kind: 'login-expiry'; readonly login: PendingLogin }
+  /** A proven login that sent no RPTC in time. */
+  | { readonly kind: 'login-expiry'; readonly session: Session }
   /** A live stream's silence limit (a lost terminator). */
   | { readonly kind: 'stream-idle'; readonly stream: Stream }
   /** An ended stream's ID is forgotten (the stream-ID memory has passed). */

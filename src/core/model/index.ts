@@ -12,3 +12,5 @@ export type * from './playout.js';
 export type * from './heard.js';
 export type * from './deadline.js';
 export type * from './target.js';
+export type * from './acl.js';
+export type * from './credential.js';

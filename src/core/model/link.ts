@@ -5,6 +5,7 @@ import type { HmacSha1 } from '../../protocol/obp/hmac-sha1.js';
 import type { DmreMeta, FbpKeys } from '../../protocol/fbp/index.js';
 import type { LcRewriter } from '../../protocol/dmr/rewrite.js';
 import type { Session } from './session.js';
+import type { AclSet } from './acl.js';
 
 export interface Link {
   cfg: LinkConfig;
@@ -28,6 +29,13 @@ export interface Link {
   fbp: FbpLinkState | null;
   /** Per refusal code that points at a setup error: when it was last logged, and how many since. */
   readonly warned: Map<string, { at: number; count: number }>;
+  /** The link's own ACLs (sub_acl, tgid_acl as tgidTs1), checked after the global ones. */
+  acl: AclSet;
+  /**
+   * Streams from the far end that an ACL refused, by stream ID, with the time of their last frame:
+   * their later frames are dropped by this lookup, without checking the lists again. Bounded.
+   */
+  readonly aclRefused: Map<number, number>;
   /** Loops and quenches counted for the link's state reports (`dropped` above counts every refusal). */
   readonly counts: { quenchSent: number; quenchReceived: number; loops: number; tooManyHops: number };
 }
@@ -108,4 +116,8 @@ export interface LinkConfig {
   maxAgeMs?: number;
   /** FBP: if not empty, only calls that entered the mesh at one of these servers are taken. */
   knownServers?: number[];
+  /** Subscriber ACL of calls from the far end (FreeDMR SUB_ACL); "" = every subscriber. */
+  subAcl?: string;
+  /** Talkgroup ACL both ways (FreeDMR TGID_ACL, TS1); "" = every talkgroup. */
+  tgidAcl?: string;
 }

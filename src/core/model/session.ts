@@ -3,9 +3,11 @@
 // Owned by src/core/sessions (made by newSession, kept in the SessionTable).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
+import type { Credential } from './credential.js';
 import type { Target } from './target.js';
 import type { Stream } from './stream.js';
 import type { Subscription } from './subscription.js';
+import type { AclSet } from './acl.js';
 
 /** 1: passphrase proven, waiting for RPTC. 2: fully logged in (see SessionState in sessions/session.ts). */
 export type SessionStateValue = 1 | 2;
@@ -40,6 +42,11 @@ export interface SlotState {
   readonly target: Target;
   /** Marker used while building a stream's target list, to keep one entry per (peer, slot). */
   mark: number;
+  /**
+   * The ID of the last stream from the peer on this slot that an ACL refused (NEVER: none): its
+   * later packets are dropped by this one comparison, without checking the lists again.
+   */
+  aclRefused: number;
 }
 
 /**
@@ -72,15 +79,13 @@ export interface Session {
   readonly subs: [null, Map<number, Subscription>, Map<number, Subscription>];
   readonly slots: [null, SlotState, SlotState];
   closed: boolean;
-}
-
-/** A login in progress: RPTL seen, salt sent, RPTK not yet proven. Holds no routing state. */
-export interface PendingLogin {
-  readonly key: string;
-  peerId: number;
-  socket: number;
-  address: string;
-  port: number;
-  salt: number;
-  expiresAt: number;
+  /**
+   * The ACLs of the credential the peer logged in with, checked after the global ones; null = the
+   * global ones only. Set at login by whoever matched the credential.
+   */
+  acl: AclSet | null;
+  /** The per-peer credential it proved, or null (the catch-all passphrase, or a stand-in). */
+  readonly credential: Credential | null;
+  /** Talker alias (DMRA) may be sent to it (its credential or its RPTC software ID says so). */
+  acceptsAlias: boolean;
 }

@@ -10,7 +10,7 @@ import { encodeMstpong, encodeRptack, parsePeerOnly, parseRpto, STATUS_PROBE_ID 
 import { readU32 } from '../../protocol/bytes.js';
 import type { CoreEnv } from '../effects.js';
 import type { DatagramEvent } from '../inputs.js';
-import { bad, reply } from '../replies.js';
+import { bad, refuse, reply } from '../replies.js';
 import { onTalkerAlias } from '../streams/talker-alias.js';
 import { ownOrRefuse, ownSession } from './login.js';
 import { applyOptions } from './options.js';
@@ -50,7 +50,7 @@ export function onAuxiliary(env: CoreEnv, ev: DatagramEvent, name: 'dmra' | 'rpt
   const s = ownSession(env, ev, readU32(ev.bytes, 4), SessionState.Connected);
   if (!s) {
     env.counters.add(`${name}.not-logged-in`);
-    return;
+    return refuse(env, ev, readU32(ev.bytes, 4));
   }
   env.counters.add(`${name}.received`);
   if (name === 'dmra') onTalkerAlias(env, s, ev.bytes);

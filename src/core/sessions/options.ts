@@ -4,11 +4,13 @@
 // lists), DIAL / StartRef (default reflector), TIMER / RelinkTime (user-activation and dial timer,
 // minutes; 0 = no expiry), SINGLE (0/1), VOICE / IDENT (0/1 voice ident), LANG (prompt language),
 // IDENTTG / VOICETG (talkgroup of the voice ident), KEY (the first options string with a key locks
-// later changes to that key), UserLink (ignored). Keys are case-sensitive, as in FreeDMR.
+// later changes to that key), UserLink (ignored). Keys are case-insensitive (`ts2=91;ts1=2350`
+// works; FreeDMR ignores such keys), values are not.
 //
-// Each field is checked on its own: a malformed field is skipped and logged once per session with
-// the reason, the valid ones still apply, and TS1 and TS2 never affect each other. A key that is
-// absent takes the server default. Everything reverts to the defaults when the session ends.
+// Each field is checked on its own: a malformed field or an unknown key is skipped and logged at
+// info once per peer with the reason, the valid ones still apply, and TS1 and TS2 never affect each
+// other. A key that is absent takes the server default (or the peer's credential's). Everything
+// reverts to the defaults when the session ends.
 
 import { parseTgList, readAscii, tokenizeOptions } from '../../protocol/index.js';
 import type { CoreEnv } from '../effects.js';
@@ -47,7 +49,8 @@ export function parseOptions(raw: Uint8Array, limit: number): OptionsResult {
     rejected.push(`${k}: '${v}' is not a talkgroup number`);
     return null;
   };
-  for (const { key: k, value: v } of fields) {
+  for (const { key: given, value: v } of fields) {
+    const k = canonicalKey(given);
     const slotList = /^(TS[12])(_[1-9])?$/.exec(k);
     if (slotList) {
       const slot = slotList[1] as 'TS1' | 'TS2';
@@ -89,7 +92,7 @@ export function parseOptions(raw: Uint8Array, limit: number): OptionsResult {
       case 'UserLink':
         break;
       default:
-        ignored.push(k);
+        ignored.push(given);
     }
   }
   for (const slot of ['TS1', 'TS2'] as const) {
@@ -101,20 +104,38 @@ export function parseOptions(raw: Uint8Array, limit: number): OptionsResult {
   return { options: o, rejected, ignored, key };
 }
 
-/** The options text with the KEY value hidden: reports and logs must never carry the lock. */
-export function maskKey(text: string): string {
-  return text.replace(/(^|;)(\s*KEY\s*=)[^;]*/g, '$1$2***');
+const NAMED: Record<string, string> = { STARTREF: 'StartRef', RELINKTIME: 'RelinkTime', USERLINK: 'UserLink' };
+
+/** An option key in the spelling the parser knows, whatever case it was sent in. */
+function canonicalKey(k: string): string {
+  const upper = k.toUpperCase();
+  return NAMED[upper] ?? upper;
 }
 
-/** The server's static talkgroups and default reflector, for a peer that sent no options. */
+/** The options text with the KEY value hidden: reports and logs must never carry the lock. */
+export function maskKey(text: string): string {
+  return text.replace(/(^|;)(\s*KEY\s*=)[^;]*/gi, '$1$2***');
+}
+
+/**
+ * The static talkgroups (the peer's credential's, else the server's) and default reflector, for a
+ * peer that sent no options (or may not).
+ */
 export function applyDefaults(env: CoreEnv, s: Session): void {
   const keep = (tgs: number[]): number[] => tgs.filter((t) => !prohibited(env.cfg, t));
-  env.index.setStatic(s, 1, keep(env.cfg.routing.ts1Static), 'default');
-  env.index.setStatic(s, 2, keep(env.cfg.routing.ts2Static), 'default');
+  const c = s.credential;
+  env.index.setStatic(s, 1, keep(c?.ts1 ?? env.cfg.routing.ts1Static), 'default');
+  env.index.setStatic(s, 2, keep(c?.ts2 ?? env.cfg.routing.ts2Static), 'default');
   setDefaultReflector(env, s, env.cfg.routing.defaultReflector);
 }
 
 export function applyOptions(env: CoreEnv, s: Session, raw: Uint8Array, now: number): void {
+  if (s.credential !== null && !s.credential.options) {
+    env.counters.add('options.not-allowed');
+    if (env.logOnce.first(`peer:${s.peerId}`, 'options.not-allowed'))
+      env.fx.log({ code: 'options.rejected', level: 'info', peer: s.peerId, reason: 'not-allowed', detail: `options ignored: credential ${s.credential.name} does not allow them` });
+    return;
+  }
   const text = readAscii(raw, 0, raw.length);
   const parsed = parseOptions(raw, env.cfg.routing.maxStaticPerSlot);
   if (s.optionsKey !== null && parsed.key !== s.optionsKey) {
@@ -149,15 +170,14 @@ export function applyOptions(env: CoreEnv, s: Session, raw: Uint8Array, now: num
     peer: s.peerId,
     detail: `TS1=${o.ts1.join(',')} TS2=${o.ts2.join(',')}${o.dial ? ` DIAL=${o.dial}` : ''}${o.timerMs !== null ? ` TIMER=${o.timerMs / 60_000}` : ''}${o.single !== null ? ` SINGLE=${o.single ? 1 : 0}` : ''}`,
   });
-  const shown = rejected.map((r) => (r.includes('KEY') ? maskKey(r.replace(/'[^']*'/g, "'***'")) : r));
+  for (const k of parsed.ignored) rejected.push(`${k}: not an option this server knows`);
+  const shown = rejected.map((r) => (/KEY/i.test(r) ? maskKey(r.replace(/'[^']*'/g, "'***'")) : r));
   env.fx.report({ report: 'peer-options', now, peer: s.peerId, options: maskKey(text), ts1: [...o.ts1], ts2: [...o.ts2], rejected: shown });
   if (rejected.length > 0) {
     env.counters.add('options.rejected-field', rejected.length);
-    if (env.logOnce.first(sessionSubject(s), 'options.rejected')) {
-      env.fx.log({ code: 'options.rejected', level: 'warn', peer: s.peerId, detail: shown.join('; ') });
+    // Once per peer (not per session: a hotspot that logs in again says the same again).
+    if (env.logOnce.first(`peer:${s.peerId}`, 'options.rejected')) {
+      env.fx.log({ code: 'options.rejected', level: 'info', peer: s.peerId, reason: 'fields', detail: shown.join('; ') });
     }
-  }
-  if (parsed.ignored.length > 0 && env.logOnce.first(sessionSubject(s), 'options.unsupported')) {
-    env.fx.log({ code: 'options.unsupported', level: 'debug', peer: s.peerId, detail: parsed.ignored.join(',') });
   }
 }

@@ -1,6 +1,6 @@
 // Making a peer session (model/session.ts has its shape).
 
-import type { PeerOptions, Session, SessionRole, SlotState, Stream, Target } from '../model/index.js';
+import type { Credential, PeerOptions, Session, SessionRole, SlotState, Stream, Target } from '../model/index.js';
 import { NEVER } from '../time.js';
 
 export const SessionState = {
@@ -28,6 +28,7 @@ class Slot implements SlotState {
   txEnded = true;
   readonly target: Target;
   mark = 0;
+  aclRefused = NEVER;
 
   constructor(socket: number, address: string, port: number, peerId: number, slot: 1 | 2) {
     this.target = { socket, address, port, peerId, slotBit: slot === 2 ? 0x80 : 0 };
@@ -36,7 +37,16 @@ class Slot implements SlotState {
 
 const newSlot = (socket: number, address: string, port: number, peerId: number, slot: 1 | 2): SlotState => new Slot(socket, address, port, peerId, slot);
 
-export function newSession(peerId: number, socket: number, address: string, port: number, now: number, serial: number, role: SessionRole = 'peer'): Session {
+export function newSession(
+  peerId: number,
+  socket: number,
+  address: string,
+  port: number,
+  now: number,
+  serial: number,
+  role: SessionRole = 'peer',
+  credential: Credential | null = null,
+): Session {
   return {
     peerId,
     role,
@@ -55,6 +65,10 @@ export function newSession(peerId: number, socket: number, address: string, port
     subs: [null, new Map(), new Map()],
     slots: [null, newSlot(socket, address, port, peerId, 1), newSlot(socket, address, port, peerId, 2)],
     closed: false,
+    acl: null,
+    credential,
+    // A master takes DMRA from its peers, so an uplink's master gets it; a peer only when it says so.
+    acceptsAlias: role === 'uplink' || (credential?.talkerAlias ?? false),
   };
 }
 

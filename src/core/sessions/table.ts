@@ -1,8 +1,9 @@
-// The session table: logged-in peers by ID, login challenges in progress, and the hotspots of each
-// subscriber (for unit traffic). Only src/core/sessions and the router's lifecycle change it.
+// The session table: logged-in peers by ID (those that proved a passphrase and have not sent RPTC
+// yet among them, counted), and the hotspots of each subscriber (for unit traffic). RPTL leaves
+// nothing here (sessions/challenge.ts). Only src/core/sessions and the router's lifecycle change it.
 
 import { STATUS_PROBE_ID } from '../../protocol/hbp/index.js';
-import type { PendingLogin, Session } from '../model/index.js';
+import type { Session } from '../model/index.js';
 
 /** The 7-digit owner of a 9-digit hotspot ID (owner ID plus two digits), or null. */
 export const ownerOf = (peerId: number): number | null => (peerId >= 100_000_000 && peerId <= 999_999_999 ? Math.floor(peerId / 100) : null);
@@ -11,11 +12,12 @@ export class SessionTable {
   private readonly sessions = new Map<number, Session>();
   /** Sessions by peer ID, read-only (a plain Map lookup on the packet path, no call in between). */
   readonly byId: ReadonlyMap<number, Session> = this.sessions;
-  private readonly pending = new Map<string, PendingLogin>();
   /** Hotspot sessions by their owner's 7-digit ID (9-digit peer IDs). */
   private readonly owners = new Map<number, Set<Session>>();
   /** Sessions counted against maxPeers (the status probe is not). */
   private counted = 0;
+  /** Sessions proven but not yet configured (state 1, waiting for RPTC). */
+  private waiting = 0;
   private made = 0;
 
   get(peerId: number): Session | undefined {
@@ -44,6 +46,14 @@ export class SessionTable {
       set.add(s);
     }
     if (s.peerId !== STATUS_PROBE_ID) this.counted++;
+    if (s.state === 1) this.waiting++;
+  }
+
+  /** The session sent RPTC: it is fully logged in. */
+  configured(s: Session): void {
+    if (s.state !== 1) return;
+    s.state = 2;
+    if (this.sessions.get(s.peerId) === s) this.waiting--;
   }
 
   /** Take a closed session out (a newer session of the same peer stays). */
@@ -57,6 +67,7 @@ export class SessionTable {
     if (this.sessions.get(s.peerId) === s) {
       this.sessions.delete(s.peerId);
       if (s.peerId !== STATUS_PROBE_ID) this.counted--;
+      if (s.state === 1) this.waiting--;
     }
   }
 
@@ -65,35 +76,13 @@ export class SessionTable {
     return this.owners.get(owner) ?? [];
   }
 
-  login(key: string): PendingLogin | undefined {
-    return this.pending.get(key);
-  }
-
+  /** Logins proven with RPTK and waiting for RPTC. */
   get pendingCount(): number {
-    return this.pending.size;
-  }
-
-  addLogin(p: PendingLogin): void {
-    this.pending.set(p.key, p);
-  }
-
-  /** Forget a challenge (answered or expired); false when it was already replaced or gone. */
-  dropLogin(p: PendingLogin): boolean {
-    if (this.pending.get(p.key) !== p) return false;
-    this.pending.delete(p.key);
-    return true;
-  }
-
-  clearLogins(): void {
-    this.pending.clear();
+    return this.waiting;
   }
 
   /** Read-only views for inspection (tests, tools). */
   get sessionMap(): ReadonlyMap<number, Session> {
     return this.sessions;
-  }
-
-  get loginMap(): ReadonlyMap<string, PendingLogin> {
-    return this.pending;
   }
 }

@@ -7,7 +7,7 @@ import { writeU24 } from '../../protocol/bytes.js';
 import { LcRewriter, makeLc } from '../../protocol/dmr/index.js';
 import { DMRD } from '../../protocol/hbp/dmrd.js';
 import type { CoreEnv } from '../effects.js';
-import type { Conference, Stream, Subscription, Variant } from '../model/index.js';
+import type { Conference, Session, Stream, Subscription, Variant } from '../model/index.js';
 import { SessionState } from '../sessions/session.js';
 
 function rebuildTargets(env: CoreEnv, st: Stream, conf: Conference): void {
@@ -17,17 +17,51 @@ function rebuildTargets(env: CoreEnv, st: Stream, conf: Conference): void {
   const variants: Variant[] = [];
   // No traffic from one uplink to another: each master is a network of its own.
   const fromUplink = st.session.role === 'uplink';
+  // One call reaches a peer on one slot only, whatever its subscriptions (a static TG on TS1 and a
+  // dial link to it on TS2): the lane chosen by `preferred`. Worked out here, at the stream's start
+  // and when the conference changes, never per packet.
+  let chosen: Map<Session, Subscription> | null = null;
+  const eligible: Subscription[] = [];
   for (const m of conf.members) {
     if (m.session === st.session || m.session.closed || m.session.state !== SessionState.Connected || m.mutedUntil !== 0) continue;
     if (fromUplink && m.session.role === 'uplink') continue;
-    const lane = m.session.slots[m.slot];
-    if (lane.mark === epoch) continue; // one copy per (peer, slot)
     if (st.alsoFrom !== null && st.alsoFrom.includes(m.session.peerId)) continue;
-    lane.mark = epoch;
+    const other = m.session.slots[m.slot === 1 ? 2 : 1];
+    if (other.mark === epoch) {
+      // Its other slot is a member too: keep the preferred one of the two.
+      chosen ??= new Map();
+      const prev = chosen.get(m.session) ?? eligible.find((e) => e.session === m.session)!;
+      chosen.set(m.session, preferred(prev, m));
+    }
+    m.session.slots[m.slot].mark = epoch;
+    eligible.push(m);
+  }
+  const epoch2 = ++env.hot.markEpoch;
+  for (const m of eligible) {
+    if (chosen !== null) {
+      const pick = chosen.get(m.session);
+      if (pick !== undefined && pick !== m) continue;
+    }
+    const lane = m.session.slots[m.slot];
+    if (lane.mark === epoch2) continue; // one copy per (peer, slot)
+    lane.mark = epoch2;
     variantFor(variants, st, m).subs.push(m);
   }
   st.variants = variants;
   st.version = conf.version;
+}
+
+/**
+ * Which of a peer's two subscriptions to one conference carries a call to it: the one the peer
+ * chose most deliberately (a dialled reflector, then a user activation, then the default reflector,
+ * then a static talkgroup); between two of one kind, TS2 (a simplex hotspot has TS2 only).
+ */
+const RANK: Record<Subscription['source'], number> = { dial: 5, user: 4, 'default-reflector': 3, options: 2, default: 1, uplink: 0 };
+export function preferred(a: Subscription, b: Subscription): Subscription {
+  const ra = RANK[a.source];
+  const rb = RANK[b.source];
+  if (ra !== rb) return ra > rb ? a : b;
+  return a.slot === 2 ? a : b;
 }
 
 function variantFor(variants: Variant[], st: Stream, m: Subscription): Variant {

@@ -18,6 +18,7 @@ import { forward } from './fanout.js';
 import { dropLoop, noteRefused, sentToo } from './loops.js';
 import { acceptPacket } from './sequence.js';
 import { beginStream, watchStream } from './stream.js';
+import { clearLaneRefused, laneRefused, peerStreamRefused } from '../acl/check.js';
 
 export function onPeerDmrd(env: CoreEnv, s: Session, b: Uint8Array, now: number): void {
   const flags = b[DMRD.FLAGS]!;
@@ -74,6 +75,11 @@ function routeOf(env: CoreEnv, tg: number, flags: number): StreamRoute {
 }
 
 function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2, b: Uint8Array, streamId: number, now: number): Stream | null {
+  // The rest of a stream an ACL refused at its start: one comparison, the lists are not read again.
+  if (laneRefused(env, s, slot, streamId)) {
+    if (isTerminator(b[DMRD.FLAGS]!)) clearLaneRefused(s, slot);
+    return null;
+  }
   const src = readU24(b, DMRD.SRC);
   const tg = readU24(b, DMRD.DST);
   const known = env.streams.get(streamId);
@@ -87,6 +93,13 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
     if (known.link === null && s.role === 'peer') sentToo(known, s.peerId);
     return null;
   }
+  // ACLs (global, then the peer's credential): once per stream, here at its start.
+  if (peerStreamRefused(env, s, slot, streamId, src, tg)) {
+    if (s.role === 'peer') noteRefused(env, s.peerId, streamId, now);
+    return null;
+  }
+  // A refused stream whose terminator was lost is forgotten once the lane carries another.
+  clearLaneRefused(s, slot);
   const cur = lane.rx;
   if (cur !== null && cur.id !== streamId && !cur.ended) {
     if (now - cur.lastAt < env.cfg.timers.collisionWindowMs && cur.src !== src) {

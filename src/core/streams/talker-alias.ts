@@ -1,8 +1,12 @@
 // Talker alias (DMRA, spec §1.8): a peer tells us the alias its radio sends for the talker of its
-// current call. When the server forwards aliases (routing.talkerAlias, on by default), the message
-// goes to every peer that is receiving that talker's stream right now, once per peer, with the
-// receiver's own peer ID at [4:8) as every master→peer message carries it. The alias is never
-// sent anywhere the voice is not going, and an alias for a talker with no live stream goes nowhere.
+// current call. When the server forwards aliases (routing.talkerAlias, off by default), the message
+// goes to every peer that is receiving that talker's stream right now and accepts DMRA from a master
+// (Session.acceptsAlias: its credential's `talker_alias`, its RPTC software ID in
+// routing.talkerAliasSoftware, or an uplink's master), once per peer, with the receiver's own peer
+// ID at [4:8) as every master→peer message carries it. DMRGateway and MMDVMHost do not accept DMRA
+// from a master (each logs "Unknown packet from the master" with a hex dump), so they never get it.
+// The alias is never sent anywhere the voice is not going, and an alias for a talker with no live
+// stream goes nowhere.
 //
 // Layout from a peer: "DMRA" + peer ID (4) + source ID (3) + block type (1) + alias bytes. Only
 // the first 12 bytes are required; the rest is passed on as it came.
@@ -29,10 +33,15 @@ export function onTalkerAlias(env: CoreEnv, s: Session, b: Uint8Array): void {
   }
   const epoch = ++env.hot.markEpoch;
   let sent = 0;
+  let declined = 0;
   for (const v of st.variants) {
     for (const sub of v.subs) {
       const lane = sub.session.slots[sub.slot];
       if (lane.txStream !== st.id || sub.session.closed) continue;
+      if (!sub.session.acceptsAlias) {
+        declined++;
+        continue;
+      }
       // One copy per peer, even when both of its slots carry the stream.
       const other = sub.session.slots[sub.slot === 1 ? 2 : 1];
       if (other.mark === epoch || lane.mark === epoch) continue;
@@ -43,5 +52,6 @@ export function onTalkerAlias(env: CoreEnv, s: Session, b: Uint8Array): void {
       sent++;
     }
   }
+  if (declined > 0) env.counters.add('dmra.not-accepted', declined);
   env.counters.add(sent > 0 ? 'dmra.forwarded' : 'dmra.no-receivers');
 }

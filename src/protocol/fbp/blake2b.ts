@@ -6,70 +6,47 @@
 // after that block is the same every time: it is computed once, in the constructor. A DMRE body
 // (73 bytes in v5, 69 in v4) then fits in one more block, and its MAC costs one compression.
 //
-// 64-bit words are kept as pairs of 32-bit halves (low half at the even index, high at the odd
-// one) in Int32Arrays; the compression function is in ./blake2b-compress.ts. All scratch is
-// preallocated, so sign and verify allocate nothing.
+// The compression function runs in WebAssembly (./blake2b-wasm.ts), on a state and block at fixed
+// places in the module's memory; this class keeps each key's starting state and copies it in. All
+// scratch is preallocated, so sign and verify allocate nothing.
 
 import { macEqual } from '../obp/mac.js';
-import { compress, IV } from './blake2b-compress.js';
+import { BLOCK as BLOCK_AT, blake2bEngine, IV_BYTES, STATE } from './blake2b-wasm.js';
 
 const BLOCK = 128;
 /** Largest digest and key, in bytes. */
 export const BLAKE2B_MAX = 64;
 
-/** The last, partial block, zero-padded (shared scratch: single-threaded, no re-entry). */
-const PAD = new Uint8Array(BLOCK);
-
-/**
- * Hash `data[off, off+len)` into `h`, which already holds the state after `prefix` bytes (0, or
- * one block for a key). Assumes len > 0 or prefix == 0 (an empty unkeyed message is one empty
- * final block); the caller handles the keyed empty message.
- */
-function absorb(h: Int32Array, prefix: number, data: Uint8Array, off: number, len: number): void {
-  let p = off;
-  let count = prefix;
-  const end = off + len;
-  while (end - p > BLOCK) {
-    count += BLOCK;
-    compress(h, data, p, count, false);
-    p += BLOCK;
-  }
-  const rest = end - p;
-  PAD.fill(0);
-  for (let i = 0; i < rest; i++) PAD[i] = data[p + i]!;
-  compress(h, PAD, 0, count + rest, true);
-}
-
-/** Write the first `n` bytes of the state `h` (little-endian words) to `out[at, at+n)`. */
-function output(h: Int32Array, n: number, out: Uint8Array, at: number): void {
-  for (let i = 0; i < n; i++) out[at + i] = (h[i >> 2]! >>> (8 * (i & 3))) & 0xff;
-}
-
 /** A BLAKE2b key and digest length with the keyed first block already compressed. */
 export class Blake2b {
   readonly outLen: number;
-  /** The state after the parameter block (and, with a key, after the key block). */
-  private readonly start = new Int32Array(16);
+  /** The state after the parameter block (and, with a key, after the key block), as bytes. */
+  private readonly start = new Uint8Array(64);
   /** The state after the parameter block only: needed for a keyed empty message. */
-  private readonly param = new Int32Array(16);
+  private readonly param = new Uint8Array(64);
   private readonly keyBlock: Uint8Array | null;
-  private readonly h = new Int32Array(16);
-  private readonly digest = new Uint8Array(BLAKE2B_MAX);
 
   /** `key` of 0 to 64 bytes (empty: unkeyed hashing); digest of 1 to 64 bytes. */
   constructor(key: Uint8Array = new Uint8Array(0), outLen = BLAKE2B_MAX) {
     if (!Number.isInteger(outLen) || outLen < 1 || outLen > BLAKE2B_MAX) throw new RangeError(`BLAKE2b digest length ${outLen}`);
     if (key.length > BLAKE2B_MAX) throw new RangeError(`BLAKE2b key length ${key.length}`);
     this.outLen = outLen;
-    this.param.set(IV);
-    // Parameter block word 0: digest length, key length, fanout 1, depth 1.
-    this.param[0] = this.param[0]! ^ (0x01010000 | (key.length << 8) | outLen);
+    this.param.set(IV_BYTES);
+    // Parameter block word 0, little-endian: digest length, key length, fanout 1, depth 1.
+    this.param[0]! ^= outLen;
+    this.param[1]! ^= key.length;
+    this.param[2]! ^= 1;
+    this.param[3]! ^= 1;
     this.start.set(this.param);
     if (key.length > 0) {
       const kb = new Uint8Array(BLOCK);
       kb.set(key);
       this.keyBlock = kb;
-      compress(this.start, kb, 0, BLOCK, false);
+      const { mem, compress } = blake2bEngine();
+      mem.set(this.param, STATE);
+      mem.set(kb, BLOCK_AT);
+      compress(BLOCK, 0);
+      this.start.set(mem.subarray(STATE, STATE + 64));
     } else {
       this.keyBlock = null;
     }
@@ -77,23 +54,50 @@ export class Blake2b {
 
   /** Write the digest of `data[off, off+len)` into `out[outAt, outAt+outLen)`. */
   sign(data: Uint8Array, off: number, len: number, out: Uint8Array, outAt: number): void {
-    const h = this.h;
-    if (this.keyBlock !== null && len === 0) {
-      // The key block is then the only, and so the final, block.
-      h.set(this.param);
-      compress(h, this.keyBlock, 0, BLOCK, true);
-    } else {
-      h.set(this.start);
-      absorb(h, this.keyBlock === null ? 0 : BLOCK, data, off, len);
-    }
-    output(h, this.outLen, out, outAt);
+    const mem = this.run(data, off, len);
+    for (let i = 0; i < this.outLen; i++) out[outAt + i] = mem[STATE + i]!;
   }
 
   /** True when `data[macAt, macAt+outLen)` is the digest of `data[off, off+len)`; no early exit. */
   verify(data: Uint8Array, off: number, len: number, macAt: number): boolean {
     if (off < 0 || macAt < 0 || data.length < off + len || data.length < macAt + this.outLen) return false;
-    this.sign(data, off, len, this.digest, 0);
-    return macEqual(data, macAt, this.digest, this.outLen);
+    const mem = this.run(data, off, len);
+    return macEqual(data, macAt, mem, this.outLen); // the state, digest first, is at STATE = 0
+  }
+
+  /** Hash `data[off, off+len)`, leaving the final state (the digest first) in the module's memory. */
+  private run(data: Uint8Array, off: number, len: number): Uint8Array {
+    const { mem, compress } = blake2bEngine();
+    if (this.keyBlock !== null && len === 0) {
+      // The key block is then the only, and so the final, block.
+      mem.set(this.param, STATE);
+      mem.set(this.keyBlock, BLOCK_AT);
+      compress(BLOCK, 1);
+      return mem;
+    }
+    mem.set(this.start, STATE);
+    const count = this.keyBlock === null ? 0 : BLOCK;
+    if (off === 0 && data.length <= BLOCK) {
+      // A whole frame of one block or less (every FBP frame): one bulk copy, then zero the tail.
+      mem.set(data, BLOCK_AT);
+      mem.fill(0, BLOCK_AT + len, BLOCK_AT + BLOCK);
+      compress(count + len, 1);
+      return mem;
+    }
+    let p = off;
+    let n = count;
+    const end = off + len;
+    while (end - p > BLOCK) {
+      for (let i = 0; i < BLOCK; i++) mem[BLOCK_AT + i] = data[p + i]!;
+      n += BLOCK;
+      compress(n, 0);
+      p += BLOCK;
+    }
+    const rest = end - p;
+    for (let i = 0; i < rest; i++) mem[BLOCK_AT + i] = data[p + i]!;
+    mem.fill(0, BLOCK_AT + rest, BLOCK_AT + BLOCK);
+    compress(n + rest, 1);
+    return mem;
   }
 }
 
