@@ -1,8 +1,8 @@
 // Streaming the records out of a names JSON file without holding its parsed tree. The files are
 // one object whose first list holds the records (`{"count": n, "results": [{...}, ...]}` from
 // FreeDMR, `{"users": [{...}, ...]}` from RadioID), or just that list. This scanner follows
-// strings and nesting byte by byte and hands each record's own bytes to JSON.parse, so at any time
-// only one record exists as objects. It is not a validator of the whole document: the list must be
+// strings and nesting character by character through each decoded chunk and hands each record's
+// own text to JSON.parse, so at any time only one record exists as objects. It is not a validator of the whole document: the list must be
 // well formed, the rest only balanced.
 
 /** Thrown for a file that cannot be read as names: the message names the line. */

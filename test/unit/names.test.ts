@@ -12,6 +12,7 @@ import { LoadedNames, loadNames, NamesFileError, parseNames } from '../../src/na
 import { splitCsvLine } from '../../src/names/read.js';
 import { parseInProcess } from '../../src/names/spawn.js';
 import { MAX_CALLSIGN_BYTES, MAX_NAME_BYTES, PackedTable, TableBuilder } from '../../src/names/table.js';
+import { callNames, describe as describeEntry } from '../../src/shell/logger.js';
 import { FIXTURES } from '../support/fixtures.js';
 
 const fx = (name: string): string => join(FIXTURES, 'names', name);
@@ -198,6 +199,21 @@ describe('the packed table', () => {
     const again = LoadedNames.from(structuredClone(shared));
     expect(again.subscriber(2620004)).toEqual(s.subscriber(2620004));
     expect(again.talkgroup(235)).toBe('UK Wide');
+  });
+});
+
+describe('names in the log lines', () => {
+  it('a call line names the talker and the talkgroup; a private call names no talkgroup; other lines none', async () => {
+    const s = await loadNames({ subscribers: [fx('user.csv')], talkgroups: [fx('talkgroup_ids.json')] }, inline);
+    const start = { code: 'call.start', level: 'info', peer: 310001, src: 2340001, tg: 235, slot: 2 } as const;
+    const n = callNames(start, s);
+    expect(n).toEqual({ srcCallsign: 'M0TST', srcName: 'Alice Example', tgName: 'UK Wide' });
+    expect(describeEntry(start, n)).toBe('call start: 2340001 M0TST (Alice Example) → TG 235 (UK Wide) TS2 from peer 310001');
+    expect(describeEntry(start)).toBe('call start: 2340001 → TG 235 TS2 from peer 310001');
+    expect(callNames({ ...start, src: 3100003, tg: 2340001, reason: 'private' }, s)).toEqual({ srcCallsign: 'N0CALL', srcName: 'Carol' });
+    expect(callNames({ ...start, src: 1, tg: 1 }, s)).toEqual({});
+    expect(callNames({ code: 'peer.login', level: 'info', peer: 2340001 }, s)).toEqual({});
+    expect(callNames(start, null)).toEqual({});
   });
 });
 
