@@ -93,6 +93,13 @@ describe('names files', () => {
     ]);
   });
 
+  it('reads talkgroups from CSV with a TG and a NAME column', async () => {
+    const path = join(tmp, 'tgs.csv');
+    writeFileSync(path, 'TG,NAME\n91,Worldwide\n2350,"UK, Wales"\n');
+    const s = await loadNames({ talkgroups: [path] }, inline);
+    expect([s.talkgroup(91), s.talkgroup(2350), s.talkgroupCount]).toEqual(['Worldwide', 'UK, Wales', 2]);
+  });
+
   it('a byte-order mark and blank lines are allowed', async () => {
     const path = join(tmp, 'bom.csv');
     writeFileSync(path, '\ufeff\nRADIO_ID,CALLSIGN,FIRST_NAME,LAST_NAME\n\n7,X7X,Seven,\n');
