@@ -29,6 +29,7 @@ usage:
          [--digest-only] [--decoded]             (--decoded: one readable line per action, no hex)
   dmrhub lastheard [--config FILE] [--limit N] [--json]
                                                  the latest call of each subscriber, from the SQLite file
+                                                 (with callsigns and names when [console] names the files)
   dmrhub import-freedmr FreeDMR.cfg [rules.py] [--out FILE]
                                                  write a dmrhub config from a FreeDMR one; unmapped settings on stderr
   dmrhub version
@@ -175,9 +176,27 @@ async function replay(args: string[]): Promise<void> {
 }
 
 /** What workers/sqlite-read.js offers (loaded by path, so src/ does not depend on workers/). */
+type LastheardRow = { src: number; dst: number; call_type: string; src_callsign?: string; src_name?: string; tg_name?: string };
 interface LastheardReader {
-  readLastheard(path: string, limit: number): unknown[];
-  formatLastheardTable(rows: unknown[]): string;
+  readLastheard(path: string, limit: number): LastheardRow[];
+  formatLastheardTable(rows: LastheardRow[]): string;
+}
+
+/** The rows with the talker's callsign and name and the talkgroup's name, when name files are configured. */
+async function withNames(rows: LastheardRow[], files: { subscribers: string[]; talkgroups: string[] }): Promise<LastheardRow[]> {
+  if (files.subscribers.length + files.talkgroups.length === 0) return rows;
+  let names;
+  try {
+    names = await (await import('./names/index.js')).loadNames(files);
+  } catch (err) {
+    process.stderr.write(`lastheard: names not loaded: ${(err as Error).message}\n`);
+    return rows;
+  }
+  return rows.map((r) => {
+    const sub = names.subscriber(r.src);
+    const tg = r.call_type === 'private' ? undefined : names.talkgroup(r.dst);
+    return { ...r, ...(sub ? { src_callsign: sub.callsign, ...(sub.name !== undefined ? { src_name: sub.name } : {}) } : {}), ...(tg !== undefined ? { tg_name: tg } : {}) };
+  });
 }
 
 async function lastheard(args: string[]): Promise<void> {
@@ -195,7 +214,7 @@ async function lastheard(args: string[]): Promise<void> {
     // better-sqlite3 is optional: its absence is explained (SqliteUnavailable), not a stack trace.
     fail(`lastheard: ${err instanceof Error ? err.message : String(err)}`, 1);
   }
-  const rows = reader.readLastheard(app.sql.path, limit);
+  const rows = await withNames(reader.readLastheard(app.sql.path, limit), app.names);
   process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : reader.formatLastheardTable(rows));
 }
 

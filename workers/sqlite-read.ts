@@ -19,6 +19,10 @@ export interface LastheardRow {
   ber: number | null;
   rssi: number | null;
   reason: string | null;
+  /** From the name files ([console] subscriber_names, talkgroup_names), when they are configured and know the ID. */
+  src_callsign?: string;
+  src_name?: string;
+  tg_name?: string;
 }
 
 /** The newest `limit` rows; throws a clear error when the file does not exist. */
@@ -41,11 +45,15 @@ function localTime(ms: number): string {
 }
 
 export function formatLastheardTable(rows: LastheardRow[]): string {
-  const head = `${pad('time', 19)}  ${lpad('source', 8)}  ${lpad('TG/dst', 8)}  ${pad('type', 7)}  ${lpad('peer', 10)}  ${pad('slot', 4)}  ${lpad('secs', 6)}  ${lpad('loss', 6)}  reason`;
+  // The name columns appear only when some row has a name.
+  const named = rows.some((r) => r.src_callsign !== undefined || r.tg_name !== undefined);
+  const who = (cs: string, name: string): string => (named ? `  ${pad(cs, 9)}  ${pad(name, 20)}` : '');
+  const tgCol = (s: string): string => (named ? `  ${pad(s, 16)}` : '');
+  const head = `${pad('time', 19)}  ${lpad('source', 8)}${who('callsign', 'name')}  ${lpad('TG/dst', 8)}${tgCol('TG name')}  ${pad('type', 7)}  ${lpad('peer', 10)}  ${pad('slot', 4)}  ${lpad('secs', 6)}  ${lpad('loss', 6)}  reason`;
   const lines = rows.map((r) => {
     const secs = r.duration_ms === null ? '' : (r.duration_ms / 1000).toFixed(1);
     const loss = r.loss === null ? '' : `${(r.loss * 100).toFixed(1)}%`;
-    return `${pad(localTime(r.started_at), 19)}  ${lpad(String(r.src), 8)}  ${lpad(String(r.dst), 8)}  ${pad(r.call_type, 7)}  ${lpad(String(r.peer), 10)}  ${pad(`TS${r.slot}`, 4)}  ${lpad(secs, 6)}  ${lpad(loss, 6)}  ${r.reason ?? ''}`;
+    return `${pad(localTime(r.started_at), 19)}  ${lpad(String(r.src), 8)}${who(r.src_callsign ?? '', r.src_name ?? '')}  ${lpad(String(r.dst), 8)}${tgCol(r.tg_name ?? '')}  ${pad(r.call_type, 7)}  ${lpad(String(r.peer), 10)}  ${pad(`TS${r.slot}`, 4)}  ${lpad(secs, 6)}  ${lpad(loss, 6)}  ${r.reason ?? ''}`;
   });
   return [head, ...lines].join('\n') + '\n';
 }

@@ -32,12 +32,12 @@ export interface AppConfig {
     reconnectMaxMs: number;
   };
   sql: { enabled: boolean; path: string; retentionDays: number };
+  /** Subscriber and talkgroup name files ([console] subscriber_names, talkgroup_names), absolute; empty = none. */
+  names: { subscribers: string[]; talkgroups: string[] };
   /** The known-ID list for the registration policy (absolute; "" = none), read after start and on SIGHUP. */
   acl: { idFile: string };
   /** Voice prompt packs: loaded from `directory` (absolute; "" = none) for each language, after start. */
   prompts: { directory: string; languages: string[] };
-  /** Subscriber and talkgroup name files ([console] subscriber_names, talkgroup_names), absolute; empty = none. */
-  names: { subscribers: string[]; talkgroups: string[] };
   /**
    * The operator console (HTTP API, event stream, metrics, dashboard); `token` "" = read-only.
    * Paths are absolute.

@@ -21,6 +21,7 @@ import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { planReload } from './reload.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
+import { NamesHolder } from './names.js';
 import { readIdFile, type IdFileResult } from './id-file.js';
 
 export { probeSqlite, workerFile } from './sink-specs.js';
@@ -67,6 +68,8 @@ export class Driver {
   /** The operator console's channel (null when the console is off). */
   readonly console: ConsoleBridge | null;
   private commandResult: CommandResult | null = null;
+  /** Subscriber and talkgroup names ([console] subscriber_names, talkgroup_names), for the log lines. */
+  readonly names: NamesHolder;
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
@@ -101,6 +104,7 @@ export class Driver {
       (r) => this.onReport(r),
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+    this.names = new NamesHolder(this.logger, (store) => void (this.transport.names = store));
   }
 
   /** A core report: the console's own go to its bridge, the v1 ones to the reporting hub. */
@@ -177,6 +181,7 @@ export class Driver {
       `dmrhub ${VERSION} listening for HomeBrew peers on ${this.app.hbp.address}:${port}`,
     );
     void this.loadPrompts();
+    void this.names.load(this.app.names);
   }
 
   /** Open a UDP socket; a port that cannot be opened becomes a StartError naming what it was for. */
@@ -280,6 +285,8 @@ export class Driver {
     this.logger.level = plan.app.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (namesChanged) this.console?.names(plan.app.names);
+    // The name files are read again at every reload: they are downloads that change under us.
+    void this.names.load(plan.app.names);
     if (plan.prompts) void this.loadPrompts();
     if (plan.record && !this.opts.recordPath) await this.switchRecording();
     else this.eventLog?.resumeNow();

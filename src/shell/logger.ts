@@ -5,6 +5,7 @@
 import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { LogEntry } from '../core/actions.js';
+import type { NameStore } from '../names/index.js';
 
 export function createLogger(opts: { level: string; pretty: 'auto' | boolean }): Logger {
   const pretty = opts.pretty === 'auto' ? process.stdout.isTTY === true : opts.pretty;
@@ -17,8 +18,34 @@ export function createLogger(opts: { level: string; pretty: 'auto' | boolean }):
 
 const slotName = (s?: number): string => (s === undefined ? '' : `TS${s}`);
 
-/** Human text for a core log entry. */
-export function describe(e: LogEntry): string {
+/** The names a call's log line can carry: the talker's callsign and name, the talkgroup's name. */
+interface CallNames {
+  srcCallsign?: string;
+  srcName?: string;
+  tgName?: string;
+}
+
+const CALL_CODES = new Set(['call.start', 'call.end', 'call.collision']);
+
+/** What the name files say about a call entry's source and talkgroup (nothing when they say nothing). */
+export function callNames(e: LogEntry, names: NameStore | null): CallNames {
+  if (names === null || !CALL_CODES.has(e.code)) return {};
+  const out: CallNames = {};
+  const sub = e.src === undefined ? undefined : names.subscriber(e.src);
+  if (sub !== undefined) {
+    out.srcCallsign = sub.callsign;
+    if (sub.name !== undefined) out.srcName = sub.name;
+  }
+  // A private call's destination is a subscriber, not a talkgroup.
+  const tg = e.tg === undefined || e.reason === 'private' ? undefined : names.talkgroup(e.tg);
+  if (tg !== undefined) out.tgName = tg;
+  return out;
+}
+
+/** Human text for a core log entry, with the names found for it. */
+export function describe(e: LogEntry, n: CallNames = {}): string {
+  const src = n.srcCallsign === undefined ? `${e.src}` : `${e.src} ${n.srcCallsign}${n.srcName === undefined ? '' : ` (${n.srcName})`}`;
+  const tg = n.tgName === undefined ? `TG ${e.tg}` : `TG ${e.tg} (${n.tgName})`;
   switch (e.code) {
     case 'peer.login':
       return `peer ${e.peer} logged in from ${e.address}:${e.port} (${e.detail ?? ''})`;
@@ -29,11 +56,11 @@ export function describe(e: LogEntry): string {
     case 'login.refused':
       return `login of ${e.peer} from ${e.address}:${e.port} refused: ${e.reason}`;
     case 'call.start':
-      return `call start: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}${e.reason ? ` (${e.reason})` : ''}`;
+      return `call start: ${src} → ${tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}${e.reason ? ` (${e.reason})` : ''}`;
     case 'call.end':
-      return `call end: ${e.src} → TG ${e.tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}, ${((e.durationMs ?? 0) / 1000).toFixed(1)} s, ${e.packets} packets, ${e.lost} lost (${e.reason})`;
+      return `call end: ${src} → ${tg} ${slotName(e.slot)} from ${e.detail ?? `peer ${e.peer}`}, ${((e.durationMs ?? 0) / 1000).toFixed(1)} s, ${e.packets} packets, ${e.lost} lost (${e.reason})`;
     case 'call.collision':
-      return `call from ${e.src} on TG ${e.tg} ${slotName(e.slot)} at peer ${e.peer} refused: ${e.detail}`;
+      return `call from ${src} on ${tg} ${slotName(e.slot)} at peer ${e.peer} refused: ${e.detail}`;
     case 'link.dropped':
       return `frame from ${e.address}:${e.port} dropped (${e.reason}): ${e.detail}`;
     case 'uplink.up':
@@ -51,9 +78,11 @@ export function describe(e: LogEntry): string {
   }
 }
 
-export function writeEntry(log: Logger, e: LogEntry): void {
+/** Logs a core entry; a call's line and fields carry the talker's and the talkgroup's names when known. */
+export function writeEntry(log: Logger, e: LogEntry, names: NameStore | null = null): void {
   const { level, ...fields } = e;
-  log[level](fields, describe(e));
+  const n = callNames(e, names);
+  log[level]({ ...fields, ...n }, describe(e, n));
 }
 
 /**

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 import { writeEntry } from './logger.js';
+import type { NameStore } from '../names/index.js';
 import { patchTarget } from '../protocol/hbp/dmrd.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
@@ -112,8 +113,11 @@ export class UdpTransport implements ActionSink {
     return retained;
   }
 
+  /** Subscriber and talkgroup names for the log lines; swapped whole when they are reloaded. */
+  names: NameStore | null = null;
+
   log(entry: LogEntry): void {
-    writeEntry(this.logger, entry);
+    writeEntry(this.logger, entry, this.names);
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,8 @@ describe('the npm package', () => {
       'systemd/dmrhub.service',
       'dist/src/main.js',
       'dist/src/config/load-worker.js',
+      'dist/src/names/load-child.js',
+      'dist/src/names/thread-worker.js',
       'dist/workers/reporting-host.js',
       'dist/workers/mqtt-sink.js',
       'dist/workers/sqlite-sink.js',
