@@ -1,0 +1,256 @@
+// The dmrhub operator dashboard. Data comes from the console's JSON API (polled, each endpoint at
+// its own pace) and its event stream (Server-Sent Events), which says when to fetch again at once:
+// a call start shows as soon as its event arrives and gains its names from the next /calls fetch.
+// Paths are relative, so the dashboard also works behind a reverse proxy under a prefix.
+
+import { renderCalls, renderHealth, renderLastheard, renderPeers, renderTalkgroups } from './render.js';
+import { streamKey } from './view.js';
+import { initOperator } from './operator.js';
+
+const API = 'api/v1/';
+/** How long an ended call stays on the air list, fading, before it is only in last heard. */
+export const FADE_MS = 4000;
+/** How long an ended stream ID is not taken back from a /calls answer that was older than its end. */
+const GONE_MS = 30_000;
+
+export const state = {
+  server: null,
+  peers: [],
+  talkgroups: [],
+  links: { links: [], uplinks: [] },
+  lastheard: { items: [], next: null, filter: {}, loaded: false },
+  /** streamKey → { call, base (performance.now() when call.duration_ms was true), ended (time or null), seen } */
+  live: new Map(),
+  /** streamKey → performance.now() of its end */
+  gone: new Map(),
+};
+
+// ---- fetching -------------------------------------------------------------------------------
+
+export async function getJson(path) {
+  const r = await fetch(API + path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  let body = null;
+  try {
+    body = await r.json();
+  } catch {
+    /* not JSON */
+  }
+  if (!r.ok) throw new Error(body?.error?.message ?? `${r.status} ${r.statusText}`);
+  return body;
+}
+
+const sources = {
+  server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), render: () => renderHealth(state) },
+  calls: { every: 1000, path: () => 'calls', apply: applyCalls, render: () => renderCalls(state) },
+  peers: { every: 5000, path: () => 'peers', apply: (d) => (state.peers = d.peers ?? []), render: () => (renderPeers(state), renderTalkgroups(state)) },
+  talkgroups: { every: 5000, path: () => 'talkgroups', apply: (d) => (state.talkgroups = d.talkgroups ?? []), render: () => renderTalkgroups(state) },
+  lastheard: { every: 10_000, path: lastheardPath, apply: applyLastheard, render: () => renderLastheard(state) },
+  links: { every: 5000, path: () => 'links', apply: (d) => (state.links = { links: d.links ?? [], uplinks: d.uplinks ?? [] }), render: () => renderHealth(state) },
+};
+for (const s of Object.values(sources)) Object.assign(s, { last: -Infinity, busy: false, again: false, error: null });
+
+/** Fetch one source now (or right after the fetch already under way). */
+export async function refresh(name) {
+  const s = sources[name];
+  if (s.busy) {
+    s.again = true;
+    return;
+  }
+  s.busy = true;
+  s.last = performance.now();
+  try {
+    s.apply(await getJson(s.path()));
+    s.error = null;
+  } catch (err) {
+    s.error = String(err.message ?? err);
+  }
+  s.busy = false;
+  s.render();
+  if (name === 'server') setLive(stream.open ? 'live' : s.error ? 'offline' : 'polling');
+  if (s.again) {
+    s.again = false;
+    void refresh(name);
+  }
+}
+
+function refreshAll() {
+  for (const name of Object.keys(sources)) void refresh(name);
+}
+
+function lastheardPath() {
+  const q = new URLSearchParams({ limit: '50' });
+  for (const [k, v] of Object.entries(state.lastheard.filter)) if (v) q.set(k, v);
+  return `lastheard?${q}`;
+}
+
+function applyLastheard(d) {
+  state.lastheard.items = d.items ?? [];
+  state.lastheard.next = d.next_cursor ?? null;
+  state.lastheard.loaded = true;
+}
+
+export async function lastheardOlder() {
+  const lh = state.lastheard;
+  if (lh.next === null) return;
+  const d = await getJson(`${lastheardPath()}&cursor=${encodeURIComponent(lh.next)}`);
+  lh.items = lh.items.concat(d.items ?? []);
+  lh.next = d.next_cursor ?? null;
+  renderLastheard(state);
+}
+
+export function setLastheardFilter(filter) {
+  state.lastheard.filter = filter;
+  void refresh('lastheard');
+}
+
+// ---- live calls -----------------------------------------------------------------------------
+
+function applyCalls(d) {
+  const now = performance.now();
+  const seen = new Set();
+  for (const call of d.calls ?? []) {
+    const k = streamKey(call.stream_id);
+    const gone = state.gone.get(k);
+    // A stream that ended after this answer was made: the answer is older than its end.
+    if (gone !== undefined && now - gone < GONE_MS) continue;
+    seen.add(k);
+    const e = state.live.get(k);
+    state.live.set(k, { call: e ? { ...e.call, ...call } : call, base: now, ended: null, seen: e?.seen ?? now });
+  }
+  // A call the server no longer lists whose end event never came (stream reconnected, say): it
+  // has ended. One announced by an event a moment ago may simply be newer than the answer.
+  for (const [k, e] of state.live) {
+    if (e.ended === null && !seen.has(k) && now - e.seen > 1500) endCall(k, null, now);
+  }
+}
+
+function endCall(k, ev, now) {
+  const e = state.live.get(k);
+  state.gone.set(k, now);
+  if (e === undefined) return;
+  const dur = ev ? ev.durationMs : e.call.duration_ms + (now - e.base);
+  e.call = { ...e.call, duration_ms: dur, ...(ev ? { loss: ev.loss, ber: ev.ber, rssi: ev.rssi } : {}) };
+  e.base = now;
+  e.ended = now;
+}
+
+function onCallStart(ev) {
+  const k = streamKey(ev.stream);
+  const now = performance.now();
+  state.gone.delete(k);
+  if (!state.live.has(k)) {
+    const call = { stream_id: ev.stream, src: ev.src, tg: ev.dst, slot: ev.slot, peer: ev.peer, started_at: new Date(ev.at).toISOString(), duration_ms: 0, loss: 0, ber: null, rssi: null, private: ev.callType === 'private' };
+    state.live.set(k, { call, base: now, ended: null, seen: now });
+  }
+  renderCalls(state);
+}
+
+function onCallEnd(ev) {
+  endCall(streamKey(ev.stream), ev, performance.now());
+  renderCalls(state);
+}
+
+// ---- event stream ---------------------------------------------------------------------------
+
+const stream = { source: null, open: false, lastSeq: 0, everOpen: false };
+const EVENT_NAMES = [
+  'server.started', 'server.stopped', 'peer.login', 'peer.options', 'peer.keepalive-lost', 'peer.logout',
+  'subscription.added', 'subscription.removed', 'subscription.expired', 'call.start', 'call.end',
+  'link.up', 'link.down', 'link.changed', 'reporting.health',
+];
+
+function setLive(s) {
+  const el = document.getElementById('live');
+  el.dataset.state = s;
+  el.textContent = s;
+}
+
+function onEvent(msg) {
+  let ev;
+  try {
+    ev = JSON.parse(msg.data);
+  } catch {
+    return;
+  }
+  if (typeof ev !== 'object' || ev === null) return;
+  const name = `${ev.family}.${ev.type}`;
+  if (name === 'server.started') stream.lastSeq = 0;
+  if (typeof ev.seq === 'number') {
+    if (ev.seq <= stream.lastSeq) return; // delivered under two names, or again after a reconnect
+    stream.lastSeq = ev.seq;
+  }
+  switch (ev.family) {
+    case 'call':
+      if (ev.type === 'start') onCallStart(ev);
+      else if (ev.type === 'end') onCallEnd(ev);
+      void refresh('calls');
+      void refresh('talkgroups');
+      if (ev.type === 'end') void refresh('lastheard');
+      break;
+    case 'peer':
+    case 'subscription':
+      void refresh('peers');
+      void refresh('talkgroups');
+      break;
+    case 'link':
+      void refresh('links');
+      break;
+    case 'server':
+      refreshAll();
+      break;
+    default:
+      break;
+  }
+  if (ev.family !== 'call' || ev.type === 'end') void refresh('server');
+}
+
+function connectEvents() {
+  if (typeof EventSource === 'undefined') return;
+  const es = new EventSource(`${API}events`);
+  stream.source = es;
+  es.onopen = () => {
+    stream.open = true;
+    setLive('live');
+    // After a break the stream resumes from Last-Event-ID, but a long break can outrun the backlog.
+    if (stream.everOpen) refreshAll();
+    stream.everOpen = true;
+  };
+  es.onerror = () => {
+    stream.open = false;
+    setLive(es.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
+  };
+  es.onmessage = onEvent;
+  for (const n of EVENT_NAMES) {
+    es.addEventListener(n, onEvent);
+    es.addEventListener(n.slice(n.indexOf('.') + 1), onEvent);
+  }
+}
+
+// ---- the clock ------------------------------------------------------------------------------
+
+function tick() {
+  const now = performance.now();
+  for (const [k, t] of state.gone) if (now - t > GONE_MS) state.gone.delete(k);
+  for (const [k, e] of state.live) if (e.ended !== null && now - e.ended > FADE_MS) state.live.delete(k);
+  renderCalls(state);
+  if (document.hidden) return;
+  for (const [name, s] of Object.entries(sources)) if (now - s.last >= s.every) void refresh(name);
+}
+
+function start() {
+  initOperator({ refresh });
+  const form = document.getElementById('lh-filter');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(form));
+    setLastheardFilter({ src: f.src.trim(), tg: f.tg.trim(), peer: f.peer.trim() });
+  });
+  form.addEventListener('reset', () => setLastheardFilter({}));
+  document.getElementById('lh-more').addEventListener('click', () => void lastheardOlder());
+  document.addEventListener('visibilitychange', () => document.hidden || refreshAll());
+  connectEvents();
+  refreshAll();
+  setInterval(tick, 250);
+}
+
+start();
