@@ -9,7 +9,7 @@ import { MAIN_JS, REPO_ROOT } from '../support/server-process.js';
 
 const UNIT = join(REPO_ROOT, 'systemd', 'dmrhub.service');
 
-/** Files allowed in the package: what runs, the example config, the unit, the docs. */
+/** Files allowed in the package: what runs, the dashboard, the example config, the unit, the docs. */
 const ALLOWED: RegExp[] = [
   /^package\.json$/,
   /^README\.md$/,
@@ -18,6 +18,8 @@ const ALLOWED: RegExp[] = [
   /^systemd\/dmrhub\.service$/,
   /^dist\/src\/.+\.js$/,
   /^dist\/workers\/[^/]+\.js$/,
+  /^console\/index\.html$/,
+  /^console\/assets\/[^/]+\.(js|css)$/,
 ];
 
 describe('the npm package', () => {
@@ -40,6 +42,9 @@ describe('the npm package', () => {
       'dist/workers/sqlite-sink.js',
       'dist/workers/sqlite-probe.js',
       'dist/workers/sqlite-read.js',
+      'console/index.html',
+      'console/assets/app.js',
+      'console/assets/style.css',
     ]) {
       expect(files).toContain(needed);
     }
