@@ -23,7 +23,15 @@ export const state = {
   live: new Map(),
   /** streamKey → performance.now() of its end */
   gone: new Map(),
+  /** Names seen in earlier answers, so a call announced by an event can carry them at once. */
+  names: { src: new Map(), tg: new Map() },
 };
+
+/** Remember the names a call or last-heard item carries. */
+function learnNames(c) {
+  if (c.src_callsign) state.names.src.set(c.src, { src_callsign: c.src_callsign, ...(c.src_name ? { src_name: c.src_name } : {}) });
+  if (c.tg_name) state.names.tg.set(c.tg, c.tg_name);
+}
 
 // ---- fetching -------------------------------------------------------------------------------
 
@@ -85,6 +93,7 @@ function lastheardPath() {
 
 function applyLastheard(d) {
   state.lastheard.items = d.items ?? [];
+  for (const c of state.lastheard.items) learnNames(c);
   state.lastheard.next = d.next_cursor ?? null;
   state.lastheard.loaded = true;
 }
@@ -114,6 +123,7 @@ function applyCalls(d) {
     // A stream that ended after this answer was made: the answer is older than its end.
     if (gone !== undefined && now - gone < GONE_MS) continue;
     seen.add(k);
+    learnNames(call);
     const e = state.live.get(k);
     state.live.set(k, { call: e ? { ...e.call, ...call } : call, base: now, ended: null, seen: e?.seen ?? now });
   }
@@ -139,7 +149,12 @@ function onCallStart(ev) {
   const now = performance.now();
   state.gone.delete(k);
   if (!state.live.has(k)) {
-    const call = { stream_id: ev.stream, src: ev.src, tg: ev.dst, slot: ev.slot, peer: ev.peer, started_at: new Date(ev.at).toISOString(), duration_ms: 0, loss: 0, ber: null, rssi: null, private: ev.callType === 'private' };
+    const call = {
+      stream_id: ev.stream, src: ev.src, tg: ev.dst, slot: ev.slot, peer: ev.peer, started_at: new Date(ev.at).toISOString(),
+      duration_ms: 0, loss: 0, ber: null, rssi: null, private: ev.callType === 'private',
+      ...state.names.src.get(ev.src),
+      ...(state.names.tg.has(ev.dst) ? { tg_name: state.names.tg.get(ev.dst) } : {}),
+    };
     state.live.set(k, { call, base: now, ended: null, seen: now });
   }
   renderCalls(state);
