@@ -8,7 +8,7 @@
 
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
-import type { BatchTask, HostedSink, SinkInstance, StopTask, TaskResult } from '../src/reporting/events.js';
+import type { AttachTask, BatchTask, HostedSink, SinkInstance, StopTask, TaskResult } from '../src/reporting/events.js';
 
 const hosted = (workerData as { sinks: HostedSink[] }).sinks;
 const sinks = new Map<string, SinkInstance>();
@@ -27,8 +27,13 @@ function unavailable(error: string): SinkInstance {
   return { run: (task) => Promise.resolve(task.op === 'stop' ? { ok: true, delivered: 0, state: 'off' } : { ok: false, delivered: 0, state: 'down', error }) };
 }
 
-export default async function run(task: BatchTask | StopTask): Promise<TaskResult> {
+export default async function run(task: BatchTask | StopTask | AttachTask): Promise<TaskResult> {
   const sink = sinks.get(task.sink);
   if (sink === undefined) return { ok: false, delivered: 0, state: 'off', error: `no sink named '${task.sink}' in this thread` };
+  if (task.op === 'attach') {
+    if (sink.attach === undefined) return { ok: false, delivered: 0, state: 'off', error: `the sink '${task.sink}' takes no port` };
+    sink.attach(task.port);
+    return { ok: true, delivered: 0, state: 'up' };
+  }
   return sink.run(task);
 }

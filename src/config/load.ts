@@ -44,7 +44,7 @@ export function loadConfigFile(path: string): ConfigResult {
 const msFromSeconds = (s: number): number => Math.round(s * 1000);
 
 function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): AppConfig {
-  const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql } = file;
+  const { server, hbp, routing, timers, limits, echo, prompts, record, log, reporting, mqtt, sql, console: con } = file;
   const optionalPath = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
   const enabledLinks = file.links.filter((l) => l.enabled);
   const enabledUplinks = file.uplinks.filter((u) => u.enabled);
@@ -100,6 +100,8 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
         streamIdMemoryMs: msFromSeconds(timers.stream_id_memory),
       },
       limits: { maxPacketRate: limits.max_packet_rate, rateGracePackets: limits.rate_grace_packets },
+      // The core reports its state for the console only while the console is on.
+      console: { snapshotMs: con.enabled ? msFromSeconds(con.snapshot_interval) : 0 },
       echo: { tg: echo.talkgroup, maxMs: msFromSeconds(echo.max_seconds), maxRecordings: echo.max_recordings, delayMs: msFromSeconds(echo.delay) },
       prompts: {
         language: prompts.language,
@@ -138,6 +140,15 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null): 
       reconnectMaxMs: msFromSeconds(mqtt.reconnect_max),
     },
     sql: { enabled: sql.enabled, path: resolve(baseDir, sql.path), retentionDays: sql.retention_days },
+    console: {
+      enabled: con.enabled,
+      address: con.address,
+      port: con.port,
+      token: con.token,
+      subscriberFiles: con.subscriber_files.map((f) => resolve(baseDir, f)),
+      talkgroupFiles: con.talkgroup_files.map((f) => resolve(baseDir, f)),
+      auditLog: resolve(baseDir, con.audit_log),
+    },
     source,
   };
 }

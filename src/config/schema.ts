@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_CORE_CONFIG, LINK_DEFAULTS } from '../core/config.js';
+import { consoleSection } from './console-schema.js';
 import { uplinkEntry } from './uplink-schema.js';
 import { atLeast, describeValue, expecting, MAX_DURATION_SECONDS, MAX_TALKGROUP, integer, seconds, section, talkgroupRanges, talkgroups, text } from './fields.js';
 
@@ -247,6 +248,7 @@ export const SECTIONS = {
   reporting: reportingSection,
   mqtt: mqttSection,
   sql: sqlSection,
+  console: consoleSection,
   links: linkEntry,
   uplinks: uplinkEntry,
 } as const;
@@ -267,6 +269,7 @@ export const SECTION_KEYS: Readonly<Record<SectionName, readonly string[]>> = {
   reporting: Object.keys(reportingSection.shape),
   mqtt: Object.keys(mqttSection.shape),
   sql: Object.keys(sqlSection.shape),
+  console: Object.keys(consoleSection.shape),
   links: Object.keys(linkEntry.shape),
   uplinks: Object.keys(uplinkEntry.shape),
 };
@@ -290,6 +293,7 @@ export const configFileSchema = z.strictObject(
     reporting: reportingSection.prefault({}),
     mqtt: mqttSection.prefault({}),
     sql: sqlSection.prefault({}),
+    console: consoleSection.prefault({}),
     links: z.array(linkEntry, expecting('[[links]] tables')).default(() => []),
     uplinks: z.array(uplinkEntry, expecting('[[uplinks]] tables')).default(() => []),
   },

@@ -34,6 +34,19 @@ export interface AppConfig {
   sql: { enabled: boolean; path: string; retentionDays: number };
   /** Voice prompt packs: loaded from `directory` (absolute; "" = none) for each language, after start. */
   prompts: { directory: string; languages: string[] };
+  /**
+   * The operator console (HTTP API, event stream, metrics, dashboard); `token` "" = read-only.
+   * Paths are absolute.
+   */
+  console: {
+    enabled: boolean;
+    address: string;
+    port: number;
+    token: string;
+    subscriberFiles: string[];
+    talkgroupFiles: string[];
+    auditLog: string;
+  };
   /** absolute path of the file it came from, or null when built from text */
   source: string | null;
 }
@@ -70,5 +83,6 @@ export function redactConfig(cfg: AppConfig): unknown {
   const copy = structuredClone(cfg);
   copy.core = redactCore(copy.core, secretDigest);
   if (copy.mqtt.password !== '') copy.mqtt.password = secretDigest(cfg.mqtt.password);
+  if (copy.console.token !== '') copy.console.token = secretDigest(cfg.console.token);
   return copy;
 }

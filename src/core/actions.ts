@@ -101,7 +101,88 @@ export type CoreReport =
       qualityPackets: number;
       reason: string;
       receivers: number;
-    };
+    }
+  | StateReport
+  | CommandResult;
+
+/** What an operator command did (`id` is the command event's). */
+export interface CommandResult {
+  report: 'command-result';
+  now: number;
+  id: number;
+  ok: boolean;
+  /** '' when ok; else a stable code: unknown_peer, bad_request. */
+  code: string;
+  message: string;
+  result: Record<string, string | number | boolean>;
+}
+
+/** The core's state for the operator console, made on the `console-snapshot` timer (allocates). */
+export interface StateReport {
+  report: 'state';
+  now: number;
+  peers: PeerState[];
+  calls: LiveCall[];
+  links: LinkView[];
+  uplinks: UplinkView[];
+  /** The core's counters (stats), sorted by name. */
+  counters: [string, number][];
+}
+
+export interface PeerState {
+  peer: number;
+  address: string;
+  port: number;
+  loggedInAt: number;
+  lastSeen: number;
+  /** The RPTC fields, as the peer sent them. */
+  config: { callsign: string; rxFreq: string; txFreq: string; txPower: string; colorCode: string; latitude: string; longitude: string; height: string; location: string; description: string; slots: string; url: string; softwareId: string; packageId: string } | null;
+  options: string | null;
+  /** Talkgroups per slot, each with where the subscription came from. */
+  subs: { slot: 1 | 2; tg: number; conference: number; source: string }[];
+}
+
+export interface LiveCall {
+  stream: number;
+  peer: number;
+  src: number;
+  dst: number;
+  slot: 1 | 2;
+  callType: 'group' | 'private';
+  /** 'peer', or the link or uplink the call came from. */
+  via: string;
+  startedNow: number;
+  lastNow: number;
+  packets: number;
+  lost: number;
+  berSum: number;
+  rssiSum: number;
+  qualityPackets: number;
+}
+
+export interface LinkView {
+  name: string;
+  protocol: 'openbridge' | 'fbp';
+  address: string;
+  port: number;
+  /** FBP: the far end is heard; OpenBridge v1: null (it has no keepalive). */
+  up: boolean | null;
+  version: number;
+  lastHeard: number | null;
+  framesIn: number;
+  framesOut: number;
+  dropped: number;
+}
+
+export interface UplinkView {
+  name: string;
+  address: string;
+  port: number;
+  state: string;
+  upAt: number | null;
+  framesIn: number;
+  dropped: number;
+}
 
 /** What a link has done since the server started (an uplink reports its refused frames only). */
 export interface LinkCounts {

@@ -116,6 +116,13 @@ export interface CoreConfig {
     /** The rate limit applies only after this many packets of a stream (FreeDMR 18). */
     rateGracePackets: number;
   };
+  console: {
+    /**
+     * How often the core reports its state (peers, live calls, links, counters) for the operator
+     * console; 0 = never (the console is off). The report is made off the packet path, on a timer.
+     */
+    snapshotMs: number;
+  };
 }
 
 export const DEFAULT_CORE_CONFIG: CoreConfig = {
@@ -154,6 +161,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   echo: { tg: 9990, maxMs: 60_000, maxRecordings: 8, delayMs: 2000 },
   prompts: { language: 'en_GB', sourceId: 5000, delayMs: 1000, voiceIdent: true, identIntervalMs: 914_000, identTg: 16_777_215 },
   limits: { maxPacketRate: 25, rateGracePackets: 18 },
+  console: { snapshotMs: 0 },
 };
 
 /**

@@ -63,4 +63,27 @@ export interface PromptsLoadedEvent {
   packs: PromptPackData[];
 }
 
-export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent;
+/** What an operator asked for through the console (src/core/operator). */
+export type OperatorCommand =
+  /** Close the peer's session (MSTCL). */
+  | { op: 'disconnect'; peer: number }
+  /** Close the peer's session if any, and refuse logins of that ID for `seconds`. */
+  | { op: 'block'; peer: number; seconds: number }
+  /** Apply an options string to the peer, as if it had sent it in RPTO. */
+  | { op: 'options'; peer: number; options: string }
+  /** Take the dialled reflector (or the default reflector) off the peer's dial lane on `slot`. */
+  | { op: 'dial-drop'; peer: number; slot: 1 | 2 };
+
+/**
+ * An operator command arrived (from the console). `id` is the shell's number for it, echoed in the
+ * `command-result` report; `who` says who asked (for the logs; the audit log is kept by the console).
+ */
+export interface OperatorCommandEvent {
+  kind: 'operator-command';
+  now: number;
+  id: number;
+  who: string;
+  command: OperatorCommand;
+}
+
+export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent | OperatorCommandEvent;

@@ -16,6 +16,8 @@ import { Counters, LogOnce, type HotCounters } from './counters.js';
 import { DeadlineHeap } from './deadlines.js';
 import { EffectsPort, type CoreDeps, type CoreEnv } from './effects.js';
 import type { CoreEvent, DatagramEvent } from './inputs.js';
+import { onOperatorCommand } from './operator/commands.js';
+import { stateReport } from './operator/snapshot.js';
 import type { Deadline, PendingLogin, RefusedStream, Session } from './model/index.js';
 import { Prng } from './prng.js';
 import { bad } from './replies.js';
@@ -59,6 +61,8 @@ export class Core {
   private readonly env: MutableEnv;
   private started = false;
   private stopped = false;
+  /** The console's `console-snapshot` timer is scheduled. */
+  private snapshotting = false;
 
   constructor(deps: CoreDeps) {
     const index = new SubscriptionIndex();
@@ -129,6 +133,10 @@ export class Core {
           this.deadlines.clear();
           this.stopped = true;
           this.fx.log({ code: 'server.stopped', level: 'info' });
+          break;
+        case 'operator-command':
+          if (this.started && !this.stopped) onOperatorCommand(this.env, ev);
+          else this.env.fx.report({ report: 'command-result', now: ev.now, id: ev.id, ok: false, code: 'unavailable', message: 'the server is not running', result: {} });
           break;
         case 'prompts-loaded':
           this.env.prompts.replace(ev.packs);
@@ -226,6 +234,11 @@ export class Core {
         return stepTimedOut(env, d.uplink, d.gen, now);
       case 'uplink-ping':
         return pingDue(env, d.uplink, d.gen, now);
+      case 'console-snapshot':
+        this.snapshotting = false;
+        if (env.cfg.console.snapshotMs <= 0) return;
+        env.fx.report(stateReport(env, now));
+        return this.armSnapshot(now);
     }
   }
 
@@ -240,6 +253,14 @@ export class Core {
     for (const s of env.sessions.values()) {
       if (s.state === SessionState.Connected && s.optionsText === null && s.peerId !== 0xffffffff) applyDefaults(env, s);
     }
+    this.armSnapshot(env.now);
+  }
+
+  /** Schedule the next console state report, when the console is on and none is scheduled. */
+  private armSnapshot(now: number): void {
+    if (this.snapshotting || this.env.cfg.console.snapshotMs <= 0) return;
+    this.snapshotting = true;
+    this.fx.schedule(now + this.env.cfg.console.snapshotMs, { kind: 'console-snapshot' });
   }
 
   // ── inspection (tests, tools, dashboards; allocates) ─────────────────────────────────────────

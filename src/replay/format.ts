@@ -5,7 +5,7 @@
 
 import { fromHex, toHex } from '../protocol/bytes.js';
 import type { CoreConfig } from '../core/config.js';
-import type { CoreEvent, PromptPackData } from '../core/inputs.js';
+import type { CoreEvent, OperatorCommand, PromptPackData } from '../core/inputs.js';
 
 export const LOG_FORMAT = 'dmrhub-events';
 export const LOG_VERSION = 1;
@@ -43,6 +43,8 @@ export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig
       const hexRecord = (r: Record<string, Uint8Array>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toHex(v)]));
       return JSON.stringify({ kind: 'prompts-loaded', now: ev.now, packs: ev.packs.map((p) => ({ lang: p.lang, words: hexRecord(p.words), ondemand: hexRecord(p.ondemand) })) });
     }
+    case 'operator-command':
+      return JSON.stringify({ kind: 'operator-command', now: ev.now, id: ev.id, who: ev.who, command: ev.command });
   }
 }
 
@@ -103,8 +105,33 @@ export function decodeEvent(line: string): DecodeResult {
       if (!Array.isArray(o['packs'])) return { ok: false, error: 'bad prompts-loaded fields' };
       return { ok: true, event: { kind: 'prompts-loaded', now, packs } };
     }
+    case 'operator-command': {
+      const command = decodeCommand(o['command']);
+      if (!isInt(o['id']) || typeof o['who'] !== 'string' || command === null) return { ok: false, error: 'bad operator-command fields' };
+      return { ok: true, event: { kind: 'operator-command', now, id: o['id'], who: o['who'], command } };
+    }
     default:
       return { ok: false, error: `unknown kind ${JSON.stringify(o['kind'])}` };
+  }
+}
+
+/** An operator command as written by encodeEvent, or null when a field is missing or has the wrong type. */
+function decodeCommand(v: unknown): OperatorCommand | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const c = v as Record<string, unknown>;
+  const peer = c['peer'];
+  if (!isInt(peer)) return null;
+  switch (c['op']) {
+    case 'disconnect':
+      return { op: 'disconnect', peer };
+    case 'block':
+      return isInt(c['seconds']) ? { op: 'block', peer, seconds: c['seconds'] } : null;
+    case 'options':
+      return typeof c['options'] === 'string' ? { op: 'options', peer, options: c['options'] } : null;
+    case 'dial-drop':
+      return c['slot'] === 1 || c['slot'] === 2 ? { op: 'dial-drop', peer, slot: c['slot'] } : null;
+    default:
+      return null;
   }
 }
 

@@ -217,7 +217,19 @@ export interface HostedSink {
   options: unknown;
 }
 
+/**
+ * Hands a sink a MessagePort to the main thread (the console sink's command and state channel).
+ * Sent once, right after the reporting thread starts, with the port in the transfer list.
+ */
+export interface AttachTask {
+  op: 'attach';
+  sink: string;
+  port: import('node:worker_threads').MessagePort;
+}
+
 /** What a sink module's `createSink` returns. */
 export interface SinkInstance {
   run(task: BatchTask | StopTask): Promise<TaskResult>;
+  /** Only sinks that talk to the main thread beyond batches (the console) take a port. */
+  attach?(port: import('node:worker_threads').MessagePort): void;
 }

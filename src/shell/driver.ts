@@ -9,10 +9,12 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { formatConfigErrors, redactConfig, secretDigest, type AppConfig } from '../config/types.js';
-import { createCore, type Core, type CoreConfig, type CoreEvent, type PromptPackData } from '../core/index.js';
+import { createCore, type CommandResult, type Core, type CoreConfig, type CoreEvent, type CoreReport, type PromptPackData } from '../core/index.js';
 import { LOG_FORMAT, LOG_VERSION, redactCore, type LogHeader } from '../replay/format.js';
 import { monotonicMs } from './clock.js';
 import type { MqttSinkOptions, SqlSinkOptions } from '../reporting/sinks.js';
+import type { ConsoleSinkOptions } from '../reporting/console.js';
+import { ConsoleBridge } from './console.js';
 import { createLogger } from './logger.js';
 import { toReportInput } from './report-map.js';
 import { ReportingHub, type SinkSpec } from './reporting.js';
@@ -30,8 +32,30 @@ const withVersion = (c: CoreConfig): CoreConfig => ({ ...c, uplinks: c.uplinks.m
 /** Where the compiled reporting workers are (dist/workers next to dist/src). */
 export const workerFile = (name: string): string => fileURLToPath(new URL(`../../workers/${name}`, import.meta.url));
 
+/** The dashboard's static files: console/ at the top of the repository (and of the npm package). */
+export const dashboardDir = (): string => fileURLToPath(new URL('../../../console/', import.meta.url));
+
 function sinkSpecs(app: AppConfig): SinkSpec[] {
   const sinks: SinkSpec[] = [];
+  if (app.console.enabled) {
+    const c = app.console;
+    const data: ConsoleSinkOptions = {
+      address: c.address,
+      port: c.port,
+      token: c.token,
+      subscriberFiles: c.subscriberFiles,
+      talkgroupFiles: c.talkgroupFiles,
+      auditLog: c.auditLog,
+      dashboardDir: dashboardDir(),
+      version: VERSION,
+      server: app.server.name,
+      startedAt: Date.now(),
+      config: redactConfig(app),
+      backlog: 2000,
+      lastheard: 5000,
+    };
+    sinks.push({ name: 'console', module: workerFile('console-sink.js'), options: data });
+  }
   if (app.mqtt.url !== '') {
     const m = app.mqtt;
     const data: MqttSinkOptions = {
@@ -107,6 +131,9 @@ export class Driver {
   private stopping = false;
   hbpPort = 0;
   readonly reporting: ReportingHub;
+  /** The operator console's channel (null when the console is off). */
+  readonly console: ConsoleBridge | null;
+  private commandResult: CommandResult | null = null;
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
@@ -114,6 +141,19 @@ export class Driver {
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
     this.core = createCore({ sha256 });
+    this.console = app.console.enabled
+      ? new ConsoleBridge({
+          logger: this.logger,
+          command: (id, who, command) => {
+            this.commandResult = null;
+            this.dispatch({ kind: 'operator-command', now: monotonicMs(), id, who, command });
+            return this.commandResult;
+          },
+          reload: () => this.reload(),
+          reportingStats: () => this.reporting.stats(),
+          wallOffset: () => this.wallClock(0),
+        })
+      : null;
     this.reporting = new ReportingHub({
       server: app.server.name,
       queueDepth: app.reporting.queueDepth,
@@ -122,13 +162,21 @@ export class Driver {
       sinks: sinkSpecs(app),
       hostFile: workerFile('reporting-host.js'),
       logger: this.logger,
+      ...(this.console !== null ? { attach: { sink: 'console', port: this.console.workerPort } } : {}),
     });
     this.transport = new UdpTransport(
       this.logger,
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
-      this.reporting.active ? (r) => this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono))) : null,
+      this.reporting.active ? (r) => this.onReport(r) : null,
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+  }
+
+  /** A core report: the console's own go to its bridge, the v1 ones to the reporting hub. */
+  private onReport(r: CoreReport): void {
+    if (r.report === 'state') this.console?.state(r);
+    else if (r.report === 'command-result') this.commandResult = { ...r, result: { ...r.result } };
+    else this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
   }
 
   wallClock(now: number): number {
@@ -241,7 +289,9 @@ export class Driver {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = null;
-      this.dispatch({ kind: 'ticked', now: monotonicMs() });
+      const now = monotonicMs();
+      this.console?.timerLate(Math.max(0, now - due));
+      this.dispatch({ kind: 'ticked', now });
     }, Math.max(0, due - monotonicMs()));
   }
 
@@ -276,7 +326,12 @@ export class Driver {
       // The same uplinks on the same sockets (socket numbers follow the running links).
       core = { ...core, uplinks: core.uplinks.map((u) => ({ ...u, socket: this.app.core.uplinks.find((o) => o.name === u.name)!.socket })) };
     }
-    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks };
+    if (JSON.stringify(r.config.console) !== JSON.stringify(this.app.console)) {
+      // The console's server and its thread start with the process; its snapshot follows the running console.
+      this.logger.warn({ code: 'config.restart-needed' }, 'console settings changed: take effect at the next restart');
+      core = { ...core, console: this.app.core.console };
+    }
+    this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks, console: this.app.console };
     this.logger.level = r.config.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();
@@ -300,6 +355,7 @@ export class Driver {
     await this.transport.close();
     this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
     await this.reporting.stop();
+    this.console?.close();
     await this.eventLog?.close();
     this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats() }, 'dmrhub stopped');
     this.logger.flush();

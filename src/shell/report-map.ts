@@ -60,5 +60,9 @@ export function toReportInput(r: CoreReport, wall: (monotonicMs: number) => numb
         reason: r.reason,
         receivers: r.receivers,
       };
+    case 'state':
+    case 'command-result':
+      // The console's own reports are not v1 events: the driver hands them to the console bridge.
+      throw new Error(`${r.report} is not a v1 report event`);
   }
 }

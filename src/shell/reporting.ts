@@ -13,6 +13,7 @@
 //    is up again. Health events go to every sink and name the sink they describe, so `seq` has no
 //    gaps other than dropped events.
 
+import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import {
@@ -20,6 +21,7 @@ import {
   REPORT_VERSION,
   type BatchTask,
   type CallStartEvent,
+  type AttachTask,
   type HostedSink,
   type PeerLoginEvent,
   type ReportEvent,
@@ -49,6 +51,8 @@ export interface HubOptions {
   clock?: () => number;
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** A port handed to one sink when the thread starts (the console sink's channel to the main thread). */
+  attach?: { sink: string; port: MessagePort };
 }
 
 interface Entry {
@@ -141,6 +145,16 @@ export class ReportingHub {
     this.pool.on('error', (err: Error) => {
       for (const sink of this.sinks) this.markDown(sink, `reporting thread error: ${err.message}`);
     });
+    const attach = this.opts.attach;
+    if (attach !== undefined) {
+      const task: AttachTask = { op: 'attach', sink: attach.sink, port: attach.port };
+      (this.pool.run(task, { transferList: [attach.port] as never }) as Promise<TaskResult>).then(
+        (r) => {
+          if (!r.ok) this.opts.logger.error({ code: 'reporting.attach-failed', sink: attach.sink, error: r.error }, `${attach.sink}: ${r.error ?? 'not attached'}`);
+        },
+        (err: unknown) => this.opts.logger.error({ code: 'reporting.attach-failed', sink: attach.sink, error: String(err) }, `${attach.sink}: not attached (${String(err)})`),
+      );
+    }
     this.timer = setInterval(() => this.pump(), Math.max(10, Math.min(this.opts.batchMs, 100)));
     this.timer.unref();
   }

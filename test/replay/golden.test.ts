@@ -574,7 +574,36 @@ const fbpGolden: GoldenScenario = {
   },
 };
 
-const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden, uplinkGolden, fbpGolden];
+// 15. operator — console commands are core events: disconnect, block (and its end), options,
+//     dial-drop, and refusals that change nothing; the console's state report on its timer.
+const operatorGolden: GoldenScenario = {
+  name: 'operator',
+  check(lines) {
+    const reports = reportsOf(lines);
+    const results = reports.filter((x) => x.r['report'] === 'command-result').map((x) => `${x.r['id']} ${x.r['ok']} ${x.r['code']}`);
+    expect(results).toEqual(['1 true ', '2 true ', '3 true ', '4 true ', '5 false unknown_peer', '6 false bad_request', '7 false bad_request']);
+    const sends = sendsOf(lines);
+    expect(sends.filter((x) => x.tag === 'MSTCL' && x.now < 31000).map((x) => `${x.now} ${readU32(x.bytes, 5)}`)).toEqual(['2000 2340001', '3000 2340002']);
+    expect(logsOf(lines, 'peer.logout').filter((l) => l.f['reason'] === 'operator').map((l) => l.f['peer'])).toEqual(['2340001', '2340002']);
+    // B's login during the block is refused (no challenge; the MSTNAK is longer than the RPTL, so
+    // it is withheld as for any unauthenticated sender); after the block, B logs in.
+    expect(logsOf(lines, 'login.refused').map((l) => `${l.now} ${l.f['peer']} ${l.f['reason']}`)).toEqual(['4000 2340002 blocked']);
+    expect(sends.filter((x) => x.now >= 4000 && x.now < 5000)).toEqual([]);
+    expect(logsOf(lines, 'peer.login').filter((l) => l.f['peer'] === '2340002').map((l) => l.now)).toEqual([220, 64020]);
+    // The options put C on TS1 TG 1; the dial-drop took reflector 2350 off its TS2 lane.
+    const subs = reports.filter((x) => x.r['report'] === 'subscription' && x.r['peer'] === 2340003 && x.now >= 5500).map((x) => `${x.now} ${x.r['change']} ${x.r['slot']}/${x.r['tg']}->${x.r['conference']}`);
+    expect(subs).toContain('5500 added 1/1->1');
+    expect(subs).toContain('6000 removed 2/9->2350');
+    // The state report every 5 s: peers and counters, the last one before the shutdown.
+    const states = reports.filter((x) => x.r['report'] === 'state');
+    expect(states.map((x) => x.now)).toEqual(Array.from({ length: 13 }, (_, i) => 5000 * (i + 1)));
+    const at5000 = states[0]!.r as { peers: { peer: number }[]; counters: [string, number][] };
+    expect(at5000.peers.map((p) => p.peer)).toEqual([2340003]);
+    expect(Object.fromEntries(at5000.counters)['operator.block']).toBe(1);
+  },
+};
+
+const SCENARIOS: readonly GoldenScenario[] = [login, routing, contention, hangtime, timeouts, duplicates, echo, prompts, activation, dialGolden, unitGolden, linksGolden, uplinkGolden, fbpGolden, operatorGolden];
 
 // ── the golden scripts ─────────────────────────────────────────────────────────────────────────
 

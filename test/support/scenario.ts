@@ -9,7 +9,7 @@
 // check that replaying the log gives back exactly what the live core did.
 
 import { createHash } from 'node:crypto';
-import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type CoreReport, type LogEntry, type PromptPackData, type Target } from '../../src/core/index.js';
+import { createCore, DEFAULT_CORE_CONFIG, type ActionSink, type Core, type CoreConfig, type CoreEvent, type CoreReport, type LogEntry, type OperatorCommand, type PromptPackData, type Target } from '../../src/core/index.js';
 import {
   encodeDmrd,
   encodeRptc,
@@ -227,6 +227,11 @@ export class Scenario {
   promptsLoaded(packs: PromptPackData[]): this {
     this.record({ kind: 'prompts-loaded', now: this.now, packs });
     return this;
+  }
+
+  /** An operator command from the console, at the current time; returns what the core sent. */
+  operator(id: number, command: OperatorCommand, who = 'token:test'): Reply[] {
+    return this.record({ kind: 'operator-command', now: this.now, id, who, command });
   }
 
   /** A datagram from `peer` at the current time; returns what the core sent straight back. */

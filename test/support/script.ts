@@ -26,6 +26,9 @@
 //                                                a wrong passphrase stops at the refused RPTK
 //   challenge <peer> / answer <peer> [passphrase <p>]
 //                                                RPTL alone / RPTK for the salt last given to <peer>
+//   rptl <peer>                                  RPTL alone, whatever the answer (a refusal too)
+//   operator <id> disconnect <peer> | block <peer> <seconds> | options <peer> <text> | dial-drop <peer> <slot>
+//                                                an operator command from the console, numbered <id>
 //   ping <peer> / logout <peer> / options <peer> <text>
 //                                                RPTPING / RPTCL / RPTO
 //   call <peer> ts<n> <src> -> <dst> stream <id> [private] [superframes <n>] [no-terminator]
@@ -65,7 +68,7 @@
 
 import { resolve } from 'node:path';
 import { type CoreConfig, type PromptPackData } from '../../src/core/index.js';
-import { encodeMstcl, encodeMstnak, encodeMstpong, encodeRptack, obpKey, readU32, signObp, writeU24, writeU32 } from '../../src/protocol/index.js';
+import { encodeMstcl, encodeMstnak, encodeMstpong, encodeRptack, encodeRptl, obpKey, readU32, signObp, writeU24, writeU32 } from '../../src/protocol/index.js';
 import { DMRE, encodeBc, fbpKeys, setDmreHops, setDmreTimeMs, signDmre } from '../../src/protocol/fbp/index.js';
 import { phaseFlags, TranscriptDecoder, type Receiver } from '../../src/replay/index.js';
 import { loadPromptPack } from '../../src/shell/prompts.js';
@@ -335,6 +338,10 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         salts.set(a[0]!, core().login(p, opt));
         return;
       }
+      case 'rptl':
+        // A bare login request whose answer may be a refusal (a blocked ID); `challenge` expects the salt.
+        core().datagram(peerOf(a[0]), encodeRptl(peerOf(a[0]).id));
+        return;
       case 'challenge':
         salts.set(a[0]!, core().challenge(peerOf(a[0])));
         return;
@@ -462,6 +469,18 @@ export function runScript(text: string, opts: { root: string; file?: string }): 
         const o = options(rest, ['from-port'], ['bad-mac']);
         if (o.has('bad-mac')) f[f.length - 1] = f[f.length - 1]! ^ 0xff;
         core().socketDatagram(link.socket, link.address, o.has('from-port') ? int(o.get('from-port'), 'from-port') : link.port, f);
+        return;
+      }
+      case 'operator': {
+        // operator <id> disconnect|block|options|dial-drop <peer> [seconds|options text|slot]
+        const id = int(a[0], 'command id');
+        const peer = peerOf(a[2]).id;
+        const op = a[1];
+        if (op === 'disconnect') core().operator(id, { op, peer });
+        else if (op === 'block') core().operator(id, { op, peer, seconds: int(a[3], 'seconds') });
+        else if (op === 'options') core().operator(id, { op, peer, options: a[3] ?? fail('give the options text') });
+        else if (op === 'dial-drop') core().operator(id, { op, peer, slot: a[3] === '1' ? 1 : a[3] === '2' ? 2 : fail('expected slot 1 or 2') });
+        else fail(`expected disconnect, block, options or dial-drop, got ${JSON.stringify(op)}`);
         return;
       }
       case 'shutdown':

@@ -43,7 +43,9 @@ describe('config loading', () => {
     const result = loadConfigFile(path);
     if (!result.ok) throw new Error(formatConfigErrors(result.errors, path));
     const cfg = result.config;
-    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    // The console is on by default, so the file's default asks the core for its state report every
+    // second; the core's own default (older event logs, scenarios) is off.
+    expect(cfg.core).toEqual({ ...DEFAULT_CORE_CONFIG, console: { snapshotMs: 1000 } });
     expect(cfg.source).toBe(resolve(path));
     expect(cfg.server).toEqual({ name: 'dmrhub' });
     expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4194304 });
@@ -87,7 +89,7 @@ describe('config loading', () => {
 
   it('gives every default for empty text', () => {
     const cfg = ok('');
-    expect(cfg.core).toEqual(DEFAULT_CORE_CONFIG);
+    expect(cfg.core).toEqual({ ...DEFAULT_CORE_CONFIG, console: { snapshotMs: 1000 } });
     expect(cfg.source).toBeNull();
     expect(cfg.server.name).toBe('dmrhub');
     expect(cfg.hbp).toEqual({ address: '127.0.0.1', port: 62031, recvBufferBytes: 4 * 1024 * 1024 });

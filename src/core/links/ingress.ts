@@ -149,6 +149,7 @@ function startLinkStream(env: CoreEnv, link: Link, b: Uint8Array, streamId: numb
   if (link.fbp !== null) st.origin = { version: DMRE.VERSION_CURRENT, sourceServer: dmreSourceServer(b), sourceRepeater: dmreSourceRepeater(b), hops };
   st.linkTargets = linkTargetsFor(env, st, tg, link);
   env.fx.log({ code: 'call.start', level: 'info', peer: link.session.peerId, src, tg, slot: 1, stream: streamId, detail: `link ${link.cfg.name}` });
+  env.counters.add('call.start');
   env.fx.report({ report: 'call-start', now, stream: streamId, peer: link.session.peerId, src, dst: tg, slot: 1, callType: 'group', kind: st.data ? 'data' : 'voice' });
   watchStream(env, st, now);
   return st;

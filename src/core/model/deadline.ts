@@ -38,6 +38,8 @@ export type Deadline =
   /** An uplink's login step went unanswered for too long. */
   | { readonly kind: 'uplink-step-timeout'; readonly uplink: Uplink; readonly gen: number }
   /** An uplink's next RPTPING (or, after too many unanswered, its end). */
-  | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number };
+  | { readonly kind: 'uplink-ping'; readonly uplink: Uplink; readonly gen: number }
+  /** The next state report for the operator console (config `console.snapshotMs`). */
+  | { readonly kind: 'console-snapshot' };
 
 export type DeadlineKind = Deadline['kind'];

@@ -31,6 +31,13 @@ export function onRptl(env: CoreEnv, ev: DatagramEvent): void {
     reply(env, ev, encodeRptackSalt(waiting.salt));
     return;
   }
+  if (env.sessions.blocked(peerId, ev.now)) {
+    env.counters.add('login.refused.blocked');
+    if (env.logOnce.first(`peer:${peerId}`, 'login.refused.blocked'))
+      env.fx.log({ code: 'login.refused', level: 'warn', peer: peerId, address: ev.address, port: ev.port, reason: 'blocked' });
+    replyUnauthenticated(env, ev, encodeMstnak(peerId));
+    return;
+  }
   const existing = env.sessions.get(peerId);
   if (!existing && peerId !== STATUS_PROBE_ID && env.sessions.peerCount >= env.cfg.hbp.maxPeers) {
     env.counters.add('login.refused.max-peers');

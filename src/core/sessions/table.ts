@@ -17,6 +17,8 @@ export class SessionTable {
   /** Sessions counted against maxPeers (the status probe is not). */
   private counted = 0;
   private made = 0;
+  /** IDs an operator blocked, with the core time the block ends. */
+  private readonly blocks = new Map<number, number>();
 
   get(peerId: number): Session | undefined {
     return this.sessions.get(peerId);
@@ -86,6 +88,20 @@ export class SessionTable {
 
   clearLogins(): void {
     this.pending.clear();
+  }
+
+  /** Refuse logins of `peerId` until core time `until` (an operator's block; a later one replaces it). */
+  block(peerId: number, until: number): void {
+    this.blocks.set(peerId, until);
+  }
+
+  /** Whether `peerId` is blocked at `now`; a block that has ended is forgotten here. */
+  blocked(peerId: number, now: number): boolean {
+    const until = this.blocks.get(peerId);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.blocks.delete(peerId);
+    return false;
   }
 
   /** Read-only views for inspection (tests, tools). */

@@ -128,6 +128,7 @@ function startPeerStream(env: CoreEnv, s: Session, lane: SlotState, slot: 1 | 2,
     ...(route === 'echo' ? { reason: 'echo' } : st.unit ? { reason: 'private' } : conf === null ? { reason: 'not-subscribed' } : {}),
     ...(uplink ? { detail: `uplink ${env.uplinks.nameOf(s)}` } : {}),
   });
+  env.counters.add('call.start');
   env.fx.report({ report: 'call-start', now, stream: streamId, peer: s.peerId, src, dst: tg, slot, callType: st.unit ? 'private' : 'group', kind: st.data ? 'data' : 'voice' });
   if (!uplink) env.heard.heard(s, slot, src, now);
   if (route === 'unit') {
