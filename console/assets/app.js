@@ -5,7 +5,7 @@
 
 import { renderCalls, renderHealth, renderLastheard, renderPeers, renderTalkgroups } from './render.js';
 import { streamKey } from './view.js';
-import { initOperator } from './operator.js';
+import { initOperator, setReadOnly } from './operator.js';
 
 const API = 'api/v1/';
 /** How long an ended call stays on the air list, fading, before it is only in last heard. */
@@ -48,7 +48,7 @@ export async function getJson(path) {
 }
 
 const sources = {
-  server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), render: () => renderHealth(state) },
+  server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), render: () => (renderHealth(state), setReadOnly(state.server?.read_only === true)) },
   calls: { every: 1000, path: () => 'calls', apply: applyCalls, render: () => renderCalls(state) },
   peers: { every: 5000, path: () => 'peers', apply: (d) => (state.peers = d.peers ?? []), render: () => (renderPeers(state), renderTalkgroups(state)) },
   talkgroups: { every: 5000, path: () => 'talkgroups', apply: (d) => (state.talkgroups = d.talkgroups ?? []), render: () => renderTalkgroups(state) },
@@ -80,6 +80,17 @@ export async function refresh(name) {
     void refresh(name);
   }
 }
+
+/**
+ * Fetch now and once more after the server's next state report: peers, talkgroups and links come
+ * from a report the core makes every second or so, so an answer right after an event can be older
+ * than the event.
+ */
+function refreshTwice(name) {
+  void refresh(name);
+  setTimeout(() => void refresh(name), FOLLOW_UP_MS);
+}
+const FOLLOW_UP_MS = 1200;
 
 function refreshAll() {
   for (const name of Object.keys(sources)) void refresh(name);
@@ -199,16 +210,24 @@ function onEvent(msg) {
       if (ev.type === 'start') onCallStart(ev);
       else if (ev.type === 'end') onCallEnd(ev);
       void refresh('calls');
-      void refresh('talkgroups');
+      refreshTwice('talkgroups');
       if (ev.type === 'end') void refresh('lastheard');
       break;
     case 'peer':
+      // The event is the news; the state report that confirms it may be a second behind.
+      if (ev.type === 'logout') {
+        state.peers = state.peers.filter((p) => p.id !== ev.peer);
+        renderPeers(state);
+      }
+      refreshTwice('peers');
+      refreshTwice('talkgroups');
+      break;
     case 'subscription':
-      void refresh('peers');
-      void refresh('talkgroups');
+      refreshTwice('peers');
+      refreshTwice('talkgroups');
       break;
     case 'link':
-      void refresh('links');
+      refreshTwice('links');
       break;
     case 'server':
       refreshAll();

@@ -104,6 +104,13 @@ async function askReload() {
   }
 }
 
+/** A server without a token refuses every command: say so instead of asking for a token. */
+export function setReadOnly(readOnly) {
+  $('read-only').hidden = !readOnly;
+  if (readOnly && token() === '') $('token-form').hidden = true;
+  else if (!readOnly && token() === '') $('token-form').hidden = false;
+}
+
 export function initOperator(h) {
   hooks = h;
   setToken(token());

@@ -183,19 +183,26 @@ function facts(dl, pairs) {
 export function renderHealth(state) {
   const s = state.server;
   if (s !== null) {
-    const name = s.config?.server?.name ?? s.config?.name ?? '';
+    const name = s.server ?? s.config?.server?.name ?? '';
     $('server-name').textContent = [name, s.version ? `v${s.version}` : ''].filter(Boolean).join(' · ');
     facts($('server-facts'), [
       ['Version', s.version ?? '–'],
       ['Started', timeOf(s.started_at)],
       ['Up', span(s.uptime_ms ?? 0)],
       ['Peers', int(state.peers.length)],
+      ['Names', s.names ? `${int(s.names.subscribers)} subscribers, ${int(s.names.talkgroups)} talkgroups` : '–'],
+      ['Commands', s.read_only ? 'off (no token configured)' : 'with the token'],
     ]);
     const rep = s.reporting ?? {};
     const dropped = typeof rep.dropped === 'number' ? rep.dropped : Object.values(rep.dropped ?? {}).reduce((a, b) => a + (Number(b) || 0), 0);
     facts($('reporting-facts'), [
       ['Queue', int(rep.queue_depth)],
       ['Dropped', int(dropped), dropped > 0 ? 'bad' : ''],
+      ...Object.entries(rep.sinks ?? {}).map(([k, q]) => [
+        `Sink ${k}`,
+        `${q.state ?? '?'}, ${int(q.queue_depth)} queued, ${int(q.delivered)} delivered, ${int(q.dropped)} dropped`,
+        q.dropped > 0 || q.state === 'down' ? 'bad' : '',
+      ]),
     ]);
     const counters = Object.entries(s.counters ?? {}).sort(([a], [b]) => a.localeCompare(b));
     syncRows(
