@@ -38,7 +38,8 @@ export interface HttpDeps {
   state: ConsoleState;
   /** Send a command to the main thread; resolves with the core's answer. */
   command(who: string, c: ConsoleCommand): Promise<CommandAnswer>;
-  audit(e: AuditEntry): void;
+  /** Append to the audit log; resolves once written (or failed, which is logged). */
+  audit(e: AuditEntry): Promise<void>;
 }
 
 const MAX_BODY = 4096;
@@ -214,29 +215,32 @@ export class ConsoleHttp {
   /** Check the token, read the body, send the command, audit, answer. */
   private async command(req: IncomingMessage, res: ServerResponse, name: string, target: number | null, make: (body: Record<string, unknown>) => ConsoleCommand): Promise<void> {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
-    const audit = (who: string, args: Record<string, unknown>, ok: boolean, code: string, message: string): void =>
+    // The answer goes out after its audit line is written.
+    const audit = (who: string, args: Record<string, unknown>, ok: boolean, code: string, message: string): Promise<void> =>
       this.d.audit({ at: new Date().toISOString(), who, remote, command: name, target, args, ok, code, message });
     try {
       const who = this.authorise(req);
       let body: Record<string, unknown> = {};
+      let audited = false;
       try {
         body = await readJson(req);
         const c = make(body);
         const answer = await this.d.command(who, c);
-        audit(who, body, answer.ok, answer.code, answer.message);
+        audited = true;
+        await audit(who, body, answer.ok, answer.code, answer.message);
         if (!answer.ok) {
           const code: ErrorCode = answer.code in STATUS ? (answer.code as ErrorCode) : 'bad_request';
           throw new HttpError(code, answer.message);
         }
         return json(res, 200, { ok: true, result: answer.result });
       } catch (err) {
-        if (err instanceof HttpError && err.code === 'bad_request') audit(who, body, false, err.code, err.message);
+        if (!audited && err instanceof HttpError) await audit(who, body, false, err.code, err.message);
         throw err;
       }
     } catch (err) {
       if (err instanceof HttpError && err.code === 'unauthorized') {
-        audit('anonymous', {}, false, err.code, err.message);
         req.resume();
+        await audit('anonymous', {}, false, err.code, err.message);
       }
       throw err;
     }

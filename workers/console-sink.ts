@@ -47,13 +47,13 @@ export function createSink(options: unknown): SinkInstance {
       post({ type: 'command', id, who, command: c });
     });
 
-  const audit = (e: AuditEntry): void => {
+  const audit = (e: AuditEntry): Promise<void> => {
     // Appends are chained, so lines keep their order; a failure is logged and the next one tried.
-    auditChain = auditChain.then(() =>
+    return (auditChain = auditChain.then(() =>
       appendFile(opts.auditLog, JSON.stringify(e) + '\n', { mode: 0o640 }).catch((err: unknown) =>
         log('error', 'console.audit-failed', `console: cannot write the audit log ${opts.auditLog}: ${err instanceof Error ? err.message : String(err)}`),
       ),
-    );
+    ));
   };
 
   const http = new ConsoleHttp({ opts, state, command, audit });
@@ -81,7 +81,8 @@ export function createSink(options: unknown): SinkInstance {
   };
 
   return {
-    attach(p: MessagePort): void {
+    attach(given: unknown): void {
+      const p = given as MessagePort;
       port = p;
       p.on('message', onMessage);
       for (const m of early.splice(0)) p.postMessage(m);

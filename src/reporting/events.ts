@@ -224,12 +224,13 @@ export interface HostedSink {
 export interface AttachTask {
   op: 'attach';
   sink: string;
-  port: import('node:worker_threads').MessagePort;
+  /** A worker_threads MessagePort (typed loosely: this contract imports no Node module). */
+  port: unknown;
 }
 
 /** What a sink module's `createSink` returns. */
 export interface SinkInstance {
   run(task: BatchTask | StopTask): Promise<TaskResult>;
   /** Only sinks that talk to the main thread beyond batches (the console) take a port. */
-  attach?(port: import('node:worker_threads').MessagePort): void;
+  attach?(port: unknown): void;
 }

@@ -18,8 +18,8 @@ const ALLOWED: RegExp[] = [
   /^systemd\/dmrhub\.service$/,
   /^dist\/src\/.+\.js$/,
   /^dist\/workers\/[^/]+\.js$/,
-  /^console\/index\.html$/,
-  /^console\/assets\/[^/]+\.(js|css)$/,
+  // The dashboard's static files, served by the console.
+  /^console\/.+\.(html|js|css|svg|png|ico|json|webmanifest|woff2)$/,
 ];
 
 describe('the npm package', () => {
@@ -42,6 +42,8 @@ describe('the npm package', () => {
       'dist/workers/sqlite-sink.js',
       'dist/workers/sqlite-probe.js',
       'dist/workers/sqlite-read.js',
+      'dist/workers/console-sink.js',
+      'dist/workers/console-http.js',
       'console/index.html',
       'console/assets/app.js',
       'console/assets/style.css',
