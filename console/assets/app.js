@@ -50,7 +50,7 @@ export async function getJson(path) {
 const sources = {
   server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), render: () => (renderHealth(state), setReadOnly(state.server?.read_only === true)) },
   calls: { every: 1000, path: () => 'calls', apply: applyCalls, render: () => renderCalls(state) },
-  peers: { every: 5000, path: () => 'peers', apply: (d) => (state.peers = d.peers ?? []), render: () => (renderPeers(state), renderTalkgroups(state)) },
+  peers: { every: 5000, path: () => 'peers', apply: applyPeers, render: () => (renderPeers(state), renderTalkgroups(state)) },
   talkgroups: { every: 5000, path: () => 'talkgroups', apply: (d) => (state.talkgroups = d.talkgroups ?? []), render: () => renderTalkgroups(state) },
   lastheard: { every: 10_000, path: lastheardPath, apply: applyLastheard, render: () => renderLastheard(state) },
   links: { every: 5000, path: () => 'links', apply: (d) => (state.links = { links: d.links ?? [], uplinks: d.uplinks ?? [] }), render: () => renderHealth(state) },
@@ -216,8 +216,9 @@ function onEvent(msg) {
     case 'peer':
       // The event is the news; the state report that confirms it may be a second behind.
       if (ev.type === 'logout') {
-        state.peers = state.peers.filter((p) => p.id !== ev.peer);
-        renderPeers(state);
+        removePeer(ev.peer);
+      } else if (ev.type === 'login') {
+        upsertPeer(ev);
       }
       refreshTwice('peers');
       refreshTwice('talkgroups');
@@ -236,6 +237,52 @@ function onEvent(msg) {
       break;
   }
   if (ev.family !== 'call' || ev.type === 'end') void refresh('server');
+}
+
+/**
+ * Logins and logouts seen on the event stream in the last RECENT_MS, by peer: an answer from
+ * /peers comes from a state report that can be older than them, so they win over it until the
+ * report has caught up.
+ */
+const recentPeers = new Map();
+const RECENT_MS = 3000;
+
+function applyPeers(d) {
+  const now = performance.now();
+  let peers = d.peers ?? [];
+  for (const [id, r] of recentPeers) {
+    if (now - r.at > RECENT_MS) {
+      recentPeers.delete(id);
+      continue;
+    }
+    const listed = peers.find((p) => p.id === id);
+    if (r.peer === null) peers = peers.filter((p) => p.id !== id);
+    else if (listed === undefined) peers = [...peers, r.peer];
+    else if (Date.parse(listed.connected_since) + 1000 < Date.parse(r.peer.connected_since)) peers = peers.map((p) => (p.id === id ? r.peer : p));
+  }
+  state.peers = peers;
+}
+
+function removePeer(id) {
+  recentPeers.set(id, { at: performance.now(), peer: null });
+  state.peers = state.peers.filter((p) => p.id !== id);
+  renderPeers(state);
+}
+
+/** A peer from its login event, until the state report lists it with its subscriptions. */
+function upsertPeer(ev) {
+  const old = state.peers.find((p) => p.id === ev.peer);
+  const p = {
+    subscriptions: { ts1: [], ts2: [] },
+    dial: {},
+    ...old,
+    id: ev.peer, callsign: ev.callsign, address: ev.address, port: ev.port, connected_since: new Date(ev.at).toISOString(),
+    software: ev.softwareId, package: ev.packageId, location: ev.location, description: ev.description, url: ev.url,
+    rx_freq: ev.rxFreq, tx_freq: ev.txFreq, colour_code: ev.colorCode, slots: ev.slots,
+  };
+  recentPeers.set(ev.peer, { at: performance.now(), peer: p });
+  state.peers = [...state.peers.filter((x) => x.id !== ev.peer), p];
+  renderPeers(state);
 }
 
 function connectEvents() {
