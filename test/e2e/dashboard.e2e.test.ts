@@ -223,6 +223,17 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     expect(await page.locator(`#peers-body tr[data-peer="${leeds.peerId}"]`).isVisible()).toBe(true);
     await shot(page, 'disconnected');
 
+    // Block, with the time asked for in the page's dialog, and reload: both carried out.
+    await page.locator(`#peers-body tr[data-peer="${gent.peerId}"] [data-cmd="block"]`).click();
+    await page.fill('#confirm-seconds', '90');
+    await page.click('#confirm-ok');
+    await expect.poll(() => page.locator('#notice[data-kind="ok"]').textContent(), { timeout: 3000 }).toContain('Blocked ON4EE for 90 s');
+    // A block also ends the peer's session.
+    await page.locator(`#peers-body tr[data-peer="${gent.peerId}"]`).waitFor({ state: 'detached', timeout: 3000 });
+    await page.click('#reload-btn');
+    await page.click('#confirm-ok');
+    await expect.poll(() => page.locator('#notice[data-kind="ok"]').textContent(), { timeout: 6000 }).toContain('Configuration reloaded');
+
     expect(pageErrors).toEqual([]);
     await page.close();
   });
