@@ -4,9 +4,12 @@
 //  - paced 200 peers / 50 streams at the DMR rate with the workers off, on (MQTT to a local
 //    mosquitto + SQLite), and on with the broker stopped and the database locked: loss, p99, CPU;
 //  - RSS of the whole process at 2000 peers with reporting off, with only SQLite, only MQTT and
-//    both (one reporting thread hosts the sinks), and the thread count.
+//    both (one reporting thread hosts the sinks), and the thread count;
+//  - the operator console (`--only console`): paced 200 peers / 50 streams with everything off
+//    against the console on with an event-stream client connected and the peers and calls polled
+//    every second, in the same run; RSS at 2000 peers with both sinks and the console on.
 //
-//   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each]
+//   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each,console]
 //   (`--only rss` measures just off and both)
 // Prints a table and writes bench/results/reporting-<time>.json.
 
@@ -79,7 +82,14 @@ interface Server {
   stop(): Promise<number | null>;
 }
 
-function configText(o: { sql: string | null; mqttPort: number | null }): string {
+interface ServerShape {
+  sql: string | null;
+  mqttPort: number | null;
+  /** The operator console on (any free port). */
+  console?: boolean;
+}
+
+function configText(o: ServerShape): string {
   return [
     '[hbp]',
     'address = "127.0.0.1"',
@@ -96,14 +106,26 @@ function configText(o: { sql: string | null; mqttPort: number | null }): string 
     `url = ${JSON.stringify(o.mqttPort !== null ? `mqtt://127.0.0.1:${o.mqttPort}` : '')}`,
     'reconnect_min = 0.5',
     'reconnect_max = 5',
+    '[console]',
+    `enabled = ${o.console === true}`,
+    'port = 0',
   ].join('\n');
 }
 
-async function startServer(dir: string, o: { sql: string | null; mqttPort: number | null }): Promise<Server & { spawnedAt: number }> {
+async function startServer(dir: string, o: ServerShape): Promise<Server & { spawnedAt: number; consolePort: Promise<number> }> {
   const cfg = join(dir, `dmrhub-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(cfg, configText(o));
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let consoleSeen: (port: number) => void = () => {};
+  const consolePort = new Promise<number>((resolve) => (consoleSeen = resolve));
+  let all = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    all += d.toString();
+    const m = /"code":"console\.listening"[^\n]*"port":(\d+)/.exec(all);
+    if (m) consoleSeen(Number(m[1]));
+    if (all.length > 1 << 16) all = all.slice(-4096);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error('server did not start')), 10_000);
@@ -122,6 +144,7 @@ async function startServer(dir: string, o: { sql: string | null; mqttPort: numbe
     port,
     pid: child.pid!,
     spawnedAt,
+    consolePort,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
@@ -213,12 +236,65 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
   };
 }
 
-type RssSinks = 'none' | 'sql' | 'mqtt' | 'both';
+/** A dashboard's load on the console: the event stream open, peers and calls fetched every second. */
+async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events: number; polls: number }> }> {
+  const abort = new AbortController();
+  let events = 0;
+  let polls = 0;
+  const res = await fetch(`${base}/api/v1/events`, { signal: abort.signal });
+  const reading = (async () => {
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        events += (dec.decode(value, { stream: true }).match(/^id: /gm) ?? []).length;
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+  const poll = setInterval(() => {
+    void Promise.all(['/api/v1/peers', '/api/v1/calls', '/api/v1/lastheard', '/metrics'].map((p) => fetch(base + p).then((r) => r.text()))).then(() => polls++, () => {});
+  }, 1000);
+  return {
+    async stop() {
+      clearInterval(poll);
+      abort.abort();
+      await reading;
+      return { events, polls };
+    },
+  };
+}
+
+/** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
+async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<PacedRow & { events: number; polls: number }> {
+  const srv = await startServer(dir, { sql: null, mqttPort: null, console: on });
+  const client = on ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
+  const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid });
+  const st = procStatus(srv.pid);
+  const seen = (await client?.stop()) ?? { events: 0, polls: 0 };
+  await srv.stop();
+  return {
+    scenario: on ? 'console' : 'console-off',
+    loss: r.delivery.loss,
+    p99: r.latencyMs.p99,
+    p999: r.latencyMs.p999,
+    cpuPct: r.server?.cpuPct ?? null,
+    rssMb: r.server?.rssMb ?? null,
+    threads: st.threads,
+    ...seen,
+  };
+}
+
+type RssSinks = 'none' | 'sql' | 'mqtt' | 'both' | 'both+console';
 
 async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sinks: RssSinks; rssMb: number; threads: number }> {
-  const broker = sinks === 'mqtt' || sinks === 'both' ? await startBroker(dir) : null;
-  const sql = sinks === 'sql' || sinks === 'both' ? join(dir, `rss-${Date.now()}.sqlite`) : null;
-  const srv = await startServer(dir, { sql, mqttPort: broker?.port ?? null });
+  const both = sinks === 'both' || sinks === 'both+console';
+  const broker = sinks === 'mqtt' || both ? await startBroker(dir) : null;
+  const sql = sinks === 'sql' || both ? join(dir, `rss-${Date.now()}.sqlite`) : null;
+  const srv = await startServer(dir, { sql, mqttPort: broker?.port ?? null, console: sinks === 'both+console' });
   const load = runLoad({ port: srv.port, peers: 2000, streams: 0, mode: 'paced', seconds: 6 });
   await sleep(4500);
   const st = procStatus(srv.pid);
@@ -256,6 +332,17 @@ async function main(): Promise<void> {
         say(`paced ${sc} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, ${r.threads} threads`);
       }
     }
+    const consoleRows: (PacedRow & { events: number; polls: number })[] = [];
+    const consoleRss: { rssMb: number; threads: number }[] = [];
+    for (let i = 0; i < (only.has('console') ? runs : 0); i++) {
+      for (const on of [false, true]) {
+        const r = await pacedConsole(dir, on, seconds);
+        consoleRows.push(r);
+        say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}`);
+      }
+      consoleRss.push(await rss2000(dir, 'both+console'));
+      say(`rss 2000 peers, both sinks and the console: ${JSON.stringify(consoleRss.at(-1))}`);
+    }
     const rss: { on: boolean; sinks: RssSinks; rssMb: number; threads: number }[] = [];
     const rssSinks: RssSinks[] = only.has('rss-each') ? ['none', 'sql', 'mqtt', 'both'] : ['none', 'both'];
     for (let i = 0; i < (only.has('rss') || only.has('rss-each') ? runs : 0); i++) {
@@ -289,10 +376,23 @@ async function main(): Promise<void> {
         ? [`| RSS added by the reporting thread with only SQLite / only MQTT | ${Math.round((rssSql - rssOff) * 10) / 10} MB / ${Math.round((rssMqtt - rssOff) * 10) / 10} MB | |`]
         : []),
     ].join('\n');
-    process.stdout.write(table + '\n');
+    const byC = (sc: string, f: (r: PacedRow) => number | null): number => med(consoleRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
+    const consoleTable = only.has('console')
+      ? [
+          '',
+          `| console measurement | median of ${runs} | goal |`,
+          '|---|---:|---|',
+          ...(['console-off', 'console'] as const).map(
+            (sc) =>
+              `| paced 200 peers / 50 streams, console ${sc === 'console' ? 'on + event stream + polling' : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
+          ),
+          `| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`,
+        ].join('\n')
+      : '';
+    process.stdout.write(table + '\n' + consoleTable + '\n');
     mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
     const file = join(REPO, 'bench', 'results', `reporting-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ runs, seconds, rows, startup, paced: pacedRows, rss, table }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ runs, seconds, rows, startup, paced: pacedRows, rss, console: { paced: consoleRows, rss: consoleRss }, table: table + '\n' + consoleTable }, null, 2) + '\n');
     say(`raw results: ${file}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

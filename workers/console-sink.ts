@@ -24,10 +24,8 @@ export function createSink(options: unknown): SinkInstance {
   const early: FromConsole[] = [];
   let nextId = 0;
   const waiting = new Map<number, { resolve: (a: CommandAnswer) => void; timer: NodeJS.Timeout }>();
-  let auditChain: Promise<void> = mkdir(dirname(opts.auditLog), { recursive: true }).then(
-    () => undefined,
-    () => undefined,
-  );
+  let auditChain: Promise<void> = Promise.resolve();
+  let auditDir = false;
 
   const post = (m: FromConsole): void => {
     if (port === null) early.push(m);
@@ -49,11 +47,13 @@ export function createSink(options: unknown): SinkInstance {
 
   const audit = (e: AuditEntry): Promise<void> => {
     // Appends are chained, so lines keep their order; a failure is logged and the next one tried.
-    return (auditChain = auditChain.then(() =>
-      appendFile(opts.auditLog, JSON.stringify(e) + '\n', { mode: 0o640 }).catch((err: unknown) =>
+    return (auditChain = auditChain.then(async () => {
+      // The directory is made at the first command, not at start (a read-only look writes nothing).
+      if (!auditDir) auditDir = (await mkdir(dirname(opts.auditLog), { recursive: true }).then(() => true, () => false));
+      await appendFile(opts.auditLog, JSON.stringify(e) + '\n', { mode: 0o640 }).catch((err: unknown) =>
         log('error', 'console.audit-failed', `console: cannot write the audit log ${opts.auditLog}: ${err instanceof Error ? err.message : String(err)}`),
-      ),
-    ));
+      );
+    }));
   };
 
   const http = new ConsoleHttp({ opts, state, command, audit });
@@ -105,12 +105,12 @@ export function createSink(options: unknown): SinkInstance {
  * path; without the module or the files the console shows numbers only.
  */
 async function loadNameStore(opts: ConsoleSinkOptions, log: (level: 'info' | 'warn' | 'error', code: string, message: string) => void): Promise<NameStore | null> {
-  if (opts.subscriberFiles.length === 0 && opts.talkgroupFiles.length === 0) return null;
+  if (opts.names.subscribers.length === 0 && opts.names.talkgroups.length === 0) return null;
   try {
     const mod = (await import(pathToFileURL(new URL('../src/names/index.js', import.meta.url).pathname).href)) as {
       loadNames(files: { subscribers?: string[]; talkgroups?: string[] }): Promise<NameStore>;
     };
-    const store = await mod.loadNames({ subscribers: opts.subscriberFiles, talkgroups: opts.talkgroupFiles });
+    const store = await mod.loadNames(opts.names);
     log('info', 'console.names-loaded', `console: ${store.subscriberCount} subscriber and ${store.talkgroupCount} talkgroup names loaded`);
     return store;
   } catch (err) {

@@ -16,7 +16,14 @@ export const CONSOLE_DEFAULTS = {
 const addressError = expecting('an IPv4 or IPv6 address literal such as "127.0.0.1" or "::1"');
 // The token goes in an HTTP header: printable ASCII without spaces, long enough not to be guessed.
 const tokenError = expecting('"" (read-only: no commands) or a token of 16..256 printable ASCII characters without spaces');
-const filesError = expecting('a list of file paths, e.g. ["user.csv"]');
+const MAX_NAME_FILES = 16;
+const filesError = expecting(`a file path or a list of up to ${MAX_NAME_FILES} file paths, e.g. "user.csv" or ["users.json", "local.csv"]`);
+
+/** Name files: one path or a list (later files win for the same ID); relative to the config file. */
+function nameFiles() {
+  const path = z.string(filesError).min(1, filesError).max(4096, filesError);
+  return z.union([path.transform((p) => [p]), z.array(path, filesError).max(MAX_NAME_FILES, filesError)], filesError).default(() => []);
+}
 const intervalError = expecting('a number of seconds >= 0.1 and <= 60');
 
 export const consoleSection = section('console', {
@@ -30,8 +37,8 @@ export const consoleSection = section('console', {
     .string(tokenError)
     .refine((s) => s === '' || /^[\x21-\x7e]{16,256}$/.test(s), tokenError)
     .default(''),
-  subscriber_files: z.array(text(1, 4096, 'a file path', ''), filesError).default(() => []),
-  talkgroup_files: z.array(text(1, 4096, 'a file path', ''), filesError).default(() => []),
+  subscriber_names: nameFiles(),
+  talkgroup_names: nameFiles(),
   audit_log: text(1, 4096, 'a file path', CONSOLE_DEFAULTS.auditLog),
   snapshot_interval: z.number(intervalError).min(0.1, intervalError).max(60, intervalError).default(CONSOLE_DEFAULTS.snapshotMs / 1000),
 });

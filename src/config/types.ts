@@ -34,6 +34,8 @@ export interface AppConfig {
   sql: { enabled: boolean; path: string; retentionDays: number };
   /** Voice prompt packs: loaded from `directory` (absolute; "" = none) for each language, after start. */
   prompts: { directory: string; languages: string[] };
+  /** Subscriber and talkgroup name files ([console] subscriber_names, talkgroup_names), absolute; empty = none. */
+  names: { subscribers: string[]; talkgroups: string[] };
   /**
    * The operator console (HTTP API, event stream, metrics, dashboard); `token` "" = read-only.
    * Paths are absolute.
@@ -43,8 +45,6 @@ export interface AppConfig {
     address: string;
     port: number;
     token: string;
-    subscriberFiles: string[];
-    talkgroupFiles: string[];
     auditLog: string;
   };
   /** absolute path of the file it came from, or null when built from text */

@@ -13,8 +13,8 @@ export interface ConsoleSinkOptions {
   port: number;
   /** "" = read-only: every command is refused. */
   token: string;
-  subscriberFiles: string[];
-  talkgroupFiles: string[];
+  /** Subscriber and talkgroup name files (absolute), for the names store. */
+  names: { subscribers: string[]; talkgroups: string[] };
   auditLog: string;
   /** Where the dashboard's static files are (the repository's console/). */
   dashboardDir: string;

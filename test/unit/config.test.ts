@@ -554,3 +554,32 @@ describe('parseConfigText on arbitrary input', () => {
     );
   });
 });
+
+describe('[console]', () => {
+  it('defaults: on, 127.0.0.1:8080, read-only, no names, the audit log beside the file', () => {
+    expect(ok('').console).toEqual({ enabled: true, address: '127.0.0.1', port: 8080, token: '', auditLog: join(BASE, 'data/console-audit.log') });
+    expect(ok('').names).toEqual({ subscribers: [], talkgroups: [] });
+    expect(ok('[console]\nenabled = false\n').core.console).toEqual({ snapshotMs: 0 });
+    expect(ok('[console]\nsnapshot_interval = 0.25\n').core.console).toEqual({ snapshotMs: 250 });
+  });
+
+  it('takes paths relative to the file and a token of 16 or more characters', () => {
+    const c = ok('[console]\ntoken = "abcdefghijklmnop"\nsubscriber_names = ["names/user.csv"]\ntalkgroup_names = "/var/lib/tg.json"\n');
+    expect(c.console.token).toBe('abcdefghijklmnop');
+    expect(c.names).toEqual({ subscribers: [join(BASE, 'names/user.csv')], talkgroups: ['/var/lib/tg.json'] });
+  });
+
+  it('names each bad key with its line', () => {
+    const errors = errorsOf('[console]\naddress = "localhost"\nport = 70000\ntoken = "short"\nsnapshot_interval = 0\nsubscriber_names = 5\nwhat = 1\n');
+    expect(errorFor(errors, 'console.address')).toMatchObject({ line: 2 });
+    expect(errorFor(errors, 'console.port')).toMatchObject({ line: 3 });
+    expect(errorFor(errors, 'console.token')).toMatchObject({ line: 4, message: expect.stringContaining('16..256') });
+    expect(errorFor(errors, 'console.snapshot_interval')).toMatchObject({ line: 5 });
+    expect(errorFor(errors, 'console.subscriber_names')).toMatchObject({ line: 6 });
+    expect(errorFor(errors, 'console.what')).toMatchObject({ line: 7, message: expect.stringContaining('unknown key') });
+  });
+
+  it('keeps the token out of event-log headers', () => {
+    expect(JSON.stringify(redactConfig(ok('[console]\ntoken = "abcdefghijklmnop-secret"\n')))).not.toContain('abcdefghijklmnop-secret');
+  });
+});
