@@ -162,7 +162,7 @@ function onCallStart(ev) {
   if (!state.live.has(k)) {
     const call = {
       stream_id: ev.stream, src: ev.src, tg: ev.dst, slot: ev.slot, peer: ev.peer, started_at: new Date(ev.at).toISOString(),
-      duration_ms: 0, loss: 0, ber: null, rssi: null, private: ev.callType === 'private',
+      duration_ms: 0, loss: 0, ber: null, rssi: null, call_type: ev.callType,
       ...state.names.src.get(ev.src),
       ...(state.names.tg.has(ev.dst) ? { tg_name: state.names.tg.get(ev.dst) } : {}),
     };

@@ -18,6 +18,11 @@ function talker(c) {
     : h('span', { class: 'call' }, String(c.src));
 }
 
+/** Where a call goes: its talkgroup with its name, or the subscriber a private call is for. */
+function dest(c) {
+  return c.call_type === 'private' ? ['private ', h('span', { class: 'tg' }, String(c.tg))] : tgLabel(c.tg, c.tg_name);
+}
+
 function via(state, c) {
   if (c.via && c.via !== 'peer' && c.via !== 'hbp') return c.via;
   return c.peer_callsign ?? peerName(state, c.peer);
@@ -46,7 +51,7 @@ export function renderCalls(state) {
         'tr',
         { 'data-stream': k, 'data-src': c.src, 'data-tg': c.tg, class: e.ended === null ? 'talking' : 'ended' },
         cell('Slot', `TS${c.slot}`),
-        cell('Talkgroup', c.private ? ['private ', String(c.tg)] : tgLabel(c.tg, c.tg_name)),
+        cell('Talkgroup', dest(c)),
         cell('Talker', talker(c)),
         cell('Name', c.src_name ?? '', 'src-name'),
         cell('Via', via(state, c)),
@@ -86,7 +91,7 @@ export function renderLastheard(state) {
         cell('Ended', timeOf(c.ended_at)),
         cell('Talker', talker(c)),
         cell('Name', c.src_name ?? '', 'src-name'),
-        cell('Talkgroup', tgLabel(c.tg, c.tg_name)),
+        cell('Talkgroup', dest(c)),
         cell('Slot', `TS${c.slot}`),
         cell('Via', via(state, c), 'minor'),
         cell('Time', clock(c.duration_ms), 'num'),
