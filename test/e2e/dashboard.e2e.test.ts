@@ -92,8 +92,8 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
           address: '127.0.0.1',
           port: 0,
           token,
-          subscriber_files: [join(NAMES, 'subscriber_ids.json')],
-          talkgroup_files: [join(NAMES, 'talkgroup_ids.json')],
+          subscriber_names: [join(NAMES, 'subscriber_ids.json')],
+          talkgroup_names: [join(NAMES, 'talkgroup_ids.json')],
         },
       },
     });
