@@ -291,6 +291,8 @@ function connectEvents() {
   stream.source = es;
   es.onopen = () => {
     stream.open = true;
+    // A restarted server counts from 1 again; the stream itself resumes after Last-Event-ID.
+    stream.lastSeq = 0;
     setLive('live');
     // After a break the stream resumes from Last-Event-ID, but a long break can outrun the backlog.
     if (stream.everOpen) refreshAll();
