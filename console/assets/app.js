@@ -71,6 +71,8 @@ export async function refresh(name) {
     s.error = null;
   } catch (err) {
     s.error = String(err.message ?? err);
+    // 503 until the server's first state report, or the server restarting: ask again in a second.
+    s.last = Math.min(s.last, performance.now() - s.every + 1000);
   }
   s.busy = false;
   s.render();
