@@ -65,12 +65,21 @@ export function createSink(options: unknown): SinkInstance {
     const a = http.server.address();
     if (a !== null && typeof a === 'object') post({ type: 'listening', address: a.address, port: a.port });
   });
-  void loadNameStore(opts, log).then((n) => {
-    state.names = n;
-  });
+  // Loads queue; each one that ends replaces the names (a reload's files replace the start's).
+  let names: Promise<void> = Promise.resolve();
+  const loadNames = (files: ConsoleSinkOptions['names']): void => {
+    names = names.then(() =>
+      loadNameStore(files, log).then((n) => {
+        // A load that failed keeps the names in use.
+        if (n !== undefined) state.names = n;
+      }),
+    );
+  };
+  loadNames(opts.names);
 
   const onMessage = (m: ToConsole): void => {
     if (m.type === 'state') state.setState(m);
+    else if (m.type === 'names') loadNames(m.names);
     else {
       const w = waiting.get(m.id);
       if (w === undefined) return;
@@ -101,20 +110,20 @@ export function createSink(options: unknown): SinkInstance {
 }
 
 /**
- * The names (src/names, loadNames) when files are configured. Loaded by path, off the packet
- * path; without the module or the files the console shows numbers only.
+ * The names (src/names, loadNames) when files are configured (null when none are). Loaded by
+ * path, off the packet path; undefined when they could not be loaded (logged).
  */
-async function loadNameStore(opts: ConsoleSinkOptions, log: (level: 'info' | 'warn' | 'error', code: string, message: string) => void): Promise<NameStore | null> {
-  if (opts.names.subscribers.length === 0 && opts.names.talkgroups.length === 0) return null;
+async function loadNameStore(files: ConsoleSinkOptions['names'], log: (level: 'info' | 'warn' | 'error', code: string, message: string) => void): Promise<NameStore | null | undefined> {
+  if (files.subscribers.length === 0 && files.talkgroups.length === 0) return null;
   try {
     const mod = (await import(pathToFileURL(new URL('../src/names/index.js', import.meta.url).pathname).href)) as {
       loadNames(files: { subscribers?: string[]; talkgroups?: string[] }): Promise<NameStore>;
     };
-    const store = await mod.loadNames(opts.names);
+    const store = await mod.loadNames(files);
     log('info', 'console.names-loaded', `console: ${store.subscriberCount} subscriber and ${store.talkgroupCount} talkgroup names loaded`);
     return store;
   } catch (err) {
-    log('warn', 'console.names-failed', `console: names not loaded (${err instanceof Error ? err.message : String(err)}); calls show IDs only`);
-    return null;
+    log('warn', 'console.names-failed', `console: names not loaded (${err instanceof Error ? err.message : String(err)}); the names in use, if any, stay`);
+    return undefined;
   }
 }

@@ -43,6 +43,8 @@ export class ConsoleState {
   private readonly heard: { seq: number; e: CallEndEvent }[] = [];
   private readonly live = new Map<string, CallStartEvent>();
   private readonly linkEvents = new Map<string, LinkEvent>();
+  /** Each peer's RPTC details as first sent for its session (they cross the port once). */
+  private details = new Map<number, { loggedInAt: number; config: ConsolePeer['config'] }>();
   /** Events taken, and the last seq seen. */
   received = 0;
   lastSeq = 0;
@@ -71,6 +73,15 @@ export class ConsoleState {
   }
 
   setState(m: StateMessage): void {
+    const details = new Map<number, { loggedInAt: number; config: ConsolePeer['config'] }>();
+    for (const p of m.state.peers) {
+      if (p.config === null) {
+        const known = this.details.get(p.peer);
+        if (known !== undefined && known.loggedInAt === p.loggedInAt) p.config = known.config;
+      }
+      details.set(p.peer, { loggedInAt: p.loggedInAt, config: p.config });
+    }
+    this.details = details;
     this.state = m;
     // Calls the core no longer has (their end was dropped from a full queue) leave the live list.
     const known = new Set(m.state.calls.map((c) => hex8(c.stream)));

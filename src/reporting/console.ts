@@ -54,6 +54,8 @@ export interface ConsolePeer {
   options: string | null;
   subs: { slot: 1 | 2; tg: number; conference: number; source: string }[];
 }
+// `config` crosses the port once per session: later state messages carry null for a peer whose
+// `loggedInAt` is unchanged, and the console keeps the details from the first.
 
 export interface ConsoleCall {
   stream: number;
@@ -133,7 +135,9 @@ export type ToConsole =
       /** The process (main thread's heap) and the main thread's timer lateness since the last state. */
       process: { rss: number; heapUsed: number; heapTotal: number; external: number; lagMs: number; lagMaxMs: number };
     }
-  | { type: 'result'; id: number; ok: boolean; code: string; message: string; result: Record<string, string | number | boolean> };
+  | { type: 'result'; id: number; ok: boolean; code: string; message: string; result: Record<string, string | number | boolean> }
+  /** The name files after a reload changed them: load them again. */
+  | { type: 'names'; names: ConsoleSinkOptions['names'] };
 
 /** Console sink → main thread. */
 export type FromConsole =

@@ -31,6 +31,8 @@ export class ConsoleBridge {
   private lagSum = 0;
   private lagCount = 0;
   private lagMax = 0;
+  /** Each peer's login time whose RPTC details the console already has (peer ID → loggedInAt). */
+  private detailsSent = new Map<number, number>();
   /** Where the console listens, once it said so. */
   listening: { address: string; port: number } | null = null;
 
@@ -48,6 +50,14 @@ export class ConsoleBridge {
   }
 
   state(r: StateReport): void {
+    // A peer's RPTC details do not change during its session: they cross once, then null (the
+    // console keeps them). The copy into the other thread is most of the report's cost.
+    const sent = new Map<number, number>();
+    for (const p of r.peers) {
+      if (this.detailsSent.get(p.peer) === p.loggedInAt) p.config = null;
+      sent.set(p.peer, p.loggedInAt);
+    }
+    this.detailsSent = sent;
     const mem = process.memoryUsage();
     const msg: ToConsole = {
       type: 'state',
@@ -57,6 +67,12 @@ export class ConsoleBridge {
       process: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lagMs: this.lagCount > 0 ? this.lagSum / this.lagCount : 0, lagMaxMs: this.lagMax },
     };
     this.lagSum = this.lagCount = this.lagMax = 0;
+    this.port.postMessage(msg);
+  }
+
+  /** A reload named other name files: the console loads them again. */
+  names(names: { subscribers: string[]; talkgroups: string[] }): void {
+    const msg: ToConsole = { type: 'names', names };
     this.port.postMessage(msg);
   }
 

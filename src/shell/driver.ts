@@ -330,6 +330,7 @@ export class Driver {
       this.logger.warn({ code: 'config.restart-needed' }, 'console settings changed: take effect at the next restart');
       core = { ...core, console: this.app.core.console };
     }
+    if (JSON.stringify(r.config.names) !== JSON.stringify(this.app.names)) this.console?.names(r.config.names);
     this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks, console: this.app.console };
     this.logger.level = r.config.log.level;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });

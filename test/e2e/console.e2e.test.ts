@@ -5,6 +5,7 @@
 // counters as the server logs them when it stops.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { voiceCall } from '../support/harness.js';
 import { HbpClient } from '../support/hbp-client.js';
@@ -103,6 +104,16 @@ describe('operator console API', () => {
     expect(page1.next_cursor).toMatch(/^\d+$/);
     const page2 = (await api(url, `/api/v1/lastheard?limit=2&cursor=${page1.next_cursor}`)).body;
     expect(page2).toMatchObject({ items: [{ src: 3120101 }], next_cursor: null });
+
+    // Many state reports later the RPTC details are still there (they cross the port once per
+    // session), and a new session of the same ID brings its own.
+    expect((await peersOf(url))[1]).toMatchObject({ id: 3120002, callsign: 'T20002', software: 'dmrhub-e2e', location: 'loopback', rx_freq: '434000000' });
+    const again = await fx.radio(3120002);
+    await again.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options: 'TS2=91;', callsign: 'N0NEW' });
+    const renewed = await waitPeers(url, (p) => p[1]?.callsign === 'N0NEW', 'the new session of 3120002');
+    expect(renewed[1]).toMatchObject({ id: 3120002, port: again.localPort, software: 'dmrhub-e2e' });
+    await sleep(3 * SNAPSHOT_S * 1000);
+    expect((await peersOf(url))[1]).toMatchObject({ callsign: 'N0NEW', location: 'loopback' });
   }, 30_000);
 
   it('answers every error with its status and stable code, and a refused command changes nothing', async () => {
@@ -156,6 +167,22 @@ describe('operator console API', () => {
     expect([r.status, (r.body['error'] as { code: string }).code]).toEqual([401, 'unauthorized']);
     await sleep(3 * SNAPSHOT_S * 1000);
     expect((await peersOf(url)).map((p) => p.id)).toEqual([3120021]);
+  });
+
+  it('a console port that cannot be opened is logged, and the server routes on', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    fx.track({ close: () => new Promise<void>((r) => blocker.close(() => r())) });
+    const taken = (blocker.address() as AddressInfo).port;
+    const s = await fx.start(consoleOptions({ console: { port: taken } }));
+    const failed = await s.waitForLog((l) => l['code'] === 'console.listen-failed', 5000, 'console.listen-failed');
+    expect(String(failed['msg'])).toContain('already in use');
+    const a = await fx.hotspot(s, 3120061, 'TS2=91;');
+    const b = await fx.hotspot(s, 3120062, 'TS2=91;');
+    const from = b.mark();
+    const call = voiceCall({ peerId: a.peerId, src: 3120161, tg: 91, slot: 2, streamId: 0x12000061 });
+    await a.sendPaced(call, 20);
+    await b.waitFor((_d, i) => i >= from + call.length - 1, 3000, from, 'the call at B');
   });
 
   it('says unavailable (503) until the first state report has come', async () => {
@@ -244,10 +271,15 @@ describe('operator commands', () => {
     expect(r4).toMatchObject({ status: 200, body: { ok: true, result: { peer: 3120043, slot: 2, dropped: 2350 } } });
     await waitPeers(url, (p) => p.length === 1 && p[0]!.dial['ts2'] === undefined, 'the dial lane gone');
 
-    // Reload: the file now asks for hang time 2 s; the server answers ok and logs config.applied.
+    // Reload: the file now asks for hang time 2 s and names a subscriber file; the server answers ok.
     writeFileSync(s.configPath, readFileSync(s.configPath, 'utf8') + '\n[timers]\ngroup_hangtime = 2\n');
+    const namesLogs = (): number => s.logs.filter((l) => String(l['code']).startsWith('console.names-')).length;
+    expect(namesLogs()).toBe(0);
+    writeFileSync(s.configPath, readFileSync(s.configPath, 'utf8').replace('[console]', '[console]\nsubscriber_names = "user.csv"'));
     const r5 = await api(url, '/api/v1/reload', t);
     expect(r5).toMatchObject({ status: 200, body: { ok: true, result: { reloaded: true } } });
+    // The reload named a subscriber file: the console loads it (here it cannot: no such file).
+    await s.waitForLog((l) => String(l['code']).startsWith('console.names-'), 5000, 'the names load after the reload');
     const audit = readFileSync(auditPath(s), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit.map((x) => [x['command'], x['target'], x['ok']])).toEqual([
       ['disconnect', 3120041, true],
