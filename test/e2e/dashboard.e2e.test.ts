@@ -109,6 +109,11 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
 
   it('shows hotspots, a live call with its names within 1 s, its end in last heard, and the disconnect command', async () => {
     const { s, base } = await startWithConsole(TOKEN);
+    // The names file is loaded (after start, off the packet path) before the page is opened.
+    const names = await s
+      .waitForLog((l) => l['code'] === 'console.names-loaded' || l['code'] === 'console.names-failed', 10_000, 'the console loading the names')
+      .catch((err: unknown) => ({ code: 'none', msg: String(err) }));
+    expect(names['code'], `the console's names: ${String(names['msg'])}`).toBe('console.names-loaded');
     const leeds = await hotspot(s, 234567801, 'M0ABC', 'TS1=2350;TS2=91', { location: 'Leeds', softwareId: '20240101_Pi-Star', packageId: 'MMDVM_HS_Hat', slots: '4' });
     const york = await hotspot(s, 234567902, 'G4XYZ', 'TS1=2350', { location: 'York', softwareId: 'DMRGateway-20240101', packageId: 'MMDVM', slots: '3' });
     const hamburg = await hotspot(s, 262450101, 'DL1ABC', 'TS2=262;TS1=2350', { location: 'Hamburg', softwareId: 'WPSD', packageId: 'MMDVM_HS_Dual_Hat', slots: '3' });
