@@ -18,7 +18,7 @@ export const state = {
   peers: [],
   talkgroups: [],
   links: { links: [], uplinks: [] },
-  lastheard: { items: [], next: null, filter: {}, loaded: false },
+  lastheard: { items: [], next: null, filter: {}, loaded: false, older: false },
   /** streamKey → { call, base (performance.now() when call.duration_ms was true), ended (time or null), seen } */
   live: new Map(),
   /** streamKey → performance.now() of its end */
@@ -105,10 +105,19 @@ function lastheardPath() {
 }
 
 function applyLastheard(d) {
-  state.lastheard.items = d.items ?? [];
-  for (const c of state.lastheard.items) learnNames(c);
-  state.lastheard.next = d.next_cursor ?? null;
-  state.lastheard.loaded = true;
+  const lh = state.lastheard;
+  const first = d.items ?? [];
+  for (const c of first) learnNames(c);
+  if (lh.older) {
+    // Older pages were asked for: keep them under the new first page.
+    const key = (c) => `${streamKey(c.stream_id)}@${c.started_at}`;
+    const seen = new Set(first.map(key));
+    lh.items = first.concat(lh.items.filter((c) => !seen.has(key(c))));
+  } else {
+    lh.items = first;
+    lh.next = d.next_cursor ?? null;
+  }
+  lh.loaded = true;
 }
 
 export async function lastheardOlder() {
@@ -117,11 +126,15 @@ export async function lastheardOlder() {
   const d = await getJson(`${lastheardPath()}&cursor=${encodeURIComponent(lh.next)}`);
   lh.items = lh.items.concat(d.items ?? []);
   lh.next = d.next_cursor ?? null;
+  lh.older = true;
   renderLastheard(state);
 }
 
 export function setLastheardFilter(filter) {
   state.lastheard.filter = filter;
+  state.lastheard.older = false;
+  const form = document.getElementById('lh-filter');
+  for (const k of ['src', 'tg', 'peer']) form.elements[k].value = filter[k] ?? '';
   void refresh('lastheard');
 }
 
