@@ -191,6 +191,14 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     await second.done;
     await page.locator('#lastheard-body tr[data-stream="26200b01"]').waitFor({ timeout: 3000 });
 
+    // The talkgroup view: a click on TG 2350 shows its calls only in last heard.
+    await page.locator('#talkgroups-body tr[data-tg="2350"] a').click();
+    await page.locator('#lastheard-body tr[data-stream="26200b01"]').waitFor({ state: 'detached', timeout: 3000 });
+    expect(await page.locator('#lastheard-body tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-tg')))).toEqual(['2350']);
+    expect(await page.inputValue('#lh-filter input[name="tg"]')).toBe('2350');
+    await page.click('#lh-filter button[type="reset"]');
+    await page.locator('#lastheard-body tr[data-stream="26200b01"]').waitFor({ timeout: 3000 });
+
     // The same page on a phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
