@@ -16,6 +16,7 @@ import {
   hbpKind,
   parseMasterReply,
   type MasterReply,
+  type RepeaterConfig,
 } from '../../src/protocol/index.js';
 import { loginDigest } from './crypto.js';
 
@@ -37,6 +38,8 @@ export interface LoginOptions {
   /** RPTO options string; when absent no RPTO is sent and the server's defaults apply. */
   options?: string;
   callsign?: string;
+  /** Other RPTC fields (location, softwareId, slots, …) over the test defaults. */
+  rptc?: Partial<Omit<RepeaterConfig, 'peerId' | 'callsign'>>;
 }
 
 interface Waiter {
@@ -196,6 +199,7 @@ export class HbpClient {
         url: '',
         softwareId: 'dmrhub-e2e',
         packageId: 'dmrhub-e2e',
+        ...o.rptc,
       }),
     );
     if (o.options !== undefined) await ack('RPTO', encodeRpto(this.peerId, o.options));

@@ -9,7 +9,7 @@ import { MAIN_JS, REPO_ROOT } from '../support/server-process.js';
 
 const UNIT = join(REPO_ROOT, 'systemd', 'dmrhub.service');
 
-/** Files allowed in the package: what runs, the example config, the unit, the docs. */
+/** Files allowed in the package: what runs, the dashboard, the example config, the unit, the docs. */
 const ALLOWED: RegExp[] = [
   /^package\.json$/,
   /^README\.md$/,
@@ -46,6 +46,9 @@ describe('the npm package', () => {
       'dist/workers/sqlite-read.js',
       'dist/workers/console-sink.js',
       'dist/workers/console-http.js',
+      'console/index.html',
+      'console/assets/app.js',
+      'console/assets/style.css',
     ]) {
       expect(files).toContain(needed);
     }
