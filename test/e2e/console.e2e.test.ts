@@ -35,7 +35,7 @@ describe('operator console API', () => {
     const s = await fx.start(consoleOptions(base));
     const url = await consoleUrl(s);
     const a = await fx.hotspot(s, 3120001, 'TS1=1;TS2=91;');
-    await fx.hotspot(s, 3120002, 'TS2=91;');
+    const b = await fx.hotspot(s, 3120002, 'TS2=91;');
     const peers = await waitPeers(url, (p) => p.length === 2, 'two peers');
     expect(peers.map((p) => [p.id, p.callsign])).toEqual([
       [3120001, 'T20001'],
@@ -108,6 +108,10 @@ describe('operator console API', () => {
     // Many state reports later the RPTC details are still there (they cross the port once per
     // session), and a new session of the same ID brings its own.
     expect((await peersOf(url))[1]).toMatchObject({ id: 3120002, callsign: 'T20002', software: 'dmrhub-e2e', location: 'loopback', rx_freq: '434000000' });
+    // The old session logs out first: a login of a connected ID from another address is refused
+    // while the old one still answers (the takeover policy).
+    b.logout();
+    await waitPeers(url, (p) => p.length === 1, 'the old session of 3120002 gone');
     const again = await fx.radio(3120002);
     await again.login('127.0.0.1', s.port, { passphrase: 'passw0rd', options: 'TS2=91;', callsign: 'N0NEW' });
     const renewed = await waitPeers(url, (p) => p[1]?.callsign === 'N0NEW', 'the new session of 3120002');
