@@ -39,6 +39,14 @@ export interface Lifecycle {
   closeSession(s: Session, now: number, reason: string): void;
 }
 
+/** The shell's receive backlog, as its `backlog-changed` events said (changed by the router only). */
+export interface ReceiveBacklog {
+  /** Datagrams are waiting to be read beyond the shell's limit. */
+  behind: boolean;
+  /** When the last backlog drained (core time); 0 when there was none. */
+  drainedAt: number;
+}
+
 export interface CoreEnv {
   readonly cfg: CoreConfig;
   /** Passphrase bytes (UTF-8), derived from cfg. */
@@ -47,6 +55,7 @@ export interface CoreEnv {
   readonly now: number;
   /** Wall clock minus core time (ms), from the `started` event: FBP timestamps are wall-clock. */
   readonly wallOffset: number;
+  readonly receive: Readonly<ReceiveBacklog>;
   readonly deps: CoreDeps;
   readonly prng: Prng;
   readonly fx: Effects;

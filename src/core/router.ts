@@ -67,6 +67,7 @@ export class Core {
       passphrase: utf8(DEFAULT_CORE_CONFIG.hbp.passphrase),
       now: 0,
       wallOffset: 0,
+      receive: { behind: false, drainedAt: 0 },
       deps,
       prng: new Prng(0),
       fx: this.fx,
@@ -129,6 +130,11 @@ export class Core {
           this.deadlines.clear();
           this.stopped = true;
           this.fx.log({ code: 'server.stopped', level: 'info' });
+          break;
+        case 'backlog-changed':
+          if (ev.behind === this.env.receive.behind) break;
+          this.env.receive = { behind: ev.behind, drainedAt: ev.behind ? this.env.receive.drainedAt : ev.now };
+          this.env.counters.add(ev.behind ? 'receive.backlog' : 'receive.drained');
           break;
         case 'prompts-loaded':
           this.env.prompts.replace(ev.packs);
