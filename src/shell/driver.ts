@@ -18,6 +18,7 @@ import { toReportInput } from './report-map.js';
 import { ReportingHub, type SinkSpec } from './reporting.js';
 import { EventLog, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
+import { OverloadGuard } from './overload.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 
@@ -110,6 +111,8 @@ export class Driver {
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
+  /** When the last overload warning was logged (monotonic ms). */
+  private overloadLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
@@ -127,8 +130,27 @@ export class Driver {
       this.logger,
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
       this.reporting.active ? (r) => this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono))) : null,
+      new OverloadGuard(app.overload, () => performance.now(), (behind, ms) => this.onBacklog(behind, ms), (socket, probe) => this.transport.sendProbe(socket, probe)),
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
+  }
+
+  /**
+   * The receive queue fell behind (voice fan-out is shed until it drains) or drained: the core is
+   * told, so that silence meanwhile does not drop peers. Warned at most every 10 s.
+   */
+  private onBacklog(behind: boolean, ms: number): void {
+    if (this.stopping) return;
+    const now = monotonicMs();
+    this.dispatch({ kind: 'backlog-changed', now, behind });
+    if (!behind || now - this.overloadLoggedAt < 10_000) return;
+    this.overloadLoggedAt = now;
+    const g = this.transport.guard;
+    this.logger.warn(
+      { code: 'overload.behind', waitedMs: Math.round(ms), backlogs: g.backlogs, shed: { ...g.shed } },
+      `overload: datagrams waited over ${Math.round(ms)} ms to be read; voice fan-out is shed until the receive queue drains ` +
+        `(so far: ${g.backlogs} backlog(s); voice datagrams shed: ${g.shed.backlog} for the backlog, ${g.shed.turnBudget} over the turn budget, ${g.shed.sendQueue} for a full send queue)`,
+    );
   }
 
   wallClock(now: number): number {
@@ -278,6 +300,7 @@ export class Driver {
     }
     this.app = { ...r.config, core, hbp: this.app.hbp, record: this.app.record, links: this.app.links, uplinks: this.app.uplinks };
     this.logger.level = r.config.log.level;
+    this.transport.guard.settings = r.config.overload;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (promptsChanged) void this.loadPrompts();
     return true;
@@ -301,7 +324,8 @@ export class Driver {
     this.reporting.push({ family: 'server', type: 'stopped', at: Date.now(), version: VERSION, port: this.hbpPort });
     await this.reporting.stop();
     await this.eventLog?.close();
-    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats() }, 'dmrhub stopped');
+    const stats = Object.fromEntries([...this.core.stats(), ...this.transport.stats()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    this.logger.info({ code: 'server.exit', stats, reporting: this.reporting.stats() }, 'dmrhub stopped');
     this.logger.flush();
   }
 }
