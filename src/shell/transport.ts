@@ -97,8 +97,9 @@ export class UdpTransport implements ActionSink {
     const self = { address: spec.address === '0.0.0.0' ? '127.0.0.1' : spec.address === '::' ? '::1' : spec.address, port };
     this.self.push(self);
     sock.on('message', (msg, rinfo) => {
-      if (msg.length === PROBE_LEN && rinfo.port === port && this.guard.onProbe(index, msg)) return;
+      // A probe counts as read (it was one of the batch), but never reaches the core.
       this.guard.onRead(index);
+      if (msg.length === PROBE_LEN && rinfo.port === port && this.guard.onProbe(index, msg)) return;
       this.onDatagram(index, msg, rinfo.address, rinfo.port);
     });
     sock.on('error', (err) => {
