@@ -93,6 +93,16 @@ export class UdpTransport implements ActionSink {
     });
     const index = this.sockets.length;
     this.sockets.push(sock);
+    // Linux reports twice what it grants (the other half is its bookkeeping) and caps the request
+    // at net.core.rmem_max: say so when the receive buffer is smaller than asked for.
+    const granted = process.platform === 'linux' ? sock.getRecvBufferSize() / 2 : sock.getRecvBufferSize();
+    if (granted < spec.recvBufferBytes) {
+      this.logger.info(
+        { code: 'socket.small-buffer', socket: index, requested: spec.recvBufferBytes, granted },
+        `socket ${index}: the kernel granted a receive buffer of ${granted} bytes, less than the ${spec.recvBufferBytes} of hbp.recv_buffer_bytes; ` +
+          'raise net.core.rmem_max (sysctl) so that a burst cannot overflow it',
+      );
+    }
     const port = sock.address().port;
     const self = { address: spec.address === '0.0.0.0' ? '127.0.0.1' : spec.address === '::' ? '::1' : spec.address, port };
     this.self.push(self);

@@ -9,7 +9,7 @@
 // frames arrive at once, so the server usually reads a full batch, probes and falls behind for a
 // few ms), is only checked for agreement between the shell, the core and the event log.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeDmrd, encodeRptping, parseMasterReply, readU32 } from '../../src/protocol/index.js';
 import type { HbpClient } from '../support/hbp-client.js';
@@ -113,5 +113,15 @@ describe('overload: a key-up storm over the fan-out budget', () => {
     if ((stats['overload.backlogs'] ?? 0) === 0) expect(stats['shed.backlog']).toBe(0);
     const replay = await runCli(['replay', server.recordPath!, '--digest-only', '--config', server.configPath]);
     expect(replay.code, replay.stderr).toBe(0);
+  });
+
+  // Linux only: the kernel's cap on receive buffers is read from /proc, and a request above it is named at start.
+  it.skipIf(!existsSync('/proc/sys/net/core/rmem_max'))('says at start when the kernel grants a smaller receive buffer than configured', async () => {
+    const cap = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const asked = Math.min(268_435_456, cap * 2);
+    if (asked <= cap) return; // the cap is above what the config may ask for: nothing to see
+    const server = await fx.start({ config: { hbp: { recv_buffer_bytes: asked } } });
+    const line = await server.waitForLog((l) => l['code'] === 'socket.small-buffer', 5000);
+    expect(line).toMatchObject({ socket: 0, requested: asked, granted: cap });
   });
 });
