@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 /** Datagrams libuv reads from one UDP socket before it returns to the event loop (Node 20). */
 export const READ_BATCH = 32;
 
+/** The `[limits]` keys of the config (defaults in src/config/schema.ts). */
 export interface OverloadSettings {
   /** Voice datagrams fanned out per turn before the rest of the turn's voice is shed. */
   fanoutPerTurn: number;
@@ -31,8 +32,6 @@ export interface OverloadSettings {
   /** Bytes in a socket's send queue above which voice fan-out to it is shed. */
   sendQueueBytes: number;
 }
-
-export const DEFAULT_OVERLOAD: OverloadSettings = { fanoutPerTurn: 10_000, maxReceiveWaitMs: 250, sendQueueBytes: 1024 * 1024 };
 
 /** Voice datagrams shed, by reason. */
 export interface ShedCounters {
@@ -68,7 +67,6 @@ export class OverloadGuard {
   private readonly probeSentAt: number[] = [];
   private nextSeq = 1;
   private readonly key = randomBytes(4).readUInt32BE(0);
-  private readonly probe = Buffer.alloc(PROBE_LEN);
   private behindSince = 0;
 
   constructor(
@@ -123,12 +121,14 @@ export class OverloadGuard {
         this.nextSeq = (next % 0xffff_ffff) + 1;
         this.probeSeq[i] = next;
         this.probeSentAt[i] = now;
-        this.probe.writeUInt32BE(PROBE_TAG, 0);
-        this.probe.writeUInt32BE(this.key, 4);
-        this.probe.writeUInt32BE(next, 8);
-        this.probe.writeDoubleLE(now, 12);
+        // A buffer per probe (a few per second at most): a send the kernel queued keeps its bytes.
+        const probe = Buffer.alloc(PROBE_LEN);
+        probe.writeUInt32BE(PROBE_TAG, 0);
+        probe.writeUInt32BE(this.key, 4);
+        probe.writeUInt32BE(next, 8);
+        probe.writeDoubleLE(now, 12);
         this.probes++;
-        this.sendProbe(i, this.probe);
+        this.sendProbe(i, probe);
       } else if (now - this.probeSentAt[i]! >= this.settings.maxReceiveWaitMs) {
         this.fallBehind(now - this.probeSentAt[i]!);
       }

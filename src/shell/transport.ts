@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.js';
 import { writeEntry } from './logger.js';
 import { patchTarget } from '../protocol/hbp/dmrd.js';
-import { DEFAULT_OVERLOAD, OverloadGuard, PROBE_LEN } from './overload.js';
+import { PROBE_LEN, type OverloadGuard } from './overload.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -57,16 +57,15 @@ export class UdpTransport implements ActionSink {
   constructor(
     private readonly logger: Logger,
     private readonly onDatagram: (socket: number, bytes: Buffer, address: string, port: number) => void,
-    onReport: ((r: CoreReport) => void) | null = null,
-    guard: OverloadGuard | null = null,
+    onReport: ((r: CoreReport) => void) | null,
+    /** Decides what voice fan-out is shed; its probes go out through `sendProbe`. */
+    readonly guard: OverloadGuard,
   ) {
-    this.guard = guard ?? new OverloadGuard(DEFAULT_OVERLOAD, () => performance.now(), () => {}, (socket, probe) => this.sendProbe(socket, probe));
     // Without a reporting sink configured, reports are not even converted.
     if (onReport) this.report = onReport;
   }
 
   report?: (r: CoreReport) => void;
-  readonly guard: OverloadGuard;
   /** Where each socket sends the guard's probes: its own address (loopback for a wildcard) and port. */
   private readonly self: { address: string; port: number }[] = [];
 

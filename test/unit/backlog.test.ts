@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMasterReply } from '../../src/protocol/hbp/index.js';
 import { decodeEvent, encodeEvent } from '../../src/replay/format.js';
-import { World } from '../support/harness.js';
+import { peerOf, voiceCall, World } from '../support/harness.js';
 
 const LIMIT = 30_000; // default ping interval 10 s × 3 missed pings
 
@@ -84,5 +84,20 @@ describe('keepalive and the receive backlog', () => {
       return out;
     };
     expect(run()).toEqual(run());
+  });
+
+  it('while behind, group voice is not fanned out (counted per frame); after the drain the call goes on', () => {
+    const w = new World();
+    w.login(3100001, 50001, 'TS2=91;');
+    w.login(3100002, 50002, 'TS2=91;');
+    const call = voiceCall({ peerId: 3100001, src: 3100101, tg: 91, slot: 2, streamId: 0x5151, superframes: 2 });
+    const first = call.slice(0, 5);
+    const rest = call.slice(5);
+    expect(w.play(50001, first.slice(0, 2)).map(peerOf)).toEqual([3100002, 3100002]);
+    backlog(w, true);
+    expect(w.play(50001, first.slice(2))).toEqual([]);
+    expect(stat(w, 'forward.shed-behind')).toBe(3);
+    backlog(w, false);
+    expect(w.play(50001, rest).map(peerOf)).toEqual(rest.map(() => 3100002));
   });
 });
