@@ -338,6 +338,7 @@ export function stormTable(runs: StormRun[]): string {
     ['listeners with the whole call', spread(r.map((x) => x.talker.complete))],
     ['server: fan-out datagrams routing asked for (forward.sends)', spread(stat('forward.sends'))],
     ['server: of these, sent', spread(runs.map((x) => (x.stats['forward.sends'] ?? 0) - (x.stats['shed.backlog'] ?? 0) - (x.stats['shed.turn-budget'] ?? 0) - (x.stats['shed.send-queue'] ?? 0)))],
+    ['server: frames not fanned out while behind (forward.shed-behind)', spread(stat('forward.shed-behind'))],
     ['server: voice datagrams shed, backlog', spread(stat('shed.backlog'))],
     ['server: voice datagrams shed, turn budget', spread(stat('shed.turn-budget'))],
     ['server: voice datagrams shed, send queue', spread(stat('shed.send-queue'))],
