@@ -146,10 +146,12 @@ export class Driver {
     if (!behind || now - this.overloadLoggedAt < 10_000) return;
     this.overloadLoggedAt = now;
     const g = this.transport.guard;
+    const frames = this.core.stats().find(([k]) => k === 'forward.shed-behind')?.[1] ?? 0;
     this.logger.warn(
-      { code: 'overload.behind', waitedMs: Math.round(ms), backlogs: g.backlogs, shed: { ...g.shed } },
-      `overload: datagrams waited over ${Math.round(ms)} ms to be read; voice fan-out is shed until the receive queue drains ` +
-        `(so far: ${g.backlogs} backlog(s); voice datagrams shed: ${g.shed.backlog} for the backlog, ${g.shed.turnBudget} over the turn budget, ${g.shed.sendQueue} for a full send queue)`,
+      { code: 'overload.behind', waitedMs: Math.round(ms), backlogs: g.backlogs, framesShedBehind: frames, shed: { ...g.shed } },
+      `overload: datagrams waited ${Math.round(ms)} ms or more to be read; voice is not fanned out until the receive queue drains ` +
+        `(so far: ${g.backlogs} backlog(s), ${frames} group-call frames not fanned out while behind; voice datagrams shed: ` +
+        `${g.shed.turnBudget} over the turn budget, ${g.shed.backlog} for the backlog, ${g.shed.sendQueue} for a full send queue)`,
     );
   }
 

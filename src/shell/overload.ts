@@ -121,7 +121,8 @@ export class OverloadGuard {
         this.nextSeq = (next % 0xffff_ffff) + 1;
         this.probeSeq[i] = next;
         this.probeSentAt[i] = now;
-        // A buffer per probe (a few per second at most): a send the kernel queued keeps its bytes.
+        // A buffer per probe (one per full batch with no probe in flight, far fewer than datagrams):
+        // a send the kernel queued keeps the bytes it was given.
         const probe = Buffer.alloc(PROBE_LEN);
         probe.writeUInt32BE(PROBE_TAG, 0);
         probe.writeUInt32BE(this.key, 4);

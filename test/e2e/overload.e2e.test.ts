@@ -111,6 +111,10 @@ describe('overload: a key-up storm over the fan-out budget', () => {
     const changes = log.split('\n').filter((l) => l.includes('"kind":"backlog-changed"'));
     expect(changes.length).toBe((stats['receive.backlog'] ?? 0) + (stats['receive.drained'] ?? 0));
     if ((stats['overload.backlogs'] ?? 0) === 0) expect(stats['shed.backlog']).toBe(0);
+    // Falling behind is warned about (the first time, then at most every 10 s), with the counts so far.
+    const warned = server.logs.filter((l) => l['code'] === 'overload.behind');
+    expect(warned.length > 0).toBe((stats['overload.backlogs'] ?? 0) > 0);
+    for (const w of warned) expect(w['msg']).toMatch(/^overload: datagrams waited \d+ ms or more to be read; voice is not fanned out/);
     const replay = await runCli(['replay', server.recordPath!, '--digest-only', '--config', server.configPath]);
     expect(replay.code, replay.stderr).toBe(0);
   });
