@@ -171,8 +171,11 @@ interface DmrhubProcess {
 type Limits = 'default' | 'lifted';
 
 /** Server settings every run shares; `--no-sql` turns the SQLite reporting sink off. */
-/** Settings of every benchmark server: the SQLite sink on or off, and TOML appended to its config. */
-export const serverSettings = { sql: true, extraConfig: '', wrap: [] as string[] };
+/**
+ * Settings of every benchmark server: the SQLite sink on or off, TOML appended to its config, a
+ * command in front of it, and the server's main.js (another build's, to compare one with another).
+ */
+export const serverSettings = { sql: true, extraConfig: '', wrap: [] as string[], mainJs: MAIN_JS };
 
 function configText(dir: string, limits: Limits): string {
   const lines = [
@@ -205,14 +208,15 @@ function configText(dir: string, limits: Limits): string {
 
 /** `onLog` sees every JSON log line of the server (e.g. to wait for `link.up`). */
 export async function startDmrhub(limits: Limits, nodeArgs: string[] = [], onLog?: (line: Record<string, unknown>) => void): Promise<DmrhubProcess> {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npm run build\` first`);
+  const mainJs = serverSettings.mainJs;
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} not found: run \`npm run build\` first`);
   const dir = mkdtempSync(join(os.tmpdir(), 'dmrhub-bench-'));
   const cfg = join(dir, 'dmrhub.toml');
   writeFileSync(cfg, configText(dir, limits));
   // The server runs with the same V8 flag as `npm start` and the dmrhub command (see src/main.ts).
   // --server-wrap puts a command in front (it must exec node, so the PID stays the server's).
   const [command, ...prefix] = [...serverSettings.wrap, process.execPath];
-  const child: ChildProcess = spawn(command!, [...prefix, ...SERVER_NODE_FLAGS, ...nodeArgs, MAIN_JS, 'start', '--config', cfg], {
+  const child: ChildProcess = spawn(command!, [...prefix, ...SERVER_NODE_FLAGS, ...nodeArgs, mainJs, 'start', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -166,6 +166,7 @@ function toAppConfig(file: ConfigFile, baseDir: string, source: string | null, p
     prompts: { directory: optionalPath(prompts.directory), languages: [...new Set([prompts.language, ...prompts.more_languages])] },
     server: { name: server.name },
     hbp: { address: hbp.address, port: hbp.port, recvBufferBytes: hbp.recv_buffer_bytes },
+    overload: { fanoutPerTurn: limits.fanout_per_turn, maxReceiveWaitMs: msFromSeconds(limits.max_receive_wait), sendQueueBytes: limits.send_queue_bytes },
     // The shell opens one socket per enabled link, in this order: socket i + 1.
     links: enabledLinks.map((l) => ({ name: l.name, address: l.address, port: l.port })),
     uplinks: enabledUplinks.map((u) => ({ name: u.name, address: u.local_address, port: u.local_port })),

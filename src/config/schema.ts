@@ -42,6 +42,10 @@ export const DEFAULT_APP_SETTINGS = {
   sqlPath: 'data/dmrhub.sqlite',
   sqlRetentionDays: 30,
   logPretty: 'auto' as 'auto' | boolean,
+  // Overload: when voice fan-out is shed (src/shell/overload.ts).
+  fanoutPerTurn: 10_000,
+  maxReceiveWaitMs: 250,
+  sendQueueBytes: 1024 * 1024,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +141,9 @@ export const limitsSection = section('limits', {
   max_packet_rate: atLeast(1, 'an integer number of packets per second', core.limits.maxPacketRate),
   rate_grace_packets: atLeast(0, 'an integer packet count', core.limits.rateGracePackets),
   stream_notices_per_minute: integer(0, 1_000_000, 'a stream count', core.limits.streamNoticesPerMinute, '0 = no limit'),
+  fanout_per_turn: integer(1, 100_000_000, 'an integer number of datagrams', app.fanoutPerTurn),
+  max_receive_wait: seconds(true, app.maxReceiveWaitMs),
+  send_queue_bytes: integer(4096, 268_435_456, 'a byte count', app.sendQueueBytes),
 });
 
 export const echoSection = section('echo', {

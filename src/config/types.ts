@@ -9,6 +9,8 @@ export interface AppConfig {
   core: CoreConfig;
   server: { name: string };
   hbp: { address: string; port: number; recvBufferBytes: number };
+  /** When voice fan-out is shed to keep the receive path served ([limits], src/shell/overload.ts). */
+  overload: { fanoutPerTurn: number; maxReceiveWaitMs: number; sendQueueBytes: number };
   /** The local socket of each enabled OpenBridge link, in socket order (link i is socket i + 1). */
   links: { name: string; address: string; port: number }[];
   /** The local socket of each enabled uplink, in socket order (after the links' sockets). */

@@ -41,12 +41,21 @@ export interface Lifecycle {
   closeSession(s: Session, now: number, reason: string): void;
 }
 
+/** The shell's receive backlog, as its `backlog-changed` events said (changed by the router only). */
+export interface ReceiveBacklog {
+  /** Datagrams are waiting to be read beyond the shell's limit. */
+  behind: boolean;
+  /** When the last backlog drained (core time); 0 when there was none. */
+  drainedAt: number;
+}
+
 export interface CoreEnv {
   readonly cfg: CoreConfig;
   /** `now` of the event being handled. */
   readonly now: number;
   /** Wall clock minus core time (ms), from the `started` event: FBP timestamps are wall-clock. */
   readonly wallOffset: number;
+  readonly receive: Readonly<ReceiveBacklog>;
   readonly deps: CoreDeps;
   readonly prng: Prng;
   readonly fx: Effects;

@@ -99,4 +99,16 @@ export interface OperatorCommandEvent {
   command: OperatorCommand;
 }
 
-export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent | IdsLoadedEvent | OperatorCommandEvent;
+/**
+ * The shell's receive queue began or stopped waiting: `behind` is true once datagrams have been
+ * waiting to be read for longer than the shell allows (it sheds voice fan-out meanwhile), false
+ * once the queue is drained. Silence while the shell is behind is not held against a peer: its
+ * pings may be waiting in that queue.
+ */
+export interface BacklogChangedEvent {
+  kind: 'backlog-changed';
+  now: number;
+  behind: boolean;
+}
+
+export type CoreEvent = StartedEvent | DatagramEvent | TickedEvent | ConfigAppliedEvent | ShutdownEvent | PromptsLoadedEvent | IdsLoadedEvent | OperatorCommandEvent | BacklogChangedEvent;

@@ -73,6 +73,7 @@ export class Core {
       cfg: DEFAULT_CORE_CONFIG,
       now: 0,
       wallOffset: 0,
+      receive: { behind: false, drainedAt: 0 },
       deps,
       prng: new Prng(0),
       fx: this.fx,
@@ -142,6 +143,11 @@ export class Core {
         case 'operator-command':
           if (this.started && !this.stopped) onOperatorCommand(this.env, ev);
           else this.env.fx.report({ report: 'command-result', now: ev.now, id: ev.id, ok: false, code: 'unavailable', message: 'the server is not running', result: {} });
+          break;
+        case 'backlog-changed':
+          if (ev.behind === this.env.receive.behind) break;
+          this.env.receive = { behind: ev.behind, drainedAt: ev.behind ? this.env.receive.drainedAt : ev.now };
+          this.env.counters.add(ev.behind ? 'receive.backlog' : 'receive.drained');
           break;
         case 'prompts-loaded':
           this.env.prompts.replace(ev.packs);

@@ -35,6 +35,8 @@ export function encodeEvent(ev: CoreEvent, redact: (c: CoreConfig) => CoreConfig
       return `{"kind":"ticked","now":${ev.now}}`;
     case 'shutdown-requested':
       return `{"kind":"shutdown-requested","now":${ev.now}}`;
+    case 'backlog-changed':
+      return `{"kind":"backlog-changed","now":${ev.now},"behind":${ev.behind}}`;
     case 'started':
       return JSON.stringify({ kind: 'started', now: ev.now, seed: ev.seed, config: redact(ev.config), ...(ev.wallMs !== undefined ? { wallMs: ev.wallMs } : {}) });
     case 'config-applied':
@@ -107,6 +109,9 @@ export function decodeEvent(line: string): DecodeResult {
       return { ok: true, event: { kind: 'ticked', now } };
     case 'shutdown-requested':
       return { ok: true, event: { kind: 'shutdown-requested', now } };
+    case 'backlog-changed':
+      if (typeof o['behind'] !== 'boolean') return { ok: false, error: 'bad backlog-changed fields' };
+      return { ok: true, event: { kind: 'backlog-changed', now, behind: o['behind'] } };
     case 'started':
       if (!isInt(o['seed']) || typeof o['config'] !== 'object') return { ok: false, error: 'bad started fields' };
       return { ok: true, event: { kind: 'started', now, seed: o['seed'], config: o['config'] as CoreConfig, ...(isInt(o['wallMs']) ? { wallMs: o['wallMs'] } : {}) } };

@@ -19,33 +19,21 @@ import { EventLog } from './event-log.js';
 import { dumpInChunks, FlightRing } from './recorder.js';
 import { BindError, UdpTransport, type SocketSpec } from './transport.js';
 import { planReload } from './reload.js';
+import { OverloadGuard } from './overload.js';
 import { VERSION } from './version.js';
 import { loadPromptPackAsync } from './prompts.js';
 import { NamesHolder } from './names.js';
 import { readIdFile, type IdFileResult } from './id-file.js';
 
 export { probeSqlite, workerFile } from './sink-specs.js';
+export { StartError } from './start-error.js';
+import { StartError } from './start-error.js';
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
 const redact = (c: CoreConfig): CoreConfig => redactCore(c, secretDigest);
 
 /** An uplink's RPTC package ID left empty in the config is this dmrhub's version. */
 const withVersion = (c: CoreConfig): CoreConfig => ({ ...c, uplinks: c.uplinks.map((u) => (u.rptc.packageId !== '' ? u : { ...u, rptc: { ...u.rptc, packageId: VERSION } })) });
-
-/**
- * The server could not start for a reason the operator can fix: not a crash. `exitCode` 1 for what
- * may pass (a port in use), 2 for what no restart mends (SQL reporting on without its module), so a
- * service manager that stops restarting on 2 (the systemd unit) does not loop.
- */
-export class StartError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 = 1,
-  ) {
-    super(message);
-    this.name = 'StartError';
-  }
-}
 
 export interface DriverOptions {
   /** Record every event to this file (overrides the config's record settings). */
@@ -73,6 +61,8 @@ export class Driver {
   /** Wall clock at monotonic time `monoAtStart`, to stamp reports. */
   private readonly epochAtStart = Date.now();
   private readonly monoAtStart = monotonicMs();
+  /** When the last overload warning was logged (monotonic ms). */
+  private overloadLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private app: AppConfig, private readonly opts: DriverOptions = {}) {
     this.logger = opts.logger ?? createLogger(app.log);
@@ -102,6 +92,7 @@ export class Driver {
       (socket, bytes, address, port) => this.dispatch({ kind: 'datagram-received', now: monotonicMs(), socket, address, port, bytes }),
       // Always wired: a reload may add a sink to a server that started with none.
       (r) => this.onReport(r),
+      new OverloadGuard(app.overload, () => performance.now(), (behind, ms) => this.onBacklog(behind, ms), (socket, probe) => this.transport.sendProbe(socket, probe)),
     );
     this.ring = new FlightRing(app.record.flightRecorderEvents);
     this.names = new NamesHolder(this.logger, (store) => void (this.transport.names = store));
@@ -112,6 +103,26 @@ export class Driver {
     if (r.report === 'state') this.console?.state(r);
     else if (r.report === 'command-result') this.commandResult = { ...r, result: { ...r.result } };
     else if (this.reporting.active) this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
+  }
+
+  /**
+   * The receive queue fell behind (voice fan-out is shed until it drains) or drained: the core is
+   * told, so that silence meanwhile does not drop peers. Warned at most every 10 s.
+   */
+  private onBacklog(behind: boolean, ms: number): void {
+    if (this.stopping) return;
+    const now = monotonicMs();
+    this.dispatch({ kind: 'backlog-changed', now, behind });
+    if (!behind || now - this.overloadLoggedAt < 10_000) return;
+    this.overloadLoggedAt = now;
+    const g = this.transport.guard;
+    const frames = this.core.stats().find(([k]) => k === 'forward.shed-behind')?.[1] ?? 0;
+    this.logger.warn(
+      { code: 'overload.behind', waitedMs: Math.round(ms), backlogs: g.backlogs, framesShedBehind: frames, shed: { ...g.shed } },
+      `overload: datagrams waited ${Math.round(ms)} ms or more to be read; voice is not fanned out until the receive queue drains ` +
+        `(so far: ${g.backlogs} backlog(s), ${frames} group-call frames not fanned out while behind; voice datagrams shed: ` +
+        `${g.shed.turnBudget} over the turn budget, ${g.shed.backlog} for the backlog, ${g.shed.sendQueue} for a full send queue)`,
+    );
   }
 
   wallClock(now: number): number {
@@ -283,6 +294,7 @@ export class Driver {
     const core = consoleChanged ? { ...plan.core, console: this.app.core.console } : plan.core;
     this.app = { ...plan.app, core, console: this.app.console };
     this.logger.level = plan.app.log.level;
+    this.transport.guard.settings = plan.app.overload;
     this.dispatch({ kind: 'config-applied', now: monotonicMs(), config: core });
     if (namesChanged) this.console?.names(plan.app.names);
     // The name files are read again at every reload: they are downloads that change under us.
@@ -369,7 +381,8 @@ export class Driver {
     await this.reporting.stop();
     this.console?.close();
     await this.eventLog?.close();
-    this.logger.info({ code: 'server.exit', stats: Object.fromEntries(this.core.stats()), reporting: this.reporting.stats(), recording: this.recordingStats() }, 'dmrhub stopped');
+    const stats = Object.fromEntries([...this.core.stats(), ...this.transport.stats()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    this.logger.info({ code: 'server.exit', stats, reporting: this.reporting.stats(), recording: this.recordingStats() }, 'dmrhub stopped');
     this.logger.flush();
   }
 }

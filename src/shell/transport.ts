@@ -6,6 +6,9 @@
 // the next tick, which would send the last patch to everyone), and after each send we check the
 // socket's send queue: if the kernel buffer was full and Node queued the send, it still points at
 // our frame, so the remaining targets get a copy.
+//
+// Voice fan-out is shed when the machine cannot keep up (see overload.ts): the receive path comes
+// first. Single sends (replies, the control path, a link's or one peer's frame) are never shed.
 
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
@@ -14,6 +17,7 @@ import type { ActionSink, CoreReport, LogEntry, Target } from '../core/actions.j
 import { writeEntry } from './logger.js';
 import type { NameStore } from '../names/index.js';
 import { patchTarget } from '../protocol/hbp/dmrd.js';
+import { PROBE_LEN, type OverloadGuard } from './overload.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -48,17 +52,30 @@ export class UdpTransport implements ActionSink {
   /** Sends that found the socket's queue non-empty (kernel buffer full). */
   queuedSends = 0;
   sendErrors = 0;
+  /** A fan-out send was queued since a socket's send queue was last seen empty. */
+  private sendsWaiting = false;
 
   constructor(
     private readonly logger: Logger,
     private readonly onDatagram: (socket: number, bytes: Buffer, address: string, port: number) => void,
-    onReport: ((r: CoreReport) => void) | null = null,
+    onReport: ((r: CoreReport) => void) | null,
+    /** Decides what voice fan-out is shed; its probes go out through `sendProbe`. */
+    readonly guard: OverloadGuard,
   ) {
     // Without a reporting sink configured, reports are not even converted.
     if (onReport) this.report = onReport;
   }
 
   report?: (r: CoreReport) => void;
+  /** Where each socket sends the guard's probes: its own address (loopback for a wildcard) and port. */
+  private readonly self: { address: string; port: number }[] = [];
+
+  /** Send the overload guard's probe to socket `socket` itself; it queues behind what waits there. */
+  sendProbe(socket: number, probe: Uint8Array): void {
+    const sock = this.sockets[socket];
+    const self = this.self[socket];
+    if (sock !== undefined && self !== undefined) sock.send(probe, self.port, self.address);
+  }
 
   async open(spec: SocketSpec): Promise<{ index: number; port: number }> {
     const type = isIP(spec.address) === 6 ? 'udp6' : 'udp4';
@@ -76,12 +93,30 @@ export class UdpTransport implements ActionSink {
     });
     const index = this.sockets.length;
     this.sockets.push(sock);
-    sock.on('message', (msg, rinfo) => this.onDatagram(index, msg, rinfo.address, rinfo.port));
+    // Linux reports twice what it grants (the other half is its bookkeeping) and caps the request
+    // at net.core.rmem_max: say so when the receive buffer is smaller than asked for.
+    const granted = process.platform === 'linux' ? sock.getRecvBufferSize() / 2 : sock.getRecvBufferSize();
+    if (granted < spec.recvBufferBytes) {
+      this.logger.info(
+        { code: 'socket.small-buffer', socket: index, requested: spec.recvBufferBytes, granted },
+        `socket ${index}: the kernel granted a receive buffer of ${granted} bytes, less than the ${spec.recvBufferBytes} of hbp.recv_buffer_bytes; ` +
+          'raise net.core.rmem_max (sysctl) so that a burst cannot overflow it',
+      );
+    }
+    const port = sock.address().port;
+    const self = { address: spec.address === '0.0.0.0' ? '127.0.0.1' : spec.address === '::' ? '::1' : spec.address, port };
+    this.self.push(self);
+    sock.on('message', (msg, rinfo) => {
+      // A probe counts as read (it was one of the batch), but never reaches the core.
+      this.guard.onRead(index);
+      if (msg.length === PROBE_LEN && rinfo.port === port && this.guard.onProbe(index, msg)) return;
+      this.onDatagram(index, msg, rinfo.address, rinfo.port);
+    });
     sock.on('error', (err) => {
       this.sendErrors++;
       this.logger.warn({ err: err.message, socket: index }, 'socket error');
     });
-    return { index, port: sock.address().port };
+    return { index, port };
   }
 
   send(socket: number, address: string, port: number, bytes: Uint8Array): boolean {
@@ -93,28 +128,61 @@ export class UdpTransport implements ActionSink {
   }
 
   fanOut(frame: Uint8Array, targets: readonly Target[], count: number): boolean {
+    const guard = this.guard;
+    if (count === 0) return false;
+    if (guard.behind) {
+      guard.shed.backlog += count;
+      return false;
+    }
+    const budget = guard.settings.fanoutPerTurn - guard.sendsThisTurn;
+    const n = count <= budget ? count : budget > 0 ? budget : 0;
+    if (n < count) guard.shed.turnBudget += count - n;
+    const queueLimit = guard.settings.sendQueueBytes;
+    if (this.sendsWaiting) {
+      // A send was queued lately: while the first receiver's socket is still over the limit, the
+      // whole frame is shed.
+      const waiting = this.sockets[targets[0]!.socket]!.getSendQueueSize();
+      if (waiting > queueLimit) {
+        guard.shed.sendQueue += n;
+        return false;
+      }
+      if (waiting === 0) this.sendsWaiting = false;
+    }
     let buf = frame;
     let retained = false;
-    for (let i = 0; i < count; i++) {
+    let i = 0;
+    for (; i < n; i++) {
       const t = targets[i]!;
-      patchTarget(buf, t.peerId, t.slotBit);
       const sock = this.sockets[t.socket]!;
+      patchTarget(buf, t.peerId, t.slotBit);
       sock.send(buf, t.port, t.address);
       if (sock.getSendQueueCount() > 0) {
         // The send may still be waiting with `buf`: later receivers get their own copy, and if it
         // was the caller's frame, the caller is told not to reuse it.
         if (buf === frame) retained = true;
-        if (i + 1 < count) {
+        this.sendsWaiting = true;
+        if (sock.getSendQueueSize() > queueLimit) {
+          // The kernel is not taking what we send: the rest of this frame is shed, not queued.
+          i++;
+          guard.shed.sendQueue += n - i;
+          break;
+        }
+        if (i + 1 < n) {
           this.queuedSends++;
           buf = buf.slice();
         }
       }
     }
+    guard.sendsThisTurn += i;
     return retained;
   }
 
   /** Subscriber and talkgroup names for the log lines; swapped whole when they are reloaded. */
   names: NameStore | null = null;
+  /** Transport counters for the server's statistics. */
+  stats(): [string, number][] {
+    return [['transport.queued-sends', this.queuedSends], ['transport.send-errors', this.sendErrors], ...this.guard.stats()];
+  }
 
   log(entry: LogEntry): void {
     writeEntry(this.logger, entry, this.names);

@@ -55,6 +55,7 @@ describe('contention: the fan-out loop and laneFree agree', () => {
         let sent = 0;
         const env = {
           cfg: DEFAULT_CORE_CONFIG,
+          receive: { behind: false, drainedAt: 0 },
           hot: { dmrdIn: 0, framesForwarded: 0, sendsForwarded: 0, markEpoch: 0 },
           fx: { fanOut: (_f: Uint8Array, _t: unknown, n: number) => void (sent += n) },
         } as unknown as CoreEnv;

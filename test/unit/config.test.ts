@@ -189,6 +189,28 @@ describe('config loading', () => {
   });
 });
 
+describe('overload limits', () => {
+  it('default to a 10,000-datagram turn budget, a 250 ms receive wait and a 1 MiB send queue', () => {
+    expect(ok('').overload).toEqual({ fanoutPerTurn: 10_000, maxReceiveWaitMs: 250, sendQueueBytes: 1024 * 1024 });
+  });
+
+  it('are read from [limits]', () => {
+    const cfg = ok('[limits]\nfanout_per_turn = 40\nmax_receive_wait = 0.5\nsend_queue_bytes = 65536\n');
+    expect(cfg.overload).toEqual({ fanoutPerTurn: 40, maxReceiveWaitMs: 500, sendQueueBytes: 65_536 });
+  });
+
+  it('name a bad value and its line', () => {
+    const errors = errorsOf('[limits]\nmax_packet_rate = 25\nfanout_per_turn = 0\nmax_receive_wait = 0\nsend_queue_bytes = "1M"\n');
+    expect(errors.map((e) => [e.key, e.line])).toEqual([
+      ['limits.fanout_per_turn', 3],
+      ['limits.max_receive_wait', 4],
+      ['limits.send_queue_bytes', 5],
+    ]);
+    expect(errorFor(errors, 'limits.fanout_per_turn').message).toMatch(/^expected an integer number of datagrams 1\.\.100000000.*, got 0$/);
+    expect(errorFor(errors, 'limits.max_receive_wait').message).toMatch(/^expected a number of seconds >= 0\.001.*, got 0$/);
+  });
+});
+
 describe('config errors', () => {
   it('names an unknown key and its line', () => {
     const errors = errorsOf('[server]\nname = "x"\n\n[timers]\ngroup_hangtime = 2\nhang = 3\n');

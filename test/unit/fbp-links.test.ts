@@ -245,6 +245,20 @@ describe('FBP links', () => {
     expect(down.report === 'link-state' && down.silentMs !== null && down.silentMs >= 60_000).toBe(true);
   });
 
+  it('is not reported down for silence while the shell is behind; after the drain, if still silent', () => {
+    const w = world([fbpLink(FD)]);
+    w.advance(0);
+    w.now = 1000;
+    onLink(w, FD, encodeBc({ kind: 'bcka' }, KEYS.hmac));
+    w.core.handle({ kind: 'backlog-changed', now: w.now, behind: true }, w.sink);
+    w.advance(120_000);
+    const changes = () => w.sink.reports.flatMap((r) => (r.report === 'link-state' ? [r.change] : []));
+    expect(changes()).toEqual(['up']);
+    w.core.handle({ kind: 'backlog-changed', now: w.now, behind: false }, w.sink);
+    w.advance(10_000);
+    expect(changes()).toEqual(['up', 'down']);
+  });
+
   it('follows the far end to a new address on a verified keepalive only when follow_address is on', () => {
     const moved = { address: '127.0.0.2', port: 40000 };
     const off = world([fbpLink(FD)]);

@@ -224,6 +224,20 @@ describe('uplink login', () => {
     expect(w.core.index.conference(91)?.members).toHaveLength(1);
   });
 
+  it('unanswered pings do not count while the shell is behind (the pongs may wait in its queue)', () => {
+    const w = upWorld();
+    w.core.handle({ kind: 'backlog-changed', now: w.now, behind: true }, w.sink);
+    for (let i = 0; i < 6; i++) expect(on(w.advance(5000)).map((s) => tagOf(s.bytes))).toEqual(i === 0 ? ['RPTPING', 'RPTO'] : ['RPTPING']);
+    expect(logs(w, 'uplink.down')).toEqual([]);
+    expect(stat(w, 'uplink.ping-deferred')).toBe(6);
+    w.core.handle({ kind: 'backlog-changed', now: w.now, behind: false }, w.sink);
+    // Drained, and still no pong: the usual three missed pongs take it down.
+    for (let i = 0; i < 3; i++) expect(on(w.advance(5000)).map((s) => tagOf(s.bytes))).toEqual(['RPTPING']);
+    expect(logs(w, 'uplink.down')).toEqual([]);
+    w.advance(5000);
+    expect(logs(w, 'uplink.down')).toEqual([expect.objectContaining({ reason: 'timeout' })]);
+  });
+
   it('a login step not answered within the ping interval is retried after the backoff', () => {
     const w = world();
     one(w.sink.take(), 'RPTL');

@@ -176,7 +176,8 @@ export function linkTick(env: CoreEnv, d: { readonly kind: 'link-tick'; readonly
   }
   const sixth = fbp.ticks++ % 6 === 0;
   env.fx.send(link.cfg.socket, link.targetAddress, link.targetPort, fbp.bcka);
-  if (fbp.up && now - fbp.lastHeard >= LINK_DEAD_MS) {
+  // While the shell's receive queue is behind, the far end's keepalives may be waiting in it.
+  if (fbp.up && now - fbp.lastHeard >= LINK_DEAD_MS && !env.receive.behind) {
     fbp.up = false;
     reportState(env, link, 'down', 'silent', now);
   }

@@ -246,12 +246,20 @@ function scheduleKeepalive(env: CoreEnv, s: Session): void {
 /**
  * The keepalive deadline of `d.session`: checked lazily (a packet only moves `lastSeen`), so it
  * either drops a silent peer (MSTCL, as FreeDMR does) or schedules itself again at the new due time.
+ * Silence while the shell's receive queue was behind does not count (the peer's pings may have
+ * been waiting in it, or been dropped by the kernel when it overflowed): while behind, the check
+ * waits; after a backlog drains, the peer gets a whole keepalive limit from then.
  */
 export function keepaliveDue(env: CoreEnv, d: { readonly kind: 'keepalive'; readonly session: Session }, now: number): void {
   const s = d.session;
   if (s.closed) return;
-  const due = s.lastSeen + keepaliveLimit(env);
+  const limit = keepaliveLimit(env);
+  const due = Math.max(s.lastSeen, env.receive.drainedAt) + limit;
   if (now < due) return env.fx.schedule(due, d);
+  if (env.receive.behind) {
+    env.counters.add('keepalive.deferred');
+    return env.fx.schedule(now + env.cfg.hbp.pingIntervalMs, d);
+  }
   if (s.state === SessionState.Connected) env.fx.report({ report: 'peer-keepalive-lost', now, peer: s.peerId, silentMs: now - s.lastSeen });
   env.fx.send(s.socket, s.address, s.port, encodeMstcl(s.peerId));
   env.life.closeSession(s, now, 'timeout');

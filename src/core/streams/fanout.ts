@@ -126,8 +126,17 @@ function admit(st: Stream, v: Variant, now: number, window: number, hang: number
   return n;
 }
 
-/** One packet of `st` to the members of `conf` whose slot may take it now. */
+/**
+ * One packet of `st` to the members of `conf` whose slot may take it now. While the shell's
+ * receive queue is behind, no group voice goes out (the shell would shed it): the packet is
+ * counted and nothing else is done, not even the receivers' contention checks, so that the
+ * backlog drains at the cost of reading a datagram. No receiver's lane is taken meanwhile.
+ */
 export function forward(env: CoreEnv, st: Stream, conf: Conference, b: Uint8Array, now: number, terminator: boolean): void {
+  if (env.receive.behind) {
+    env.counters.add('forward.shed-behind');
+    return;
+  }
   if (st.version !== conf.version) rebuildTargets(env, st, conf);
   const t = env.cfg.timers;
   const hang = t.groupHangtimeMs;
