@@ -3,19 +3,19 @@
 // throughout (bench/lib/soak-peers.ts). Every 10 s it samples the server's memory from
 // /proc/<pid>/status (VmRSS and its anonymous, file and shared parts) and, through --trace-gc, the
 // V8 heap in use after the last GC of each of the server's isolates (main thread, logger, reporting
-// thread). Writes bench/results/soak-<time>.json and prints the trend: start, end, slope per 10
-// minutes (least squares over the samples after warm-up), max.
+// thread). Writes bench/results/soak-<time>.json and prints the trend: start (after the warm-up),
+// end, slope per 10 minutes (least squares over the samples after warm-up), max.
 //
 //   npm run build && node dist/bench/soak.js [--minutes 60] [--peers 100] [--talkgroups 5]
 //       [--talkers 2] [--churn 2] [--sample 10] [--warmup 60] [--no-sql] [--flight-recorder N]
-//       [--label text]
+//       [--label text] [--snapshot-dir DIR]
 //
 // --no-sql turns the SQLite reporting sink off (MQTT is off in the config anyway, so no reporting
 // sink runs), --flight-recorder sets [record] flight_recorder_events (0 turns the ring off): the
 // two suspects when RSS drifts.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,6 +42,8 @@ export interface SoakSample {
   heapMb: Record<string, number>;
   /** The main thread's isolate (the first one --trace-gc reports). */
   mainHeapMb: number;
+  /** The main thread's heap after its last full GC (mark-compact): the live heap. */
+  mainLiveMb: number;
   cpuS: number;
   logLines: number;
   logBytes: number;
@@ -49,6 +51,7 @@ export interface SoakSample {
 }
 
 export interface Trend {
+  /** The first sample after the warm-up. */
   start: number;
   end: number;
   max: number;
@@ -67,10 +70,14 @@ function status(pid: number): { rss: number; anon: number; file: number; shmem: 
   }
 }
 
+/**
+ * Start (the first sample after the warm-up, when the login of all peers is behind), end, max (of
+ * every sample) and the least-squares slope after the warm-up.
+ */
 export function trend(points: readonly { t: number; v: number }[], warmupS: number): Trend {
   const all = points.filter((p) => Number.isFinite(p.v));
-  const use = all.filter((p) => p.t >= warmupS);
-  const xs = use.length >= 2 ? use : all;
+  const after = all.filter((p) => p.t >= warmupS);
+  const xs = after.length >= 2 ? after : all;
   const n = xs.length;
   const mx = xs.reduce((a, p) => a + p.t, 0) / Math.max(1, n);
   const my = xs.reduce((a, p) => a + p.v, 0) / Math.max(1, n);
@@ -81,7 +88,7 @@ export function trend(points: readonly { t: number; v: number }[], warmupS: numb
     sxx += (p.t - mx) ** 2;
   }
   const r1 = (x: number): number => Math.round(x * 10) / 10;
-  return { start: r1(all[0]?.v ?? NaN), end: r1(all[all.length - 1]?.v ?? NaN), max: r1(Math.max(...all.map((p) => p.v))), slopePer10Min: sxx > 0 ? Math.round((sxy / sxx) * 600 * 100) / 100 : 0 };
+  return { start: r1(xs[0]?.v ?? NaN), end: r1(all[all.length - 1]?.v ?? NaN), max: r1(Math.max(...all.map((p) => p.v))), slopePer10Min: sxx > 0 ? Math.round((sxy / sxx) * 600 * 100) / 100 : 0 };
 }
 
 async function main(): Promise<void> {
@@ -97,6 +104,7 @@ async function main(): Promise<void> {
       'no-sql': { type: 'boolean' },
       'flight-recorder': { type: 'string' },
       label: { type: 'string' },
+      'snapshot-dir': { type: 'string' },
     },
   });
   const minutes = num(v.minutes, 'minutes', 60);
@@ -114,19 +122,27 @@ async function main(): Promise<void> {
   if (!sql) lines.push('', '[sql]', 'enabled = false');
   writeFileSync(cfg, lines.join('\n') + '\n');
 
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--trace-gc', MAIN_JS, 'start', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --snapshot-dir: V8 heap snapshots of the server's main thread after the warm-up and at the
+  // end (SIGUSR1 through --heapsnapshot-signal), to compare what the heap holds.
+  const snapDir = v['snapshot-dir'];
+  const snapFlags = snapDir !== undefined ? ['--heapsnapshot-signal=SIGUSR1'] : [];
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...snapFlags, '--trace-gc', MAIN_JS, 'start', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let port: number | null = null;
   let logLines = 0;
   let logBytes = 0;
   let stderr = '';
   const heap: Record<string, number> = {};
+  const live: Record<string, number> = {};
   const warnings: Record<string, number> = {};
   child.stderr.setEncoding('utf8').on('data', (s: string) => void (stderr.length < 20_000 && (stderr += s)));
   createInterface({ input: child.stdout }).on('line', (line) => {
     // --trace-gc: "[pid:0xISOLATE]  123 ms: Scavenge 3.9 (5.1) -> 3.2 (6.1) MB, ..."
-    const gc = /^\[\d+:(0x[0-9a-f]+)\].*?-> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
+    const gc = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: ([A-Za-z-]+(?: [A-Za-z-]+)?)(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
     if (gc) {
-      heap[gc[1]!] = Number(gc[2]);
+      heap[gc[1]!] = Number(gc[3]);
+      // After a full collection (mark-compact) what is left is live; after a scavenge, old-space
+      // garbage not collected yet is still counted.
+      if (gc[2] === 'Mark-Compact') live[gc[1]!] = Number(gc[3]);
       return;
     }
     logLines++;
@@ -157,16 +173,29 @@ async function main(): Promise<void> {
     if (st === null) return;
     // The main thread's isolate is the first to collect garbage (the workers start later).
     const mainHeapMb = Object.values(heap)[0] ?? 0;
+    const main = Object.keys(heap)[0];
+    const mainLiveMb = main !== undefined ? (live[main] ?? NaN) : NaN;
     const r1 = (x: number): number => Math.round(x * 10) / 10;
-    samples.push({ t: Math.round((performance.now() - t0) / 1000), rssMb: r1(st.rss), anonMb: r1(st.anon), fileMb: r1(st.file), shmemMb: r1(st.shmem), hwmMb: r1(st.hwm), heapMb: { ...heap }, mainHeapMb, cpuS: st.cpuS, logLines, logBytes, counts: { ...peers.counts } });
+    samples.push({ t: Math.round((performance.now() - t0) / 1000), rssMb: r1(st.rss), anonMb: r1(st.anon), fileMb: r1(st.file), shmemMb: r1(st.shmem), hwmMb: r1(st.hwm), heapMb: { ...heap }, mainHeapMb, mainLiveMb, cpuS: st.cpuS, logLines, logBytes, counts: { ...peers.counts } });
     const s = samples[samples.length - 1]!;
-    if (samples.length % 6 === 1) console.log(`[${String(s.t).padStart(5)} s] RSS ${s.rssMb} MB (anon ${s.anonMb}, file ${s.fileMb}, shmem ${s.shmemMb}), main heap ${s.mainHeapMb} MB, logins ${s.counts.logins}, calls ${s.counts.calls}, frames ${s.counts.framesSent} → ${s.counts.framesReceived}, log ${Math.round(s.logBytes / 1000)} kB`);
+    if (samples.length % 6 === 1) console.log(`[${String(s.t).padStart(5)} s] RSS ${s.rssMb} MB (anon ${s.anonMb}, file ${s.fileMb}, shmem ${s.shmemMb}), main heap ${s.mainHeapMb} MB (live ${s.mainLiveMb}), logins ${s.counts.logins}, calls ${s.counts.calls}, frames ${s.counts.framesSent} → ${s.counts.framesReceived}, log ${Math.round(s.logBytes / 1000)} kB`);
   };
   take();
   const end = t0 + minutes * 60_000;
+  let snapped = false;
   while (performance.now() < end && child.exitCode === null) {
     await sleep(Math.min(sampleS * 1000, end - performance.now()));
     take();
+    if (snapDir !== undefined && !snapped && performance.now() - t0 >= warmupS * 1000) {
+      snapped = true;
+      child.kill('SIGUSR1');
+    }
+  }
+  if (snapDir !== undefined) {
+    child.kill('SIGUSR1');
+    await sleep(5000);
+    mkdirSync(snapDir, { recursive: true });
+    for (const f of readdirSync(dir)) if (f.endsWith('.heapsnapshot')) copyFileSync(join(dir, f), join(snapDir, f));
   }
   await peers.stop();
   child.kill('SIGTERM');
@@ -174,7 +203,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   const series = (f: (s: SoakSample) => number): Trend => trend(samples.map((s) => ({ t: s.t, v: f(s) })), warmupS);
-  const trends = { rssMb: series((s) => s.rssMb), anonMb: series((s) => s.anonMb), fileMb: series((s) => s.fileMb), mainHeapMb: series((s) => s.mainHeapMb), allHeapsMb: series((s) => Object.values(s.heapMb).reduce((a, b) => a + b, 0)) };
+  const trends = { rssMb: series((s) => s.rssMb), anonMb: series((s) => s.anonMb), fileMb: series((s) => s.fileMb), mainHeapMb: series((s) => s.mainHeapMb), mainLiveMb: series((s) => s.mainLiveMb), allHeapsMb: series((s) => Object.values(s.heapMb).reduce((a, b) => a + b, 0)) };
   const last = samples[samples.length - 1];
   const result = { kind: 'soak', label, date: new Date().toISOString(), minutes, sql, flightRecorderEvents: flight ?? 'default', node: process.version, warmupS, trends, counts: last?.counts, logBytes: last?.logBytes, warnings, exit: child.exitCode ?? child.signalCode, samples };
   mkdirSync(RESULTS_DIR, { recursive: true });
