@@ -348,6 +348,18 @@ describe('architecture', () => {
     expect({ knots: knotList, cycles: found }, 'src/core import cycles (paths relative to src/core)').toEqual({ knots: [], cycles: [] });
   });
 
+  it('the README lists every file of src/core outside model/, each with a line saying what it is', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const listed = new Set([...readme.matchAll(/^(src\/core\/\S+\.ts)\s+\S/gm)].map((m) => m[1]!));
+    const core = files(join(ROOT, 'src/core'))
+      .map(rel)
+      .filter((f) => !f.startsWith('src/core/model/'));
+    expect(core.length).toBeGreaterThan(20);
+    expect(core.filter((f) => !listed.has(f)), 'src/core files missing from the README architecture list').toEqual([]);
+    expect([...listed].filter((f) => !core.includes(f)), 'README lines naming files that do not exist').toEqual([]);
+    expect(readme).toMatch(/^src\/core\/model\/\s+types only/m);
+  });
+
   it(`no file in src/ or workers/ is over ${MAX_LINES} lines`, () => {
     const every = [...files(join(ROOT, 'src'), true), ...(hasWorkers ? files(join(ROOT, 'workers'), true) : [])];
     expect(every.length).toBeGreaterThan(10);
