@@ -100,7 +100,9 @@ export class Driver {
 
   /** A core report: the console's own go to its bridge, the v1 ones to the reporting hub. */
   private onReport(r: CoreReport): void {
-    if (r.report === 'state') this.console?.state(r);
+    // The shell's own counters (sends queued and failed, voice shed under overload) go with the
+    // core's; the overload maxima are gauges, not counters, and stay in server.exit only.
+    if (r.report === 'state') this.console?.state({ ...r, counters: [...r.counters, ...this.transport.stats().filter(([k]) => !k.startsWith('overload.'))] });
     else if (r.report === 'command-result') this.commandResult = { ...r, result: { ...r.result } };
     else if (this.reporting.active) this.reporting.push(toReportInput(r, (mono) => this.wallClock(mono)));
   }
