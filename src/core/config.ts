@@ -178,7 +178,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     passphrase: 'passw0rd',
     credentials: [],
     maxPeers: 10000,
-    maxPendingLogins: 1024,
+    maxPendingLogins: 10_000,
     loginTimeoutMs: 10_000,
     pingIntervalMs: 10_000,
     maxMissedPings: 3,
