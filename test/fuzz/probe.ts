@@ -74,7 +74,7 @@ export class TableProbe {
     }
     return {
       sessions: this.core.sessions.size,
-      pending: this.core.pending.size,
+      pending: this.core.pendingLogins,
       owners: field<Sized>(sessions, 'owners').size,
       streams: field<Sized>(streams, 'byId').size,
       liveStreams: field<number>(streams, 'live'),
