@@ -6,9 +6,19 @@
 // One thread rather than one per sink: a Node worker costs about 10 MB of resident memory before
 // it loads anything, and the sinks spend their time waiting on a socket or a short transaction.
 
+import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import type { AttachTask, BatchTask, HostedSink, SinkInstance, StopTask, TaskResult } from '../src/reporting/events.js';
+
+// This thread yields the CPU to the packet path: on Linux a thread has a nice value of its own, and
+// setPriority(0, …) sets the calling thread's only. On a machine with fewer free cores than busy
+// threads, the console's HTTP answers and the sinks' batches then wait, not the routing.
+try {
+  setPriority(0, 10);
+} catch {
+  // Not allowed here (some containers): the thread keeps the process's priority.
+}
 
 const hosted = (workerData as { sinks: HostedSink[] }).sinks;
 const sinks = new Map<string, SinkInstance>();
