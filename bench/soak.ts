@@ -8,7 +8,7 @@
 //
 //   npm run build && node dist/bench/soak.js [--minutes 60] [--peers 100] [--talkgroups 5]
 //       [--talkers 2] [--churn 2] [--sample 10] [--warmup 60] [--no-sql] [--flight-recorder N]
-//       [--label text] [--snapshot-dir DIR]
+//       [--label text] [--snapshot-dir DIR] [--extra TOML]
 //
 // --no-sql turns the SQLite reporting sink off (MQTT is off in the config anyway, so no reporting
 // sink runs), --flight-recorder sets [record] flight_recorder_events (0 turns the ring off): the
@@ -105,6 +105,7 @@ async function main(): Promise<void> {
       'flight-recorder': { type: 'string' },
       label: { type: 'string' },
       'snapshot-dir': { type: 'string' },
+      extra: { type: 'string' },
     },
   });
   const minutes = num(v.minutes, 'minutes', 60);
@@ -120,6 +121,8 @@ async function main(): Promise<void> {
   if (flight !== undefined) lines.push(`flight_recorder_events = ${flight}`);
   lines.push('', '[log]', 'level = "info"', 'pretty = false');
   if (!sql) lines.push('', '[sql]', 'enabled = false');
+  // --extra: more TOML for the server's config (a section the lines above do not write).
+  if (v.extra !== undefined) lines.push('', v.extra.replace(/\\n/g, '\n'));
   writeFileSync(cfg, lines.join('\n') + '\n');
 
   // --snapshot-dir: V8 heap snapshots of the server's main thread after the warm-up and at the
