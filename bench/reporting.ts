@@ -14,7 +14,7 @@
 // Prints a table and writes bench/results/reporting-<time>.json.
 
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -236,35 +236,23 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
   };
 }
 
-/** A dashboard's load on the console: the event stream open, peers and calls fetched every second. */
+/**
+ * A dashboard's load on the console: the event stream open, peers, calls, lastheard and metrics
+ * fetched every second, from a process of its own (bench/console-client.ts), so that its work does
+ * not share the load generator's event loop.
+ */
 async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events: number; polls: number }> }> {
-  const abort = new AbortController();
-  let events = 0;
-  let polls = 0;
-  const res = await fetch(`${base}/api/v1/events`, { signal: abort.signal });
-  const reading = (async () => {
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        events += (dec.decode(value, { stream: true }).match(/^id: /gm) ?? []).length;
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  const poll = setInterval(() => {
-    void Promise.all(['/api/v1/peers', '/api/v1/calls', '/api/v1/lastheard', '/metrics'].map((p) => fetch(base + p).then((r) => r.text()))).then(() => polls++, () => {});
-  }, 1000);
+  const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), [base], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`console client exited with ${code}`)));
+  });
   return {
-    async stop() {
-      clearInterval(poll);
-      abort.abort();
-      await reading;
-      return { events, polls };
-    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as { events: number; polls: number }));
+        child.send('stop');
+      }),
   };
 }
 
