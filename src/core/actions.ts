@@ -4,6 +4,7 @@
 // same calls into canonical text, so recorded behaviour is still plain data.
 
 import type { Target } from './model/index.js';
+import type { RepeaterConfig } from '../protocol/hbp/index.js';
 
 export type { Target };
 
@@ -150,7 +151,7 @@ export interface PeerState {
   loggedInAt: number;
   lastSeen: number;
   /** The RPTC fields, as the peer sent them. */
-  config: { callsign: string; rxFreq: string; txFreq: string; txPower: string; colorCode: string; latitude: string; longitude: string; height: string; location: string; description: string; slots: string; url: string; softwareId: string; packageId: string } | null;
+  config: Omit<RepeaterConfig, 'peerId'> | null;
   options: string | null;
   /** Talkgroups per slot, each with where the subscription came from. */
   subs: { slot: 1 | 2; tg: number; conference: number; source: string }[];

@@ -3,6 +3,7 @@
 // `console-snapshot` timer (once a second by default, only while the console is on); it allocates,
 // but never on the packet path.
 
+import type { RepeaterConfig } from '../../protocol/hbp/index.js';
 import type { LinkView, LiveCall, PeerState, StateReport, UplinkView } from '../actions.js';
 import type { CoreEnv } from '../effects.js';
 import { statsOf } from '../inspect.js';
@@ -22,25 +23,7 @@ export function stateReport(env: CoreEnv, now: number): StateReport {
       port: s.port,
       loggedInAt: s.loggedInAt,
       lastSeen: s.lastSeen,
-      config:
-        c === null
-          ? null
-          : {
-              callsign: c.callsign,
-              rxFreq: c.rxFreq,
-              txFreq: c.txFreq,
-              txPower: c.txPower,
-              colorCode: c.colorCode,
-              latitude: c.latitude,
-              longitude: c.longitude,
-              height: c.height,
-              location: c.location,
-              description: c.description,
-              slots: c.slots,
-              url: c.url,
-              softwareId: c.softwareId,
-              packageId: c.packageId,
-            },
+      config: c === null ? null : rptcFields(c),
       options: s.optionsText,
       subs,
     });
@@ -85,4 +68,10 @@ export function stateReport(env: CoreEnv, now: number): StateReport {
     .filter((u) => !u.removed)
     .map((u) => ({ name: u.cfg.name, address: u.cfg.address, port: u.cfg.port, state: u.state, upAt: u.state === 'up' ? u.upAt : null, framesIn: u.framesIn, dropped: u.dropped }));
   return { report: 'state', now, peers, calls, links, uplinks, counters: statsOf(env) };
+}
+
+/** The RPTC fields of a peer's config, without its ID (the report names the peer already). */
+function rptcFields(c: RepeaterConfig): Omit<RepeaterConfig, 'peerId'> {
+  const { peerId: _peerId, ...fields } = c;
+  return fields;
 }
