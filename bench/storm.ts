@@ -35,6 +35,7 @@ import { isMain, num, sleep } from './lib/cli.js';
 import { cpuBetween, sampleProcess, udpDrops, type CpuUse } from './lib/procfs.js';
 import { median } from './lib/stats.js';
 import { bindSocket, closeSocket, connectSocket, setBuffers, setReading, udpSocket } from './lib/udp.js';
+import { prng } from './lib/prng.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FRAME_MS = 60;
@@ -89,18 +90,6 @@ interface Peer {
   waiter: ((r: MasterReply | null) => void) | null;
   talkerFrames: number;
   closes: number;
-}
-
-/** A small seeded PRNG (mulberry32), so a run's key-up times can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function runStorm(o: StormOptions): Promise<StormResult> {

@@ -4,6 +4,7 @@
 // with accents or in Cyrillic or Greek, city, state and country.
 
 import { writeFileSync } from 'node:fs';
+import { prng } from './prng.js';
 
 export interface SynthSubscriber {
   id: number;
@@ -13,17 +14,6 @@ export interface SynthSubscriber {
   city: string;
   state: string;
   country: string;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ['John', 'Maria', 'José', 'Peter', 'Anna', 'Jürgen', 'François', 'Giovanni', 'Olga', 'Дмитрий', 'Γιώργος', 'Wei', 'Siobhán', 'Bartholomew', 'Li', 'Mohammed', 'Ingrid', 'Kazimierz', 'Zoë', 'Tom'];
