@@ -3,7 +3,7 @@
 // core's latest state report. Every API view is made here, in the API's shape (snake_case keys,
 // ISO 8601 times, `*_ms` durations). Nothing here reads the core: only what the main thread sent.
 
-import type { ConsoleCall, ConsolePeer, ToConsole } from '../src/reporting/console.js';
+import type { ConsoleCall, ConsoleCoreState, ConsolePeer, ToConsole } from '../src/reporting/console.js';
 import type { CallEndEvent, CallStartEvent, LinkEvent, ReportEvent } from '../src/reporting/events.js';
 
 /** The names store of src/names (loaded when the module and files are there). */
@@ -15,6 +15,8 @@ export interface NameStore {
 }
 
 export type StateMessage = Extract<ToConsole, { type: 'state' }>;
+/** The latest state message, with the core's state merged from every report so far. */
+export type MergedState = Omit<StateMessage, 'state'> & { state: ConsoleCoreState };
 
 export interface BacklogEntry {
   seq: number;
@@ -37,14 +39,17 @@ export function subscriptionKind(source: string, tg: number): 'static' | 'dynami
 export type CallView = Record<string, unknown>;
 
 export class ConsoleState {
-  state: StateMessage | null = null;
+  state: MergedState | null = null;
   names: NameStore | null = null;
   private readonly backlog: BacklogEntry[] = [];
   private readonly heard: { seq: number; e: CallEndEvent }[] = [];
   private readonly live = new Map<string, CallStartEvent>();
   private readonly linkEvents = new Map<string, LinkEvent>();
-  /** Each peer's RPTC details as first sent for its session (they cross the port once). */
-  private details = new Map<number, { loggedInAt: number; config: ConsolePeer['config'] }>();
+  /** The connected peers, merged from the state reports (each lists what changed). */
+  private readonly peerMap = new Map<number, ConsolePeer>();
+  /** The counters, in the order first sent, and where each name is in that list. */
+  private counterList: [string, number][] = [];
+  private readonly counterAt = new Map<string, number>();
   /** Events taken, and the last seq seen. */
   received = 0;
   lastSeq = 0;
@@ -72,20 +77,35 @@ export class ConsoleState {
     return entry;
   }
 
+  /** Merge a state message (what changed since the last; everything when `full`). */
   setState(m: StateMessage): void {
-    const details = new Map<number, { loggedInAt: number; config: ConsolePeer['config'] }>();
-    for (const p of m.state.peers) {
-      if (p.config === null) {
-        const known = this.details.get(p.peer);
-        if (known !== undefined && known.loggedInAt === p.loggedInAt) p.config = known.config;
-      }
-      details.set(p.peer, { loggedInAt: p.loggedInAt, config: p.config });
+    const c = m.state;
+    if (c.full) {
+      this.peerMap.clear();
+      this.counterList = [];
+      this.counterAt.clear();
     }
-    this.details = details;
-    this.state = m;
+    for (const p of c.peers) this.peerMap.set(p.peer, p);
+    for (const peer of c.gone) this.peerMap.delete(peer);
+    for (let i = 0; i + 1 < c.seen.length; i += 2) {
+      const p = this.peerMap.get(c.seen[i]!);
+      if (p !== undefined) p.lastSeen = c.seen[i + 1]!;
+    }
+    for (const [name, value] of c.counters) {
+      const at = this.counterAt.get(name);
+      if (at !== undefined) this.counterList[at]![1] = value;
+      else {
+        this.counterAt.set(name, this.counterList.length);
+        this.counterList.push([name, value]);
+      }
+    }
+    // The sorted list is made again only when a peer came, went or changed.
+    const changed = c.full || c.peers.length > 0 || c.gone.length > 0 || this.state === null;
+    const peers = changed ? [...this.peerMap.values()].sort((a, b) => a.peer - b.peer) : this.state!.state.peers;
+    this.state = { ...m, state: { now: c.now, peers, calls: c.calls, links: c.links, uplinks: c.uplinks, counters: this.counterList } };
     // Calls the core no longer has (their end was dropped from a full queue) leave the live list.
-    const known = new Set(m.state.calls.map((c) => hex8(c.stream)));
-    const asOf = m.state.now + m.offset;
+    const known = new Set(c.calls.map((x) => hex8(x.stream)));
+    const asOf = c.now + m.offset;
     for (const [id, c] of this.live) if (!known.has(id) && c.at < asOf - 1000) this.live.delete(id);
   }
 
@@ -109,7 +129,7 @@ export class ConsoleState {
     }
     const tgName = group ? this.names?.talkgroup(tg) : undefined;
     if (tgName !== undefined) v['tg_name'] = tgName;
-    const p = this.state?.state.peers.find((x) => x.peer === peer);
+    const p = this.peerMap.get(peer);
     if (p?.config) v['peer_callsign'] = p.config.callsign;
     return v;
   }

@@ -132,11 +132,21 @@ export interface CommandResult {
   result: Record<string, string | number | boolean>;
 }
 
-/** The core's state for the operator console, made on the `console-snapshot` timer (allocates). */
+/**
+ * The core's state for the operator console, made on the `console-snapshot` timer (allocates).
+ * Peers go as changes since the last report (src/core/operator/snapshot.ts); the rest is whole.
+ */
 export interface StateReport {
   report: 'state';
   now: number;
+  /** `peers` lists every connected peer (the first report since snapshots started). */
+  full: boolean;
+  /** Peers new or changed since the last report (all of them when `full`), by ID. */
   peers: PeerState[];
+  /** Peers connected at the last report and not now, by ID. */
+  gone: number[];
+  /** Unchanged peers that pinged since the last report: peer ID, last seen, peer ID, … */
+  seen: number[];
   calls: LiveCall[];
   links: LinkView[];
   uplinks: UplinkView[];

@@ -18,7 +18,7 @@ import { DeadlineHeap } from './deadlines.js';
 import { EffectsPort, type CoreDeps, type CoreEnv } from './effects.js';
 import type { CoreEvent, DatagramEvent } from './inputs.js';
 import { onOperatorCommand } from './operator/commands.js';
-import { stateReport } from './operator/snapshot.js';
+import { StateReporter } from './operator/snapshot.js';
 import type { Deadline, RefusedStream, Session } from './model/index.js';
 import { Prng } from './prng.js';
 import { bad, refuse } from './replies.js';
@@ -66,6 +66,8 @@ export class Core {
   private stopped = false;
   /** The console's `console-snapshot` timer is scheduled. */
   private snapshotting = false;
+  /** What the last state report said, so that the next says only what changed. */
+  private readonly reporter = new StateReporter();
 
   constructor(deps: CoreDeps) {
     const index = new SubscriptionIndex();
@@ -254,8 +256,8 @@ export class Core {
         return noticeSummary(env, d.session, d.start, now);
       case 'console-snapshot':
         this.snapshotting = false;
-        if (env.cfg.console.snapshotMs <= 0) return;
-        env.fx.report(stateReport(env, now));
+        if (env.cfg.console.snapshotMs <= 0) return this.reporter.reset();
+        env.fx.report(this.reporter.report(env, now));
         return this.armSnapshot(now);
     }
   }

@@ -54,9 +54,6 @@ export interface ConsolePeer {
   options: string | null;
   subs: { slot: 1 | 2; tg: number; conference: number; source: string }[];
 }
-// `config` crosses the port once per session: later state messages carry null for a peer whose
-// `loggedInAt` is unchanged, and the console keeps the details from the first.
-
 export interface ConsoleCall {
   stream: number;
   peer: number;
@@ -97,10 +94,28 @@ export interface ConsoleUplink {
   dropped: number;
 }
 
-/** The core's state report; times are the core's monotonic ms. */
+/** The core's state as the console keeps it (merged from the reports); core monotonic ms. */
 export interface ConsoleCoreState {
   now: number;
   peers: ConsolePeer[];
+  calls: ConsoleCall[];
+  links: ConsoleLink[];
+  uplinks: ConsoleUplink[];
+  counters: [string, number][];
+}
+
+/**
+ * A state report as it crosses to the console: what changed since the last one. `full`: `peers`
+ * and `counters` are whole (the first report to this console, e.g. after the reporting thread
+ * restarted); otherwise `peers` are the new or changed ones, `gone` the ones that left, `seen`
+ * pairs of peer ID and last-ping time, and `counters` only those whose value changed.
+ */
+export interface ConsoleStateChange {
+  now: number;
+  full: boolean;
+  peers: ConsolePeer[];
+  gone: number[];
+  seen: number[];
   calls: ConsoleCall[];
   links: ConsoleLink[];
   uplinks: ConsoleUplink[];
@@ -130,7 +145,7 @@ export type ToConsole =
       type: 'state';
       /** Wall clock minus core time: wall ms = core ms + offset. */
       offset: number;
-      state: ConsoleCoreState;
+      state: ConsoleStateChange;
       reporting: Record<string, ConsoleSinkStats>;
       /** The process (main thread's heap) and the main thread's timer lateness since the last state. */
       process: { rss: number; heapUsed: number; heapTotal: number; external: number; lagMs: number; lagMaxMs: number };

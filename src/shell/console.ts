@@ -10,7 +10,7 @@
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { CommandResult, OperatorCommand, StateReport } from '../core/index.js';
+import type { CommandResult, OperatorCommand, PeerState, StateReport } from '../core/index.js';
 import type { ConsoleSinkStats, FromConsole, ToConsole } from '../reporting/console.js';
 
 export interface ConsoleHost {
@@ -29,8 +29,12 @@ export class ConsoleBridge {
   private lagSum = 0;
   private lagCount = 0;
   private lagMax = 0;
-  /** Each peer's login time whose RPTC details the console already has (peer ID → loggedInAt). */
-  private detailsSent = new Map<number, number>();
+  /** The peers as the core last reported them, merged from its reports of what changed. */
+  private peers = new Map<number, PeerState>();
+  /** Each counter's value as last sent to the console. */
+  private counters = new Map<string, number>();
+  /** The console has nothing yet (a new channel): the next state goes whole. */
+  private fresh = true;
   /** Where the console listens, once it said so. */
   listening: { address: string; port: number } | null = null;
 
@@ -47,8 +51,8 @@ export class ConsoleBridge {
     this.port.on('message', (m: FromConsole) => this.onMessage(m));
     // The port must not keep the process alive on its own.
     this.port.unref();
-    // Peers' RPTC details go again to the new sink.
-    this.detailsSent = new Map();
+    // The new sink knows nothing: the next state goes whole.
+    this.fresh = true;
     return channel.port2;
   }
 
@@ -59,20 +63,42 @@ export class ConsoleBridge {
     if (ms > this.lagMax) this.lagMax = ms;
   }
 
+  /**
+   * The core's state report: merged here, and only what changed goes to the console (a copy into
+   * the other thread costs the main thread in proportion to its size), except that a new console
+   * gets everything once.
+   */
   state(r: StateReport): void {
-    // A peer's RPTC details do not change during its session: they cross once, then null (the
-    // console keeps them). The copy into the other thread is most of the report's cost.
-    const sent = new Map<number, number>();
-    for (const p of r.peers) {
-      if (this.detailsSent.get(p.peer) === p.loggedInAt) p.config = null;
-      sent.set(p.peer, p.loggedInAt);
+    if (r.full) this.peers.clear();
+    for (const p of r.peers) this.peers.set(p.peer, p);
+    for (const peer of r.gone) this.peers.delete(peer);
+    for (let i = 0; i + 1 < r.seen.length; i += 2) {
+      const p = this.peers.get(r.seen[i]!);
+      if (p !== undefined) p.lastSeen = r.seen[i + 1]!;
     }
-    this.detailsSent = sent;
+    const full = this.fresh || r.full;
+    this.fresh = false;
+    const counters: [string, number][] = [];
+    for (const c of r.counters) {
+      if (!full && this.counters.get(c[0]) === c[1]) continue;
+      this.counters.set(c[0], c[1]);
+      counters.push(c);
+    }
     const mem = process.memoryUsage();
     const msg: ToConsole = {
       type: 'state',
       offset: this.host.wallOffset(),
-      state: { now: r.now, peers: r.peers, calls: r.calls, links: r.links, uplinks: r.uplinks, counters: r.counters },
+      state: {
+        now: r.now,
+        full,
+        peers: full ? [...this.peers.values()].sort((a, b) => a.peer - b.peer) : r.peers,
+        gone: full ? [] : r.gone,
+        seen: full ? [] : r.seen,
+        calls: r.calls,
+        links: r.links,
+        uplinks: r.uplinks,
+        counters: full ? r.counters : counters,
+      },
       reporting: this.host.reportingStats(),
       process: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lagMs: this.lagCount > 0 ? this.lagSum / this.lagCount : 0, lagMaxMs: this.lagMax },
     };
