@@ -80,10 +80,15 @@ export class ConsoleHttp {
     this.ping.unref();
   }
 
-  /** Send one event to every stream client. */
-  broadcast(e: BacklogEntry): void {
-    if (this.clients.size === 0) return;
-    const text = frame(e);
+  /**
+   * Send a batch of events to every stream client, as one write per client: a batch holds every
+   * event of the last reporting interval, and a write (with the reader's wake-up at the other end)
+   * per event costs more than the events themselves.
+   */
+  broadcast(entries: readonly BacklogEntry[]): void {
+    if (this.clients.size === 0 || entries.length === 0) return;
+    let text = '';
+    for (const e of entries) text += frame(e);
     for (const c of this.clients) {
       if (c.writableLength > MAX_CLIENT_BUFFER) {
         c.end();

@@ -103,7 +103,7 @@ export function createSink(options: unknown): SinkInstance {
         port?.close();
         return { ok: true, delivered: 0, state: 'off' };
       }
-      for (const e of task.events) http.broadcast(state.apply(e));
+      http.broadcast(task.events.map((e) => state.apply(e)));
       return { ok: true, delivered: task.events.length, state: 'up' };
     },
   };
