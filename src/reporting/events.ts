@@ -235,6 +235,12 @@ export interface HostedSink {
   /** Absolute path of the sink module (compiled JS); it exports `createSink(options)`. */
   module: string;
   options: unknown;
+  /**
+   * The least time (ms) from one of this sink's batches to the next: a steady flow of events then
+   * goes in fewer, larger batches (each wakes the reporting thread), while an event after a quiet
+   * spell goes as soon as `batch_interval` lets it. Unset: no such limit.
+   */
+  minBatchMs?: number;
 }
 
 /**

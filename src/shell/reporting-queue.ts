@@ -28,6 +28,8 @@ export class Sink {
   inFlight: Entry[] | null = null;
   state: SinkState = 'starting';
   retryAt = 0;
+  /** When (hub clock) its last batch went. */
+  sentAt = Number.NEGATIVE_INFINITY;
   backoff: number;
   needSnapshot = false;
   readonly counters: SinkCounters = { delivered: 0, batches: 0, failedBatches: 0, droppedQueueFull: 0, coalesced: 0, rejected: 0 };

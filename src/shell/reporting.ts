@@ -283,8 +283,11 @@ export class ReportingHub {
       if (sink.inFlight !== null || sink.live === 0 || now < sink.retryAt) continue;
       const oldest = sink.queue.find((e) => !e.dead);
       if (oldest === undefined) continue;
-      const waited = this.clock() - oldest.event.at;
-      if (sink.live >= this.opts.batchSize || waited >= this.opts.batchMs || sink.state !== 'up' || this.stopping) this.send(sink);
+      const t = this.clock();
+      // A sink with minBatchMs gets a batch no sooner than that after its last one: an event after
+      // a quiet spell goes as soon as for any sink, a steady flow goes in fewer, larger batches.
+      const due = t - oldest.event.at >= this.opts.batchMs && t - sink.sentAt >= (sink.spec.minBatchMs ?? 0);
+      if (sink.live >= this.opts.batchSize || due || sink.state !== 'up' || this.stopping) this.send(sink);
     }
   }
 
@@ -301,6 +304,7 @@ export class ReportingHub {
     sink.live -= batch.length;
     if (batch.length === 0) return;
     sink.inFlight = batch;
+    sink.sentAt = this.clock();
     const task: BatchTask = { op: 'batch', sink: sink.spec.name, events: batch.map((e) => e.event) };
     if (sink.needSnapshot) task.snapshot = this.snapshot();
     const hadSnapshot = sink.needSnapshot;

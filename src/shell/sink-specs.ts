@@ -16,6 +16,9 @@ export const workerFile = (name: string): string => fileURLToPath(new URL(`../..
 /** The dashboard's static files: console/ at the top of the repository (and of the npm package). */
 export const dashboardDir = (): string => fileURLToPath(new URL('../../../console/', import.meta.url));
 
+/** The least time from one of the console's event batches to the next (ms). */
+export const CONSOLE_BATCH_MS = 500;
+
 export function sinkSpecs(app: AppConfig): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   if (app.console.enabled) {
@@ -34,7 +37,8 @@ export function sinkSpecs(app: AppConfig): SinkSpec[] {
       backlog: 2000,
       lastheard: 5000,
     };
-    sinks.push({ name: 'console', module: workerFile('console-sink.js'), options: data });
+    // Under a steady flow of calls, two batches a second; a call after a quiet spell goes at once.
+    sinks.push({ name: 'console', module: workerFile('console-sink.js'), options: data, minBatchMs: CONSOLE_BATCH_MS });
   }
   if (app.mqtt.url !== '') {
     const m = app.mqtt;

@@ -1,6 +1,7 @@
 // The SQLite sink through a real piscina pool and a real file: migrations run once and only the
 // missing steps run on an existing file; retention pruning removes old rows in bounded chunks; a
 // locked database fails a batch at once and the same batch succeeds after the lock is released.
+// Also the reporting hub's pacing of a sink that asks for fewer batches (the console does).
 
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import type { BatchTask, ReportEvent, TaskResult } from '../../src/reporting/events.js';
+import { ReportingHub, type ReportInput, type SinkSpec } from '../../src/shell/reporting.js';
 
 const SINK = resolve(import.meta.dirname, '../../dist/workers/sqlite-sink.js');
 const HOST = resolve(import.meta.dirname, '../../dist/workers/reporting-host.js');
@@ -149,5 +152,46 @@ describe('SQLite sink', () => {
     const row = db.prepare('SELECT started_at, ended_at FROM calls').get() as { started_at: number; ended_at: number };
     db.close();
     expect(row).toEqual({ started_at: end - 3000, ended_at: end });
+  });
+});
+
+describe('the reporting hub paces each sink', () => {
+  it('holds a sink with minBatchMs back that long after its last batch, while the others go at batch_interval', async () => {
+    let now = 1_000_000;
+    const sink = (name: string, minBatchMs?: number): SinkSpec => ({
+      name,
+      module: SINK,
+      options: { path: tmpDb(), retentionDays: 30, busyTimeoutMs: 50, pruneEveryMs: 60_000, pruneChunk: 1000 },
+      ...(minBatchMs !== undefined ? { minBatchMs } : {}),
+    });
+    const hub = new ReportingHub({ server: 'test', queueDepth: 100, batchSize: 100, batchMs: 50, sinks: [sink('quick'), sink('paced', 500)], hostFile: HOST, logger: pino({ level: 'silent' }), clock: () => now });
+    hub.start();
+    try {
+      const batches = (name: string): number => hub.stats()[name]!.batches;
+      const push = (src: number): void => {
+        const { v: _v, server: _s, seq: _q, ...input } = callEnd(src, now);
+        hub.push(input as ReportInput);
+      };
+      // A sink not yet known to be up gets its first batch at once: both are up after it.
+      push(3100001);
+      await expect.poll(() => hub.stats()['paced']!.state === 'up' && hub.stats()['quick']!.state === 'up', { timeout: 5000, interval: 20 }).toBe(true);
+      expect([batches('quick'), batches('paced')]).toEqual([1, 1]);
+      // The hub's clock says how long an event has waited; its pump runs on a real timer.
+      push(3100002);
+      now += 100;
+      await expect.poll(() => batches('quick'), { timeout: 5000, interval: 20 }).toBe(2);
+      now += 300;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(batches('paced')).toBe(1);
+      now += 200;
+      await expect.poll(() => batches('paced'), { timeout: 5000, interval: 20 }).toBe(2);
+      // After a quiet spell an event goes as soon as for any sink.
+      now += 1000;
+      push(3100003);
+      now += 100;
+      await expect.poll(() => [batches('quick'), batches('paced')], { timeout: 5000, interval: 20 }).toEqual([3, 3]);
+    } finally {
+      await hub.stop(2000, 500);
+    }
   });
 });
