@@ -8,15 +8,22 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //  - slow: everything that runs the build in dist/: the end-to-end tests (the server as a child
 //    process, real UDP on 127.0.0.1), the reporting sink tests, which load dist/workers/ into
 //    real piscina threads (the MQTT one against a private mosquitto), and the packaging test.
-//    Beside it, in the same group, `heavy`: the full simulations and the thousand random runs of
-//    the links property (TEST_TIER=slow). `npm test` builds first.
-// `npm test` runs all three, fast first. The fast tier is CPU-bound, so it gets at least two
+//    Three files at a time: an e2e file mostly waits on the server's timers. Beside them, in the
+//    same group and pool (vitest wants one worker count per group), `heavy`: the full
+//    simulations and the thousand random runs of the links property (TEST_TIER=slow). After
+//    them, `alone`: the e2e files that load the machine on purpose. `npm test` builds first.
+// `npm test` runs them all, fast first. The fast tier is CPU-bound, so it gets at least two
 // workers even where vitest's default (one less than the number of cores) would give it one.
 const fastWorkers = Math.max(2, availableParallelism() - 1);
 
 // Unit tests that need the build: the sink tests load dist/workers/ into threads, and the packaging
 // test lists what `npm pack` would ship from dist/ and verifies the unit file against dist's main.
 const BUILT_TESTS = ['test/unit/mqtt-sink.test.ts', 'test/unit/sqlite-sink.test.ts', 'test/unit/packaging.test.ts'];
+
+// End-to-end files that load the machine on purpose (a flood of logins, a storm of calls): they
+// run last, one at a time, with nothing beside them, so they neither slow the others' timers nor
+// measure a machine that other tests are loading.
+const ALONE = ['test/e2e/login-hardening.e2e.test.ts', 'test/e2e/overload.e2e.test.ts'];
 
 export default defineConfig({
   test: {
@@ -53,20 +60,31 @@ export default defineConfig({
         test: {
           name: 'slow',
           include: ['test/e2e/**/*.test.ts', ...BUILT_TESTS],
-          maxWorkers: 1,
+          exclude: [...configDefaults.exclude, ...ALONE],
+          maxWorkers: 3,
           sequence: { groupOrder: 1 },
           env: { TEST_TIER: 'slow' },
         },
       },
       {
+        extends: true,
+        test: {
+          name: 'alone',
+          include: ALONE,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          env: { TEST_TIER: 'slow' },
+        },
+      },
+      {
         // The heavy runs of the simulations and the links property: CPU-bound, no timers, no
-        // sockets. They run beside the slow tier (same group), one file at a time, so on two
-        // cores the e2e files, which mostly wait on real timers, keep a core to themselves.
+        // sockets. They share the slow tier's group and its three workers (they start first and
+        // take about 17 s; the e2e files, which mostly wait on real timers, go on beside them).
         extends: true,
         test: {
           name: 'heavy',
           include: ['test/sim/**/*.test.ts', 'test/property/links.property.test.ts'],
-          maxWorkers: 1,
+          maxWorkers: 3,
           testTimeout: 300_000,
           sequence: { groupOrder: 1 },
           env: { TEST_TIER: 'slow' },
