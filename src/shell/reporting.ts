@@ -100,8 +100,13 @@ export class ReportingHub {
       atomics: 'disabled',
       recordTiming: false,
       // A bounded heap: a login storm makes the sinks serialise thousands of events at once, and an
-      // unbounded young generation keeps that high-water mark as resident memory.
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
+      // unbounded young generation keeps that high-water mark as resident memory. Not too small
+      // either: at 2 MB this thread collected its young generation about once a second under a
+      // dashboard's load, V8 runs those collections' parallel parts on its own helper threads,
+      // which are not niced as this thread is, and the packet path's p99 rose 15-25 % with the
+      // console on; at 16 MB, 4 % (BENCHMARKS.md, "Operator console"), and RSS with 2000 peers
+      // logged in and every sink on did not move (about 120 MB).
+      resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 },
     });
     this.pool.on('error', (err: Error) => {
       for (const sink of this.sinks) this.markDown(sink, `reporting thread error: ${err.message}`);
