@@ -3,56 +3,107 @@
 // second, the server every 2 s, peers, talkgroups and links every 5 s, lastheard every 10 s), plus
 // a Prometheus scrape of /metrics every 15 s. In the load generator's process it would compete
 // with the generator's own event loop, and the latency measured would be partly the client's.
-// Usage: node dist/bench/console-client.js <base URL>; it answers a "stop" message (IPC) with
-// { events, polls } and exits.
+// Usage: node dist/bench/console-client.js <base URL> [--chromium [--nice]]; it answers a "stop" message
+// (IPC) with { events, polls } and exits. With --chromium the load is the dashboard itself, open
+// in Debian's headless Chromium (through playwright-core): the same requests, plus the browser's
+// own rendering on this machine's cores (events: what the page's event stream received).
+
+import { setPriority } from 'node:os';
 
 const base = process.argv[2]!;
-/** Path and period (ms) of each read; the dashboard's own periods. */
-const SCHEDULE: [string, number][] = [
-  ['/api/v1/calls', 1000],
-  ['/api/v1/server', 2000],
-  ['/api/v1/peers', 5000],
-  ['/api/v1/talkgroups', 5000],
-  ['/api/v1/links', 5000],
-  ['/api/v1/lastheard', 10_000],
-  ['/metrics', 15_000],
+/** The event names the stream sends (the dashboard listens to the same, console/assets/app.js). */
+const STREAM_EVENTS = [
+  'server.started', 'server.stopped', 'peer.login', 'peer.options', 'peer.keepalive-lost', 'peer.logout',
+  'subscription.added', 'subscription.removed', 'subscription.expired', 'call.start', 'call.end',
+  'link.up', 'link.down', 'link.changed', 'reporting.health', 'message',
 ];
-let events = 0;
-let polls = 0;
-const abort = new AbortController();
-const res = await fetch(`${base}/api/v1/events`, { signal: abort.signal });
-const reading = (async () => {
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      events += (dec.decode(value, { stream: true }).match(/^id: /gm) ?? []).length;
-    }
-  } catch {
-    /* aborted */
-  }
-})();
-const read = (path: string): void => {
-  void fetch(base + path)
-    .then((r) => r.text())
-    .then(
-      () => polls++,
-      () => {},
-    );
-};
-// Like the dashboard, everything once at the start, then each on its own period.
-const timers = SCHEDULE.map(([path, every]) => {
-  read(path);
-  return setInterval(() => read(path), every);
-});
-process.send?.({ ready: true });
-process.on('message', (m: unknown) => {
-  if (m !== 'stop') return;
-  for (const t of timers) clearInterval(t);
-  abort.abort();
-  void reading.then(() => {
-    process.send?.({ events, polls }, () => process.exit(0));
+
+if (process.argv[3] === '--chromium') {
+  // --chromium-nice: the browser (this process's children inherit it) at nice 19, standing for a
+  // browser on another machine: its requests reach the server, its rendering yields the cores.
+  if (process.argv[4] === '--nice') setPriority(19);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  let reads = 0;
+  page.on('requestfinished', (r) => void (r.url().includes('/api/v1/') && !r.url().endsWith('/events') && reads++));
+  // Count the stream's events in the page, beside the dashboard's own listeners (page script:
+  // a string, as this file is compiled without the DOM's types).
+  await page.addInitScript(`
+    window.__events = 0;
+    const Original = window.EventSource;
+    window.EventSource = class extends Original {
+      constructor(url, init) {
+        super(url, init);
+        const count = (e) => { if (e.lastEventId !== '') window.__events++; };
+        for (const name of ${JSON.stringify(STREAM_EVENTS)}) this.addEventListener(name, count);
+      }
+    };
+  `);
+  await page.goto(`${base}/`);
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
+  process.send?.({ ready: true });
+  process.on('message', (m: unknown) => {
+    if (m !== 'stop') return;
+    void (async () => {
+      const events = (await page.evaluate('window.__events')) as number;
+      await browser.close();
+      process.send?.({ events, polls: reads }, () => process.exit(0));
+    })();
   });
-});
+} else {
+  await plainClient();
+}
+
+/** The dashboard's requests without a browser. */
+async function plainClient(): Promise<void> {
+  /** Path and period (ms) of each read; the dashboard's own periods. */
+  const SCHEDULE: [string, number][] = [
+    ['/api/v1/calls', 1000],
+    ['/api/v1/server', 2000],
+    ['/api/v1/peers', 5000],
+    ['/api/v1/talkgroups', 5000],
+    ['/api/v1/links', 5000],
+    ['/api/v1/lastheard', 10_000],
+    ['/metrics', 15_000],
+  ];
+  let events = 0;
+  let polls = 0;
+  const abort = new AbortController();
+  const res = await fetch(`${base}/api/v1/events`, { signal: abort.signal });
+  const reading = (async () => {
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        events += (dec.decode(value, { stream: true }).match(/^id: /gm) ?? []).length;
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+  const read = (path: string): void => {
+    void fetch(base + path)
+      .then((r) => r.text())
+      .then(
+        () => polls++,
+        () => {},
+      );
+  };
+  // Like the dashboard, everything once at the start, then each on its own period.
+  const timers = SCHEDULE.map(([path, every]) => {
+    read(path);
+    return setInterval(() => read(path), every);
+  });
+  process.send?.({ ready: true });
+  process.on('message', (m: unknown) => {
+    if (m !== 'stop') return;
+    for (const t of timers) clearInterval(t);
+    abort.abort();
+    void reading.then(() => {
+      process.send?.({ events, polls }, () => process.exit(0));
+    });
+  });
+}

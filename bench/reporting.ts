@@ -10,7 +10,9 @@
 //    open and the API read on the dashboard's own schedule), alternating in the same run; RSS at
 //    2000 peers with both sinks and the console on.
 //
-//   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each,console]
+//   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each,console] [--chromium]
+//   (--chromium: the console's client is the dashboard in Debian's headless Chromium, not bench/console-client.ts's requests;
+//   --chromium-nice: the same browser at nice 19, standing for a browser on another machine)
 //   (`--only rss` measures just off and both)
 // Prints a table and writes bench/results/reporting-<time>.json.
 
@@ -238,12 +240,13 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
 }
 
 /**
- * A dashboard's load on the console: the event stream open, peers, calls, lastheard and metrics
- * fetched every second, from a process of its own (bench/console-client.ts), so that its work does
- * not share the load generator's event loop.
+ * A dashboard's load on the console: the event stream open and the API read on the dashboard's
+ * schedule (or, with --chromium, the dashboard itself in headless Chromium), from a process of its
+ * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
 async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events: number; polls: number }> }> {
-  const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), [base], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CHROMIUM && CHROMIUM_NICE ? ['--nice'] : [])];
+  const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`console client exited with ${code}`)));
@@ -256,6 +259,11 @@ async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events
       }),
   };
 }
+
+/** --chromium: the dashboard's load is the dashboard itself, in headless Chromium. */
+let CHROMIUM = false;
+/** --chromium-nice: that browser at nice 19 (standing for one on another machine). */
+let CHROMIUM_NICE = false;
 
 /** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
 async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<PacedRow & { events: number; polls: number }> {
@@ -294,7 +302,9 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' } } });
+  CHROMIUM_NICE = values['chromium-nice'] === true;
+  CHROMIUM = values.chromium === true || CHROMIUM_NICE;
   const only = new Set((values.only ?? 'startup,paced,rss-each').split(','));
   const runs = Number(values.runs ?? 3);
   const seconds = Number(values.seconds ?? 20);
@@ -381,7 +391,7 @@ async function main(): Promise<void> {
           '|---|---:|---|',
           ...(['console-off', 'console'] as const).map(
             (sc) =>
-              `| paced 200 peers / 50 streams, console ${sc === 'console' ? 'on + event stream + polling' : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
+              `| paced 200 peers / 50 streams, console ${sc === 'console' ? (CHROMIUM ? `on + the dashboard open in headless Chromium${CHROMIUM_NICE ? ' at nice 19' : ''}` : 'on + event stream + the dashboard\'s reads') : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
           ),
           `| p99 console on / off, median of the ${runs} rounds' ratios (each round runs off, then on) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
           `| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`,
