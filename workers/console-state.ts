@@ -3,7 +3,7 @@
 // core's latest state report. Every API view is made here, in the API's shape (snake_case keys,
 // ISO 8601 times, `*_ms` durations). Nothing here reads the core: only what the main thread sent.
 
-import type { ConsoleCall, ConsoleCoreState, ConsolePeer, ToConsole } from '../src/reporting/console.js';
+import { mergePeers, type ConsoleCall, type ConsoleCoreState, type ConsolePeer, type ToConsole } from '../src/reporting/console.js';
 import type { CallEndEvent, CallStartEvent, LinkEvent, ReportEvent } from '../src/reporting/events.js';
 
 /** The names store of src/names (loaded when the module and files are there). */
@@ -80,16 +80,10 @@ export class ConsoleState {
   /** Merge a state message (what changed since the last; everything when `full`). */
   setState(m: StateMessage): void {
     const c = m.state;
+    mergePeers(this.peerMap, c);
     if (c.full) {
-      this.peerMap.clear();
       this.counterList = [];
       this.counterAt.clear();
-    }
-    for (const p of c.peers) this.peerMap.set(p.peer, p);
-    for (const peer of c.gone) this.peerMap.delete(peer);
-    for (let i = 0; i + 1 < c.seen.length; i += 2) {
-      const p = this.peerMap.get(c.seen[i]!);
-      if (p !== undefined) p.lastSeen = c.seen[i + 1]!;
     }
     for (const [name, value] of c.counters) {
       const at = this.counterAt.get(name);

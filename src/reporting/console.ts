@@ -2,7 +2,7 @@
 // reporting thread (workers/console-sink.ts). The sink gets the v1 report events like any sink,
 // in batches from the hub; everything else crosses one MessagePort, handed to the sink once at
 // start: the core's state report (on its timer), command results, and from the sink the commands
-// and what it has to say about itself. Plain data only.
+// and what it has to say about itself. Plain data, and the one helper both ends merge peers with.
 //
 // The state mirrors the core's StateReport (src/core/actions.ts); the shell passes one where the
 // other is expected, so the compiler keeps the two in step without the worker importing the core.
@@ -120,6 +120,20 @@ export interface ConsoleStateChange {
   links: ConsoleLink[];
   uplinks: ConsoleUplink[];
   counters: [string, number][];
+}
+
+/**
+ * Apply a state report's peer changes to a map of peers by ID (`full`: they replace it). The main
+ * thread's bridge keeps one such map, the console another.
+ */
+export function mergePeers<P extends { peer: number; lastSeen: number }>(peers: Map<number, P>, change: { full: boolean; peers: readonly P[]; gone: readonly number[]; seen: readonly number[] }): void {
+  if (change.full) peers.clear();
+  for (const p of change.peers) peers.set(p.peer, p);
+  for (const peer of change.gone) peers.delete(peer);
+  for (let i = 0; i + 1 < change.seen.length; i += 2) {
+    const p = peers.get(change.seen[i]!);
+    if (p !== undefined) p.lastSeen = change.seen[i + 1]!;
+  }
 }
 
 /** One reporting sink's queue, from the hub. */

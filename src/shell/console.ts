@@ -11,7 +11,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CommandResult, OperatorCommand, PeerState, StateReport } from '../core/index.js';
-import type { ConsoleSinkStats, FromConsole, ToConsole } from '../reporting/console.js';
+import { mergePeers, type ConsoleSinkStats, type FromConsole, type ToConsole } from '../reporting/console.js';
 
 export interface ConsoleHost {
   logger: Logger;
@@ -69,13 +69,7 @@ export class ConsoleBridge {
    * gets everything once.
    */
   state(r: StateReport): void {
-    if (r.full) this.peers.clear();
-    for (const p of r.peers) this.peers.set(p.peer, p);
-    for (const peer of r.gone) this.peers.delete(peer);
-    for (let i = 0; i + 1 < r.seen.length; i += 2) {
-      const p = this.peers.get(r.seen[i]!);
-      if (p !== undefined) p.lastSeen = r.seen[i + 1]!;
-    }
+    mergePeers(this.peers, r);
     const full = this.fresh || r.full;
     this.fresh = false;
     const counters: [string, number][] = [];
