@@ -20,7 +20,6 @@ import { REPO_ROOT, runCli, serverFixture, type ServerHandle } from '../support/
 const HOST = '127.0.0.1';
 const fx = (name: string): string => join(FIXTURES, 'names', name);
 const dist = (rel: string): string => join(REPO_ROOT, 'dist', rel);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'dmrhub-names-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -83,10 +82,7 @@ const server = serverFixture();
 async function call(a: HbpClient, b: HbpClient, src: number, streamId: number): Promise<void> {
   const packets = voiceCall({ peerId: a.peerId, src, tg: 91, slot: 2, streamId });
   const before = b.received.length;
-  for (const p of packets) {
-    a.send(p);
-    await sleep(20);
-  }
+  await a.sendPaced(packets, 20);
   await b.waitForCount(before + packets.length, 3000);
 }
 

@@ -26,10 +26,7 @@ async function setup(reporting: Record<string, unknown> = { batch_interval: 0.05
 async function call(a: HbpClient, b: HbpClient, src: number, streamId: number): Promise<number> {
   const packets = voiceCall({ peerId: a.peerId, src, tg: 91, slot: 2, streamId });
   const before = b.received.length;
-  for (const p of packets) {
-    a.send(p);
-    await sleep(20);
-  }
+  await a.sendPaced(packets, 20);
   await b.waitForCount(before + packets.length, 3000);
   return packets.length;
 }
