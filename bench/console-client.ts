@@ -3,12 +3,32 @@
 // second, the server every 2 s, peers, talkgroups and links every 5 s, lastheard every 10 s), plus
 // a Prometheus scrape of /metrics every 15 s. In the load generator's process it would compete
 // with the generator's own event loop, and the latency measured would be partly the client's.
-// Usage: node dist/bench/console-client.js <base URL> [--chromium [--nice]]; it answers a "stop" message
-// (IPC) with { events, polls } and exits. With --chromium the load is the dashboard itself, open
-// in Debian's headless Chromium (through playwright-core): the same requests, plus the browser's
-// own rendering on this machine's cores (events: what the page's event stream received).
+// Usage: node dist/bench/console-client.js <base URL> [--chromium [--nice|--idle]]; it answers a
+// "stop" message (IPC) with { events, polls, browserCpuPct } and exits. With --chromium the load is
+// the dashboard itself, open in Debian's headless Chromium (through playwright-core): the same
+// requests, plus the browser's own rendering on this machine's cores (events: what the page's event
+// stream received; browserCpuPct: the CPU the browser's processes used, in % of one core).
 
+import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { descendants, sampleProcess, treeCpuMs } from './lib/procfs.js';
+
+/** CPU time (ms) of this process's descendants by Chromium process type (--type=…; "browser" without). */
+function cpuByType(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of descendants(pid)) {
+    let type = 'other';
+    try {
+      const cmd = readFileSync(`/proc/${c}/cmdline`, 'latin1');
+      type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? (cmd.includes('chrom') ? 'browser' : 'other');
+    } catch {
+      continue;
+    }
+    out.set(type, (out.get(type) ?? 0) + (sampleProcess(c)?.cpuMs ?? 0));
+  }
+  return out;
+}
 
 const base = process.argv[2]!;
 /** The event names the stream sends (the dashboard listens to the same, console/assets/app.js). */
@@ -19,9 +39,11 @@ const STREAM_EVENTS = [
 ];
 
 if (process.argv[3] === '--chromium') {
-  // --chromium-nice: the browser (this process's children inherit it) at nice 19, standing for a
-  // browser on another machine: its requests reach the server, its rendering yields the cores.
+  // A browser on another machine, approximated: its requests reach the server, its rendering
+  // yields the cores. --nice: nice 19, which still takes a small share of a busy core; --idle:
+  // SCHED_IDLE, which runs only on a core nothing else wants. This process's children inherit both.
   if (process.argv[4] === '--nice') setPriority(19);
+  if (process.argv[4] === '--idle') execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)]);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -42,13 +64,29 @@ if (process.argv[3] === '--chromium') {
   `);
   await page.goto(`${base}/`);
   await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async (): Promise<Map<string, number>> =>
+    new Map(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
+  const m0 = await metrics();
+  const byType0 = cpuByType(process.pid);
+  const cpu0 = treeCpuMs(process.pid);
+  const t0 = performance.now();
   process.send?.({ ready: true });
   process.on('message', (m: unknown) => {
     if (m !== 'stop') return;
     void (async () => {
       const events = (await page.evaluate('window.__events')) as number;
+      const wall = performance.now() - t0;
+      const browserCpuPct = Math.round(((treeCpuMs(process.pid) - cpu0) / wall) * 1000) / 10;
+      // Where it went: each kind of Chromium process, and the page's main thread by activity.
+      const m1 = await metrics();
+      const share = (ms: number): string => `${Math.round((ms / wall) * 1000) / 10}%`;
+      const page1 = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => `${k.replace('Duration', '')} ${share(((m1.get(k) ?? 0) - (m0.get(k) ?? 0)) * 1000)}`);
+      const types = [...cpuByType(process.pid)].map(([t, ms]) => `${t} ${share(ms - (byType0.get(t) ?? 0))}`);
+      process.stderr.write(`[console-client] browser ${browserCpuPct}%: ${types.join(', ')}; page main thread: ${page1.join(', ')}\n`);
       await browser.close();
-      process.send?.({ events, polls: reads }, () => process.exit(0));
+      process.send?.({ events, polls: reads, browserCpuPct }, () => process.exit(0));
     })();
   });
 } else {

@@ -12,7 +12,8 @@
 //
 //   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each,console] [--chromium]
 //   (--chromium: the console's client is the dashboard in Debian's headless Chromium, not bench/console-client.ts's requests;
-//   --chromium-nice: the same browser at nice 19, standing for a browser on another machine)
+//   --chromium-nice / --chromium-idle: the same browser at nice 19 or under SCHED_IDLE, standing for a
+//   browser on another machine: its requests are real, its rendering yields the cores)
 //   (`--only rss` measures just off and both)
 // Prints a table and writes bench/results/reporting-<time>.json.
 
@@ -245,7 +246,7 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
  * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
 async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events: number; polls: number }> }> {
-  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CHROMIUM && CHROMIUM_NICE ? ['--nice'] : [])];
+  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CHROMIUM && CHROMIUM_SCHED !== '' ? [`--${CHROMIUM_SCHED}`] : [])];
   const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -254,7 +255,7 @@ async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events
   return {
     stop: () =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as { events: number; polls: number }));
+        child.once('message', (m) => resolve(m as { events: number; polls: number; browserCpuPct?: number }));
         child.send('stop');
       }),
   };
@@ -262,11 +263,11 @@ async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events
 
 /** --chromium: the dashboard's load is the dashboard itself, in headless Chromium. */
 let CHROMIUM = false;
-/** --chromium-nice: that browser at nice 19 (standing for one on another machine). */
-let CHROMIUM_NICE = false;
+/** --chromium-nice / --chromium-idle: that browser at nice 19 or SCHED_IDLE (standing for one on another machine). */
+let CHROMIUM_SCHED: '' | 'nice' | 'idle' = '';
 
 /** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
-async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<PacedRow & { events: number; polls: number }> {
+async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<ConsoleRow> {
   const srv = await startServer(dir, { sql: null, mqttPort: null, console: on });
   const client = on ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
   const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid });
@@ -285,6 +286,8 @@ async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<
   };
 }
 
+type ConsoleRow = PacedRow & { events: number; polls: number; browserCpuPct?: number };
+
 type RssSinks = 'none' | 'sql' | 'mqtt' | 'both' | 'both+console';
 
 async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sinks: RssSinks; rssMb: number; threads: number }> {
@@ -302,9 +305,9 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' } } });
-  CHROMIUM_NICE = values['chromium-nice'] === true;
-  CHROMIUM = values.chromium === true || CHROMIUM_NICE;
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' } } });
+  CHROMIUM_SCHED = values['chromium-idle'] === true ? 'idle' : values['chromium-nice'] === true ? 'nice' : '';
+  CHROMIUM = values.chromium === true || CHROMIUM_SCHED !== '';
   const only = new Set((values.only ?? 'startup,paced,rss-each').split(','));
   const runs = Number(values.runs ?? 3);
   const seconds = Number(values.seconds ?? 20);
@@ -331,13 +334,13 @@ async function main(): Promise<void> {
         say(`paced ${sc} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, ${r.threads} threads`);
       }
     }
-    const consoleRows: (PacedRow & { events: number; polls: number })[] = [];
+    const consoleRows: ConsoleRow[] = [];
     const consoleRss: { rssMb: number; threads: number }[] = [];
     for (let i = 0; i < (only.has('console') ? runs : 0); i++) {
       for (const on of [false, true]) {
         const r = await pacedConsole(dir, on, seconds);
         consoleRows.push(r);
-        say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}`);
+        say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}`);
       }
       consoleRss.push(await rss2000(dir, 'both+console'));
       say(`rss 2000 peers, both sinks and the console: ${JSON.stringify(consoleRss.at(-1))}`);
@@ -391,8 +394,9 @@ async function main(): Promise<void> {
           '|---|---:|---|',
           ...(['console-off', 'console'] as const).map(
             (sc) =>
-              `| paced 200 peers / 50 streams, console ${sc === 'console' ? (CHROMIUM ? `on + the dashboard open in headless Chromium${CHROMIUM_NICE ? ' at nice 19' : ''}` : 'on + event stream + the dashboard\'s reads') : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
+              `| paced 200 peers / 50 streams, console ${sc === 'console' ? (CHROMIUM ? `on + the dashboard open in headless Chromium${CHROMIUM_SCHED === 'nice' ? ' at nice 19' : CHROMIUM_SCHED === 'idle' ? ' (SCHED_IDLE)' : ''}` : 'on + event stream + the dashboard\'s reads') : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
           ),
+          ...(CHROMIUM ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
           `| p99 console on / off, median of the ${runs} rounds' ratios (each round runs off, then on) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
           `| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`,
         ].join('\n')

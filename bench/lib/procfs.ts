@@ -1,7 +1,7 @@
 // Linux /proc readers used by the benchmarks: per-socket UDP drop counters and a process's CPU and
 // memory. Every reader degrades to null/empty off Linux or when the file is unreadable.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Ticks per second for /proc/<pid>/stat times; 100 on every mainstream Linux build. */
 const CLK_TCK = 100;
@@ -94,4 +94,32 @@ export function cpuBetween(a: ProcSample | null, b: ProcSample | null): CpuUse |
     rssMb: b.rssMb,
     hwmMb: b.hwmMb,
   };
+}
+
+/** Every live descendant of `pid` (from each process's parent in /proc/<pid>/stat). */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    const child = Number(name);
+    if (!Number.isInteger(child)) continue;
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, 'latin1');
+      parent.set(child, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU time (ms) used so far by the live descendants of `pid`, together. */
+export function treeCpuMs(pid: number): number {
+  let ms = 0;
+  for (const c of descendants(pid)) ms += sampleProcess(c)?.cpuMs ?? 0;
+  return ms;
 }

@@ -1,9 +1,13 @@
 // The dmrhub operator dashboard. Data comes from the console's JSON API (polled, each endpoint at
-// its own pace) and its event stream (Server-Sent Events), which says when to fetch again at once:
+// its own pace) and its event stream (Server-Sent Events), which says when to fetch again soon:
 // a call start shows as soon as its event arrives and gains its names from the next /calls fetch.
 // Paths are relative, so the dashboard also works behind a reverse proxy under a prefix.
+//
+// The page must stay cheap while a busy server streams to it (it may run on the server's own
+// machine): a burst of events marks sections dirty and asks for fetches, and each section is drawn
+// at most once per animation frame and each endpoint fetched at most once per clock tick.
 
-import { renderCalls, renderHealth, renderLastheard, renderPeers, renderTalkgroups } from './render.js';
+import { renderCalls, renderHealth, renderLastheard, renderPeers, renderTalkgroups, updateClocks } from './render.js';
 import { streamKey } from './view.js';
 import { initOperator, setReadOnly } from './operator.js';
 
@@ -47,15 +51,43 @@ export async function getJson(path) {
   return body;
 }
 
-const sources = {
-  server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), render: () => (renderHealth(state), setReadOnly(state.server?.read_only === true)) },
-  calls: { every: 1000, path: () => 'calls', apply: applyCalls, render: () => renderCalls(state) },
-  peers: { every: 5000, path: () => 'peers', apply: applyPeers, render: () => (renderPeers(state), renderTalkgroups(state)) },
-  talkgroups: { every: 5000, path: () => 'talkgroups', apply: (d) => (state.talkgroups = d.talkgroups ?? []), render: () => renderTalkgroups(state) },
-  lastheard: { every: 10_000, path: lastheardPath, apply: applyLastheard, render: () => renderLastheard(state) },
-  links: { every: 5000, path: () => 'links', apply: (d) => (state.links = { links: d.links ?? [], uplinks: d.uplinks ?? [] }), render: () => renderHealth(state) },
+// ---- drawing --------------------------------------------------------------------------------
+
+const painters = {
+  calls: () => renderCalls(state),
+  peers: () => renderPeers(state),
+  talkgroups: () => renderTalkgroups(state),
+  lastheard: () => renderLastheard(state),
+  health: () => (renderHealth(state), setReadOnly(state.server?.read_only === true)),
 };
-for (const s of Object.values(sources)) Object.assign(s, { last: -Infinity, busy: false, again: false, error: null });
+const dirty = new Set();
+let frame = 0;
+
+/** Draw these sections in the next animation frame (once each, however often asked). */
+export function invalidate(...sections) {
+  for (const name of sections) dirty.add(name);
+  if (frame === 0) frame = requestAnimationFrame(paint);
+}
+
+function paint() {
+  frame = 0;
+  const names = [...dirty];
+  dirty.clear();
+  for (const name of names) painters[name]();
+}
+
+// ---- sources --------------------------------------------------------------------------------
+
+const sources = {
+  server: { every: 2000, path: () => 'server', apply: (d) => (state.server = d), draws: ['health'] },
+  calls: { every: 1000, path: () => 'calls', apply: applyCalls, draws: ['calls'] },
+  peers: { every: 5000, path: () => 'peers', apply: applyPeers, draws: ['peers', 'talkgroups'] },
+  talkgroups: { every: 5000, path: () => 'talkgroups', apply: (d) => (state.talkgroups = d.talkgroups ?? []), draws: ['talkgroups'] },
+  lastheard: { every: 10_000, path: lastheardPath, apply: applyLastheard, draws: ['lastheard'] },
+  links: { every: 5000, path: () => 'links', apply: (d) => (state.links = { links: d.links ?? [], uplinks: d.uplinks ?? [] }), draws: ['health'] },
+};
+// last: when last fetched; due/follow: fetch when the clock passes these (asked for by events).
+for (const s of Object.values(sources)) Object.assign(s, { last: -Infinity, due: Infinity, follow: Infinity, busy: false, again: false, error: null });
 
 /** Fetch one source now (or right after the fetch already under way). */
 export async function refresh(name) {
@@ -75,7 +107,7 @@ export async function refresh(name) {
     s.last = Math.min(s.last, performance.now() - s.every + 1000);
   }
   s.busy = false;
-  s.render();
+  invalidate(...s.draws);
   if (name === 'server') setLive(stream.open ? 'live' : s.error ? 'offline' : 'polling');
   if (s.again) {
     s.again = false;
@@ -83,14 +115,19 @@ export async function refresh(name) {
   }
 }
 
+/** Fetch at the next clock tick: a burst of events that each ask costs one fetch. */
+function soon(name) {
+  sources[name].due = Math.min(sources[name].due, performance.now());
+}
+
 /**
- * Fetch now and once more after the server's next state report: peers, talkgroups and links come
+ * Fetch soon and once more after the server's next state report: peers, talkgroups and links come
  * from a report the core makes every second or so, so an answer right after an event can be older
  * than the event.
  */
-function refreshTwice(name) {
-  void refresh(name);
-  setTimeout(() => void refresh(name), FOLLOW_UP_MS);
+function soonAndLater(name) {
+  soon(name);
+  sources[name].follow = performance.now() + FOLLOW_UP_MS;
 }
 const FOLLOW_UP_MS = 1200;
 
@@ -127,7 +164,7 @@ export async function lastheardOlder() {
   lh.items = lh.items.concat(d.items ?? []);
   lh.next = d.next_cursor ?? null;
   lh.older = true;
-  renderLastheard(state);
+  invalidate('lastheard');
 }
 
 export function setLastheardFilter(filter) {
@@ -183,12 +220,12 @@ function onCallStart(ev) {
     };
     state.live.set(k, { call, base: now, ended: null, seen: now });
   }
-  renderCalls(state);
+  invalidate('calls');
 }
 
 function onCallEnd(ev) {
   endCall(streamKey(ev.stream), ev, performance.now());
-  renderCalls(state);
+  invalidate('calls');
 }
 
 // ---- event stream ---------------------------------------------------------------------------
@@ -224,9 +261,9 @@ function onEvent(msg) {
     case 'call':
       if (ev.type === 'start') onCallStart(ev);
       else if (ev.type === 'end') onCallEnd(ev);
-      void refresh('calls');
-      refreshTwice('talkgroups');
-      if (ev.type === 'end') void refresh('lastheard');
+      soon('calls');
+      soonAndLater('talkgroups');
+      if (ev.type === 'end') soon('lastheard');
       break;
     case 'peer':
       // The event is the news; the state report that confirms it may be a second behind.
@@ -235,15 +272,15 @@ function onEvent(msg) {
       } else if (ev.type === 'login') {
         upsertPeer(ev);
       }
-      refreshTwice('peers');
-      refreshTwice('talkgroups');
+      soonAndLater('peers');
+      soonAndLater('talkgroups');
       break;
     case 'subscription':
-      refreshTwice('peers');
-      refreshTwice('talkgroups');
+      soonAndLater('peers');
+      soonAndLater('talkgroups');
       break;
     case 'link':
-      refreshTwice('links');
+      soonAndLater('links');
       break;
     case 'server':
       refreshAll();
@@ -251,7 +288,7 @@ function onEvent(msg) {
     default:
       break;
   }
-  if (ev.family !== 'call' || ev.type === 'end') void refresh('server');
+  if (ev.family !== 'call' || ev.type === 'end') soon('server');
 }
 
 /**
@@ -281,7 +318,7 @@ function applyPeers(d) {
 function removePeer(id) {
   recentPeers.set(id, { at: performance.now(), peer: null });
   state.peers = state.peers.filter((p) => p.id !== id);
-  renderPeers(state);
+  invalidate('peers');
 }
 
 /** A peer from its login event, until the state report lists it with its subscriptions. */
@@ -297,7 +334,7 @@ function upsertPeer(ev) {
   };
   recentPeers.set(ev.peer, { at: performance.now(), peer: p });
   state.peers = [...state.peers.filter((x) => x.id !== ev.peer), p];
-  renderPeers(state);
+  invalidate('peers');
 }
 
 function connectEvents() {
@@ -329,10 +366,19 @@ function connectEvents() {
 function tick() {
   const now = performance.now();
   for (const [k, t] of state.gone) if (now - t > GONE_MS) state.gone.delete(k);
-  for (const [k, e] of state.live) if (e.ended !== null && now - e.ended > FADE_MS) state.live.delete(k);
-  renderCalls(state);
+  let faded = false;
+  for (const [k, e] of state.live) if (e.ended !== null && now - e.ended > FADE_MS) faded = state.live.delete(k);
+  if (faded) invalidate('calls');
+  // Running durations and fading rows change text and opacity in place, nothing else.
+  else if (!dirty.has('calls')) updateClocks(state);
   if (document.hidden) return;
-  for (const [name, s] of Object.entries(sources)) if (now - s.last >= s.every) void refresh(name);
+  for (const [name, s] of Object.entries(sources)) {
+    const asked = now >= s.due || now >= s.follow;
+    if (!asked && now - s.last < s.every) continue;
+    if (now >= s.due) s.due = Infinity;
+    if (now >= s.follow) s.follow = Infinity;
+    void refresh(name);
+  }
 }
 
 function start() {
@@ -345,7 +391,7 @@ function start() {
   });
   form.addEventListener('reset', () => setLastheardFilter({}));
   document.getElementById('lh-more').addEventListener('click', () => void lastheardOlder());
-  document.addEventListener('visibilitychange', () => document.hidden || refreshAll());
+  document.addEventListener('visibilitychange', () => document.hidden || (refreshAll(), invalidate(...Object.keys(painters))));
   connectEvents();
   refreshAll();
   setInterval(tick, 250);

@@ -2,7 +2,10 @@
 
 import { FADE_MS, setLastheardFilter } from './app.js';
 import { askBlock, askDisconnect } from './operator.js';
-import { cell, clock, h, int, num, pct, show, slotsLabel, span, streamKey, syncRows, tgLabel, timeOf } from './view.js';
+import { cell, clock, h, int, num, pct, setText, show, slotsLabel, span, streamKey, syncRows, tgLabel, timeOf } from './view.js';
+
+/** How long a call new in last heard stays highlighted. */
+const FRESH_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,23 +33,30 @@ function via(state, c) {
 
 // ---- on air ---------------------------------------------------------------------------------
 
+/** How long a call has run: still counting while it is on the air. */
+function callMs(e, now) {
+  return e.ended === null ? e.call.duration_ms + (now - e.base) : e.call.duration_ms;
+}
+
+/** The on-air rows by stream key, as the last renderCalls left them. */
+let callRows = new Map();
+
 export function renderCalls(state) {
   const now = performance.now();
   const entries = [...state.live.entries()].sort(
     ([, a], [, b]) => (a.ended !== null) - (b.ended !== null) || a.call.tg - b.call.tg || a.call.slot - b.call.slot,
   );
-  const rows = syncRows(
+  callRows = syncRows(
     $('calls-body'),
     entries,
     ([k]) => k,
+    // The running time is not part of a row's signature: updateClocks keeps it current in place.
     ([, e]) => {
       const c = e.call;
-      const ms = e.ended === null ? c.duration_ms + (now - e.base) : c.duration_ms;
-      return [c.tg, c.tg_name, c.slot, c.src, c.src_callsign, c.src_name, via(state, c), clock(ms), c.loss, c.ber, c.rssi, e.ended !== null].join('|');
+      return [c.tg, c.tg_name, c.slot, c.src, c.src_callsign, c.src_name, via(state, c), c.loss, c.ber, c.rssi, e.ended !== null && clock(c.duration_ms)].join('|');
     },
     ([k, e]) => {
       const c = e.call;
-      const ms = e.ended === null ? c.duration_ms + (now - e.base) : c.duration_ms;
       return h(
         'tr',
         { 'data-stream': k, 'data-src': c.src, 'data-tg': c.tg, class: e.ended === null ? 'talking' : 'ended' },
@@ -55,20 +65,35 @@ export function renderCalls(state) {
         cell('Talker', talker(c)),
         cell('Name', c.src_name ?? '', 'src-name'),
         cell('Via', via(state, c)),
-        cell('Time', clock(ms), 'num'),
+        cell('Time', clock(callMs(e, now)), 'num time'),
         cell('Loss', pct(c.loss), 'num'),
         cell('BER', num(c.ber), 'num'),
         cell('RSSI', num(c.rssi), 'num'),
       );
     },
   );
-  for (const [k, e] of state.live) {
-    const tr = rows.get(k);
-    if (tr && e.ended !== null) tr.style.opacity = String(Math.max(0, 1 - (now - e.ended) / FADE_MS).toFixed(2));
-  }
+  updateClocks(state);
   const talking = entries.filter(([, e]) => e.ended === null).length;
-  $('on-air-count').textContent = talking > 0 ? String(talking) : '';
+  setText($('on-air-count'), talking > 0 ? String(talking) : '');
   show($('calls-empty'), entries.length === 0);
+}
+
+/**
+ * The running time of each call on the air, and the fading of ended ones, changed in place: a
+ * text node or an opacity, only where it differs, so a steady screen costs the browser nothing.
+ */
+export function updateClocks(state) {
+  const now = performance.now();
+  for (const [k, e] of state.live) {
+    const tr = callRows.get(k);
+    if (tr === undefined) continue;
+    if (e.ended === null) setText(tr.querySelector('td.time'), clock(callMs(e, now)));
+    else {
+      // Steps of a quarter: the row repaints four times as it fades, not on every tick.
+      const opacity = String(Math.ceil(Math.max(0, 1 - (now - e.ended) / FADE_MS) * 4) / 4);
+      if (tr.style.opacity !== opacity) tr.style.opacity = opacity;
+    }
+  }
 }
 
 // ---- last heard -----------------------------------------------------------------------------
@@ -101,8 +126,15 @@ export function renderLastheard(state) {
         cell('End', c.end_reason ?? '', 'minor'),
       ),
   );
-  // Calls that arrive while the page is open light up for a moment.
-  if (before !== null) for (const [k, tr] of rows) if (!before.has(k)) tr.classList.add('fresh');
+  // Calls that arrive while the page is open light up for a moment (a class set, then taken away:
+  // an animated background would repaint the row on every frame).
+  if (before !== null) {
+    for (const [k, tr] of rows) {
+      if (before.has(k)) continue;
+      tr.classList.add('fresh');
+      setTimeout(() => tr.classList.remove('fresh'), FRESH_MS);
+    }
+  }
   if (lh.loaded) lastheardKeys = new Set(rows.keys());
   show($('lastheard-empty'), lh.items.length === 0);
   show($('lh-more'), lh.next !== null);
@@ -116,13 +148,19 @@ function tgList(tgs, dial) {
   return out.length > 0 ? out : '–';
 }
 
+/** How long a peer has been connected, to the minute: the column changes once a minute at most. */
+function connectedFor(p, now) {
+  const ms = now - Date.parse(p.connected_since);
+  return ms < 60_000 ? '< 1 min' : span(ms);
+}
+
 export function renderPeers(state) {
   const now = Date.now();
-  syncRows(
+  const rows = syncRows(
     $('peers-body'),
     [...state.peers].sort((a, b) => String(a.callsign).localeCompare(String(b.callsign)) || a.id - b.id),
     (p) => p.id,
-    (p) => JSON.stringify([p.callsign, p.location, p.software, p.package, p.slots, p.subscriptions, p.dial, p.address, span(now - Date.parse(p.connected_since))]),
+    (p) => JSON.stringify([p.callsign, p.location, p.software, p.package, p.slots, p.subscriptions, p.dial, p.address, p.port, p.connected_since]),
     (p) =>
       h(
         'tr',
@@ -134,7 +172,7 @@ export function renderPeers(state) {
         cell('Slots', slotsLabel(p.slots)),
         cell('TS1', tgList(p.subscriptions?.ts1, p.dial?.ts1)),
         cell('TS2', tgList(p.subscriptions?.ts2, p.dial?.ts2)),
-        cell('Connected', h('span', { title: `${p.address}:${p.port}, since ${timeOf(p.connected_since)}` }, span(now - Date.parse(p.connected_since)))),
+        cell('Connected', h('span', { title: `${p.address}:${p.port}, since ${timeOf(p.connected_since)}` }, connectedFor(p, now)), 'since'),
         cell(
           'Commands',
           h(
@@ -147,7 +185,11 @@ export function renderPeers(state) {
         ),
       ),
   );
-  $('peers-count').textContent = state.peers.length > 0 ? String(state.peers.length) : '';
+  for (const p of state.peers) {
+    const since = rows.get(String(p.id))?.querySelector('td.since > span');
+    if (since) setText(since, connectedFor(p, now));
+  }
+  setText($('peers-count'), state.peers.length > 0 ? String(state.peers.length) : '');
   show($('peers-empty'), state.peers.length === 0);
 }
 
@@ -175,13 +217,17 @@ export function renderTalkgroups(state) {
         cell('Now', (t.active ?? []).map((c) => h('span', { class: 'chip live' }, `${c.src_callsign ?? c.src} TS${c.slot}`))),
       ),
   );
-  $('talkgroups-count').textContent = tgs.length > 0 ? String(tgs.length) : '';
+  setText($('talkgroups-count'), tgs.length > 0 ? String(tgs.length) : '');
   show($('talkgroups-empty'), tgs.length === 0);
 }
 
 // ---- health ---------------------------------------------------------------------------------
 
+/** A list of facts, rebuilt only when one of them changed. */
 function facts(dl, pairs) {
+  const sig = JSON.stringify(pairs);
+  if (dl.dataset.sig === sig) return;
+  dl.dataset.sig = sig;
   dl.replaceChildren(...pairs.flatMap(([k, v, cls]) => [h('dt', null, k), h('dd', { class: cls }, v)]));
 }
 
@@ -189,7 +235,7 @@ export function renderHealth(state) {
   const s = state.server;
   if (s !== null) {
     const name = s.server ?? s.config?.server?.name ?? '';
-    $('server-name').textContent = [name, s.version ? `v${s.version}` : ''].filter(Boolean).join(' · ');
+    setText($('server-name'), [name, s.version ? `v${s.version}` : ''].filter(Boolean).join(' · '));
     facts($('server-facts'), [
       ['Version', s.version ?? '–'],
       ['Started', timeOf(s.started_at)],

@@ -68,7 +68,12 @@ export function syncRows(tbody, items, key, sig, build) {
 }
 
 export function show(el, visible) {
-  el.hidden = !visible;
+  if (el.hidden === visible) el.hidden = !visible;
+}
+
+/** Set an element's text only when it differs: writing the same text still costs a repaint. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 /** 83000 → "1:23", 3723000 → "1:02:03". */
