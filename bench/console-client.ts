@@ -72,6 +72,14 @@ if (process.argv[3] === '--chromium') {
   const byType0 = cpuByType(process.pid);
   const cpu0 = treeCpuMs(process.pid);
   const t0 = performance.now();
+  const timeline: number[] = [];
+  let lastCpu = cpu0;
+  // The browser's CPU second by second (% of one core): a login burst shows apart from the steady state.
+  const sampler = setInterval(() => {
+    const c = treeCpuMs(process.pid);
+    timeline.push(Math.round((c - lastCpu) / 10));
+    lastCpu = c;
+  }, 1000);
   process.send?.({ ready: true });
   process.on('message', (m: unknown) => {
     if (m !== 'stop') return;
@@ -84,7 +92,8 @@ if (process.argv[3] === '--chromium') {
       const share = (ms: number): string => `${Math.round((ms / wall) * 1000) / 10}%`;
       const page1 = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => `${k.replace('Duration', '')} ${share(((m1.get(k) ?? 0) - (m0.get(k) ?? 0)) * 1000)}`);
       const types = [...cpuByType(process.pid)].map(([t, ms]) => `${t} ${share(ms - (byType0.get(t) ?? 0))}`);
-      process.stderr.write(`[console-client] browser ${browserCpuPct}%: ${types.join(', ')}; page main thread: ${page1.join(', ')}\n`);
+      clearInterval(sampler);
+      process.stderr.write(`[console-client] browser ${browserCpuPct}%: ${types.join(', ')}; page main thread: ${page1.join(', ')}\n[console-client] % each second: ${timeline.join(' ')}\n`);
       await browser.close();
       process.send?.({ events, polls: reads, browserCpuPct }, () => process.exit(0));
     })();

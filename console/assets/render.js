@@ -9,10 +9,15 @@ const FRESH_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 
+/** Peers by ID, rebuilt when state.peers is replaced (it is never changed in place). */
+let peersById = { list: null, map: new Map() };
+
 function peerName(state, id) {
-  const p = state.peers.find((x) => x.id === id);
-  return p ? p.callsign : String(id);
+  if (peersById.list !== state.peers) peersById = { list: state.peers, map: new Map(state.peers.map((p) => [p.id, p])) };
+  return peersById.map.get(id)?.callsign ?? String(id);
 }
+
+const byText = new Intl.Collator().compare;
 
 /** The talker: callsign when known, the DMR ID always. */
 function talker(c) {
@@ -158,7 +163,7 @@ export function renderPeers(state) {
   const now = Date.now();
   const rows = syncRows(
     $('peers-body'),
-    [...state.peers].sort((a, b) => String(a.callsign).localeCompare(String(b.callsign)) || a.id - b.id),
+    [...state.peers].sort((a, b) => byText(String(a.callsign), String(b.callsign)) || a.id - b.id),
     (p) => p.id,
     (p) => JSON.stringify([p.callsign, p.location, p.software, p.package, p.slots, p.subscriptions, p.dial, p.address, p.port, p.connected_since]),
     (p) =>

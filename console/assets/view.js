@@ -107,16 +107,22 @@ export function num(x, digits = 1) {
   return Number.isInteger(x) ? String(x) : x.toFixed(digits);
 }
 
+const INT = new Intl.NumberFormat('en-US');
+
 export function int(x) {
-  return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US') : '–';
+  return typeof x === 'number' && Number.isFinite(x) ? INT.format(x) : '–';
 }
+
+// Made once: toLocaleTimeString builds a formatter on every call, which is slow in a 200-row table.
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const DATE = new Intl.DateTimeFormat([]);
 
 /** An ISO time as local HH:MM:SS (with the date when it is not today). */
 export function timeOf(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
-  const t = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  return d.toDateString() === new Date().toDateString() ? t : `${d.toLocaleDateString()} ${t}`;
+  const t = TIME.format(d);
+  return d.toDateString() === new Date().toDateString() ? t : `${DATE.format(d)} ${t}`;
 }
 
 /** A talkgroup with its name: "2350 UK Calling" (the number in a span of its own). */
