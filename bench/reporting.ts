@@ -15,7 +15,7 @@
 //   --settle-ms N: in the console rounds, N ms from the last login to the first call (default 300);
 //   --chromium-nice / --chromium-idle: the same browser at nice 19 or under SCHED_IDLE, standing for a
 //   browser on another machine: its requests are real, its rendering yields the cores)
-//   (`--only rss` measures just off and both)
+//   (`--only rss` measures just off and both; `--only console-paced` the console's paced rounds without its RSS)
 // Prints a table and writes bench/results/reporting-<time>.json.
 
 import Database from 'better-sqlite3';
@@ -345,12 +345,15 @@ async function main(): Promise<void> {
     }
     const consoleRows: ConsoleRow[] = [];
     const consoleRss: { rssMb: number; threads: number }[] = [];
+    // console-paced: the paced rounds only, without the 2000-peer RSS after each.
+    if (only.has('console-paced')) only.add('console');
     for (let i = 0; i < (only.has('console') ? runs : 0); i++) {
       for (const on of [false, true]) {
         const r = await pacedConsole(dir, on, seconds);
         consoleRows.push(r);
         say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}`);
       }
+      if (only.has('console-paced')) continue;
       consoleRss.push(await rss2000(dir, 'both+console'));
       say(`rss 2000 peers, both sinks and the console: ${JSON.stringify(consoleRss.at(-1))}`);
     }
