@@ -410,7 +410,7 @@ async function main(): Promise<void> {
           ),
           ...(CHROMIUM ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
           `| p99 console on / off, median of the ${runs} rounds' ratios (each round runs off, then on${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
-          `| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`,
+          ...(consoleRss.length > 0 ? [`| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`] : []),
         ].join('\n')
       : '';
     process.stdout.write(table + '\n' + consoleTable + '\n');
