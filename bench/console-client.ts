@@ -30,6 +30,12 @@ function cpuByType(pid: number): Map<string, number> {
   return out;
 }
 
+function sum(m: Map<string, number>): number {
+  let total = 0;
+  for (const v of m.values()) total += v;
+  return total;
+}
+
 const base = process.argv[2]!;
 /** The event names the stream sends (the dashboard listens to the same, console/assets/app.js). */
 const STREAM_EVENTS = [
@@ -70,7 +76,7 @@ if (process.argv[3] === '--chromium') {
     new Map(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
   const m0 = await metrics();
   const byType0 = cpuByType(process.pid);
-  const cpu0 = treeCpuMs(process.pid);
+  const cpu0 = sum(byType0);
   const t0 = performance.now();
   const timeline: number[] = [];
   let lastCpu = cpu0;
@@ -86,12 +92,13 @@ if (process.argv[3] === '--chromium') {
     void (async () => {
       const events = (await page.evaluate('window.__events')) as number;
       const wall = performance.now() - t0;
-      const browserCpuPct = Math.round(((treeCpuMs(process.pid) - cpu0) / wall) * 1000) / 10;
+      const byType1 = cpuByType(process.pid);
+      const browserCpuPct = Math.round(((sum(byType1) - cpu0) / wall) * 1000) / 10;
       // Where it went: each kind of Chromium process, and the page's main thread by activity.
       const m1 = await metrics();
       const share = (ms: number): string => `${Math.round((ms / wall) * 1000) / 10}%`;
       const page1 = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => `${k.replace('Duration', '')} ${share(((m1.get(k) ?? 0) - (m0.get(k) ?? 0)) * 1000)}`);
-      const types = [...cpuByType(process.pid)].map(([t, ms]) => `${t} ${share(ms - (byType0.get(t) ?? 0))}`);
+      const types = [...byType1].map(([t, ms]) => `${t} ${share(ms - (byType0.get(t) ?? 0))}`);
       clearInterval(sampler);
       process.stderr.write(`[console-client] browser ${browserCpuPct}%: ${types.join(', ')}; page main thread: ${page1.join(', ')}\n[console-client] % each second: ${timeline.join(' ')}\n`);
       await browser.close();

@@ -30,7 +30,7 @@ import dgram from 'node:dgram';
 import { encodeRptl } from '../src/protocol/index.js';
 import { runLoad, type LoadResult } from './loadgen.js';
 import { median } from './lib/stats.js';
-import { sleep } from './lib/cli.js';
+import { num, sleep } from './lib/cli.js';
 import { SERVER_NODE_FLAGS } from './lib/server-flags.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -246,7 +246,7 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
  * schedule (or, with --chromium, the dashboard itself in headless Chromium), from a process of its
  * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
-async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events: number; polls: number }> }> {
+async function dashboardClient(base: string): Promise<{ stop(): Promise<ClientSeen> }> {
   const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CHROMIUM && CHROMIUM_SCHED !== '' ? [`--${CHROMIUM_SCHED}`] : [])];
   const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
@@ -256,7 +256,7 @@ async function dashboardClient(base: string): Promise<{ stop(): Promise<{ events
   return {
     stop: () =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as { events: number; polls: number; browserCpuPct?: number }));
+        child.once('message', (m) => resolve(m as ClientSeen));
         child.send('stop');
       }),
   };
@@ -294,7 +294,9 @@ async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<
   };
 }
 
-type ConsoleRow = PacedRow & { events: number; polls: number; browserCpuPct?: number };
+/** What the dashboard client saw (bench/console-client.ts); browserCpuPct with --chromium only. */
+type ClientSeen = { events: number; polls: number; browserCpuPct?: number };
+type ConsoleRow = PacedRow & ClientSeen;
 
 type RssSinks = 'none' | 'sql' | 'mqtt' | 'both' | 'both+console';
 
@@ -314,7 +316,7 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'settle-ms': { type: 'string' } } });
-  CONSOLE_SETTLE_MS = values['settle-ms'] === undefined ? undefined : Number(values['settle-ms']);
+  CONSOLE_SETTLE_MS = num(values['settle-ms'], 'settle-ms');
   CHROMIUM_SCHED = values['chromium-idle'] === true ? 'idle' : values['chromium-nice'] === true ? 'nice' : '';
   CHROMIUM = values.chromium === true || CHROMIUM_SCHED !== '';
   const only = new Set((values.only ?? 'startup,paced,rss-each').split(','));
