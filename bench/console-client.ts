@@ -3,7 +3,7 @@
 // second, the server every 2 s, peers, talkgroups and links every 5 s, lastheard every 10 s), plus
 // a Prometheus scrape of /metrics every 15 s. In the load generator's process it would compete
 // with the generator's own event loop, and the latency measured would be partly the client's.
-// Usage: node dist/bench/console-client.js <base URL> [--chromium [--nice|--idle]]; it answers a
+// Usage: node dist/bench/console-client.js <base URL> [--chromium] [--nice|--idle] [--cpu N]; it answers a
 // "stop" message (IPC) with { events, polls, browserCpuPct } and exits. With --chromium the load is
 // the dashboard itself, open in Debian's headless Chromium (through playwright-core): the same
 // requests, plus the browser's own rendering on this machine's cores (events: what the page's event
@@ -37,6 +37,9 @@ function sum(m: Map<string, number>): number {
 }
 
 const base = process.argv[2]!;
+// --cpu N: this process and everything it starts (the browser) on that CPU only.
+const cpuAt = process.argv.indexOf('--cpu');
+if (cpuAt > 0) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', process.argv[cpuAt + 1]!, String(process.pid)], { stdio: 'ignore' });
 /** The event names the stream sends (the dashboard listens to the same, console/assets/app.js). */
 const STREAM_EVENTS = [
   'server.started', 'server.stopped', 'peer.login', 'peer.options', 'peer.keepalive-lost', 'peer.logout',
@@ -44,12 +47,14 @@ const STREAM_EVENTS = [
   'link.up', 'link.down', 'link.changed', 'reporting.health', 'message',
 ];
 
+// A client on another machine, approximated: its requests reach the server, its own work (the
+// browser's rendering, or this process's parsing) yields the cores. --nice: nice 19, which still
+// takes a small share of a busy core; --idle: SCHED_IDLE, which runs only on a core nothing else
+// wants. This process's children (the browser) inherit both.
+if (process.argv.includes('--nice')) setPriority(19);
+if (process.argv.includes('--idle')) execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)]);
+
 if (process.argv[3] === '--chromium') {
-  // A browser on another machine, approximated: its requests reach the server, its rendering
-  // yields the cores. --nice: nice 19, which still takes a small share of a busy core; --idle:
-  // SCHED_IDLE, which runs only on a core nothing else wants. This process's children inherit both.
-  if (process.argv[4] === '--nice') setPriority(19);
-  if (process.argv[4] === '--idle') execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)]);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

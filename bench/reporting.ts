@@ -16,10 +16,16 @@
 //   --chromium-nice / --chromium-idle: the same browser at nice 19 or under SCHED_IDLE, standing for a
 //   browser on another machine: its requests are real, its rendering yields the cores)
 //   (`--only rss` measures just off and both; `--only console-paced` the console's paced rounds without its RSS)
+//   --client-idle: the console's client (plain or Chromium) under SCHED_IDLE; --no-client: the console
+//   on with nobody connected; --snapshot-interval S: console.snapshot_interval in the console rounds;
+//   --aa: the console off in both halves of each round (how far two identical rounds fall apart);
+//   --pin: the server alone on CPU 0; this process (the load generator, standing for the hotspots)
+//   and the console's client (and its browser) on CPU 1, off and on alike. The server's core is its
+//   own, as on a server whose operator browses from another machine; the requests still reach it.
 // Prints a table and writes bench/results/reporting-<time>.json.
 
 import Database from 'better-sqlite3';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,6 +98,8 @@ interface ServerShape {
   mqttPort: number | null;
   /** The operator console on (any free port). */
   console?: boolean;
+  /** console.snapshot_interval (s); the server's default when not given. */
+  snapshotS?: number;
 }
 
 function configText(o: ServerShape): string {
@@ -114,6 +122,7 @@ function configText(o: ServerShape): string {
     '[console]',
     `enabled = ${o.console === true}`,
     'port = 0',
+    ...(o.snapshotS !== undefined ? [`snapshot_interval = ${o.snapshotS}`] : []),
   ].join('\n');
 }
 
@@ -121,27 +130,41 @@ async function startServer(dir: string, o: ServerShape): Promise<Server & { spaw
   const cfg = join(dir, `dmrhub-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(cfg, configText(o));
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, ...SERVER_NODE_FLAGS, MAIN_JS, 'start', '--config', cfg];
+  // taskset execs node in place: the child's pid is the server's.
+  const [file, ...args] = PIN ? ['taskset', '--cpu-list', '0', ...argv] : argv;
+  const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleSeen: (port: number) => void = () => {};
   const consolePort = new Promise<number>((resolve) => (consoleSeen = resolve));
   let all = '';
+  // The stream keeps flowing (a paused pipe would block the server's logging); the search stops.
+  let consoleFound = !o.console;
   child.stdout!.on('data', (d: Buffer) => {
+    if (consoleFound) return;
     all += d.toString();
     const m = /"code":"console\.listening"[^\n]*"port":(\d+)/.exec(all);
-    if (m) consoleSeen(Number(m[1]));
+    if (m) {
+      consoleFound = true;
+      all = '';
+      consoleSeen(Number(m[1]));
+    }
     if (all.length > 1 << 16) all = all.slice(-4096);
   });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error('server did not start')), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    // Removed once found: the server logs every login and call, and matching the whole output
+    // again at each line would cost the load generator, whose event loop this is, more each time.
+    const onData = (d: Buffer): void => {
       buf += d.toString();
       const m = /"code":"server\.listening"[^\n]*"port":(\d+)/.exec(buf);
       if (m) {
         clearTimeout(t);
+        child.stdout!.off('data', onData);
         resolve(Number(m[1]));
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', () => reject(new Error('server exited')));
   });
   return {
@@ -247,7 +270,7 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
  * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
 async function dashboardClient(base: string): Promise<{ stop(): Promise<ClientSeen> }> {
-  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CHROMIUM && CHROMIUM_SCHED !== '' ? [`--${CHROMIUM_SCHED}`] : [])];
+  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CLIENT_SCHED !== '' ? [`--${CLIENT_SCHED}`] : []), ...(PIN ? ['--cpu', '1'] : [])];
   const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -264,8 +287,19 @@ async function dashboardClient(base: string): Promise<{ stop(): Promise<ClientSe
 
 /** --chromium: the dashboard's load is the dashboard itself, in headless Chromium. */
 let CHROMIUM = false;
-/** --chromium-nice / --chromium-idle: that browser at nice 19 or SCHED_IDLE (standing for one on another machine). */
-let CHROMIUM_SCHED: '' | 'nice' | 'idle' = '';
+/**
+ * --chromium-nice / --chromium-idle: that browser at nice 19 or SCHED_IDLE (standing for one on
+ * another machine); --client-idle: the console's client, plain or Chromium, under SCHED_IDLE.
+ */
+let CLIENT_SCHED: '' | 'nice' | 'idle' = '';
+/** --snapshot-interval S: console.snapshot_interval in the console-on rounds (default: the server's, 1 s). */
+let SNAPSHOT_S: number | undefined;
+/** --no-client: the console on with nobody connected (its cost without a client's requests). */
+let NO_CLIENT = false;
+/** --aa: both halves of each console round with the console off (the noise floor of the ratio). */
+let AA = false;
+/** --pin: the server on CPU 0; the load generator, the console's client and its browser on CPU 1. */
+let PIN = false;
 
 /**
  * --settle-ms: the wait between the last login and the first voice frame in the console rounds,
@@ -276,8 +310,8 @@ let CONSOLE_SETTLE_MS: number | undefined;
 
 /** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
 async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<ConsoleRow> {
-  const srv = await startServer(dir, { sql: null, mqttPort: null, console: on });
-  const client = on ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
+  const srv = await startServer(dir, { sql: null, mqttPort: null, console: on, snapshotS: SNAPSHOT_S });
+  const client = on && !NO_CLIENT ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
   const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid, settleMs: CONSOLE_SETTLE_MS });
   const st = procStatus(srv.pid);
   const seen = (await client?.stop()) ?? { events: 0, polls: 0 };
@@ -292,6 +326,13 @@ async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<
     threads: st.threads,
     ...seen,
   };
+}
+
+/** The console-on rounds as the table names them. */
+function consoleOnLabel(): string {
+  const client = NO_CLIENT ? 'on, nobody connected' : CHROMIUM ? 'on + the dashboard open in headless Chromium' : "on + event stream + the dashboard's reads";
+  const sched = NO_CLIENT ? '' : CLIENT_SCHED === 'nice' ? ' (client at nice 19)' : CLIENT_SCHED === 'idle' ? ' (client under SCHED_IDLE)' : '';
+  return client + sched + (SNAPSHOT_S !== undefined ? `, state report every ${SNAPSHOT_S} s` : '');
 }
 
 /** What the dashboard client saw (bench/console-client.ts); browserCpuPct with --chromium only. */
@@ -315,10 +356,16 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'settle-ms': { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' } } });
+  PIN = values.pin === true;
+  AA = values.aa === true;
+  NO_CLIENT = values['no-client'] === true;
+  SNAPSHOT_S = num(values['snapshot-interval'], 'snapshot-interval');
+  // Every thread of this process; the console's client inherits it, the server is started on CPU 0.
+  if (PIN) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', '1', String(process.pid)], { stdio: 'ignore' });
   CONSOLE_SETTLE_MS = num(values['settle-ms'], 'settle-ms');
-  CHROMIUM_SCHED = values['chromium-idle'] === true ? 'idle' : values['chromium-nice'] === true ? 'nice' : '';
-  CHROMIUM = values.chromium === true || CHROMIUM_SCHED !== '';
+  CLIENT_SCHED = values['chromium-idle'] === true || values['client-idle'] === true ? 'idle' : values['chromium-nice'] === true ? 'nice' : '';
+  CHROMIUM = values.chromium === true || values['chromium-idle'] === true || values['chromium-nice'] === true;
   const only = new Set((values.only ?? 'startup,paced,rss-each').split(','));
   const runs = Number(values.runs ?? 3);
   const seconds = Number(values.seconds ?? 20);
@@ -350,7 +397,9 @@ async function main(): Promise<void> {
     // console-paced: the paced rounds only, without the 2000-peer RSS after each.
     if (only.has('console-paced')) only.add('console');
     for (let i = 0; i < (only.has('console') ? runs : 0); i++) {
-      for (const on of [false, true]) {
+      // --aa: the console off in both halves of a round, to show how far apart two identical
+      // rounds fall on this host (the ratio's noise floor).
+      for (const on of [false, !AA]) {
         const r = await pacedConsole(dir, on, seconds);
         consoleRows.push(r);
         say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}`);
@@ -397,9 +446,9 @@ async function main(): Promise<void> {
     const byC = (sc: string, f: (r: PacedRow) => number | null): number => med(consoleRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
     // Off and on alternate, one of each per round: a ratio within a round shares the host's mood.
     const pairRatio = (): number => {
-      const off = consoleRows.filter((r) => r.scenario === 'console-off');
-      const on = consoleRows.filter((r) => r.scenario === 'console');
-      return med(on.map((r, i) => r.p99 / off[i]!.p99));
+      const first = consoleRows.filter((_r, i) => i % 2 === 0);
+      const second = consoleRows.filter((_r, i) => i % 2 === 1);
+      return med(second.map((r, i) => r.p99 / first[i]!.p99));
     };
     const consoleTable = only.has('console')
       ? [
@@ -408,10 +457,10 @@ async function main(): Promise<void> {
           '|---|---:|---|',
           ...(['console-off', 'console'] as const).map(
             (sc) =>
-              `| paced 200 peers / 50 streams, console ${sc === 'console' ? (CHROMIUM ? `on + the dashboard open in headless Chromium${CHROMIUM_SCHED === 'nice' ? ' at nice 19' : CHROMIUM_SCHED === 'idle' ? ' (SCHED_IDLE)' : ''}` : 'on + event stream + the dashboard\'s reads') : 'off'}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
+              `| paced 200 peers / 50 streams, console ${sc === 'console' ? consoleOnLabel() : 'off'}${PIN ? ' (server on CPU 0; load and client on CPU 1)' : ''}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
           ),
           ...(CHROMIUM ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
-          `| p99 console on / off, median of the ${runs} rounds' ratios (each round runs off, then on${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
+          `| p99 ${AA ? 'console off (second) / off (first)' : 'console on / off'}, median of the ${runs} rounds' ratios (each round runs off, then ${AA ? 'off again' : 'on'}${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
           ...(consoleRss.length > 0 ? [`| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`] : []),
         ].join('\n')
       : '';
