@@ -11,7 +11,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { descendants, sampleProcess, treeCpuMs } from './lib/procfs.js';
 
 /** CPU time (ms) of this process's descendants by Chromium process type (--type=…; "browser" without). */
@@ -52,7 +53,33 @@ const STREAM_EVENTS = [
 // takes a small share of a busy core; --idle: SCHED_IDLE, which runs only on a core nothing else
 // wants. This process's children (the browser) inherit both.
 if (process.argv.includes('--nice')) setPriority(19);
-if (process.argv.includes('--idle')) execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)]);
+if (process.argv.includes('--idle')) {
+  execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)]);
+  idleGroup();
+}
+
+/**
+ * A policy or a nice value ranks threads within their scheduling group only. With autogroups on
+ * (kernel.sched_autogroup_enabled, the default on Debian), every session is a group of its own, and
+ * Playwright starts the browser in a new session: the browser's group then competes with the
+ * server's as an equal, whatever its threads' policy (a scheduler trace showed SCHED_IDLE browser
+ * threads holding the server's main thread off a core for up to 4.7 ms). In a cgroup whose cpu.idle
+ * is set, joined before the browser starts, this process and all it starts are idle at the top
+ * level too: any other thread that wakes takes the core at once.
+ */
+function idleGroup(): void {
+  for (const dir of ['/sys/fs/cgroup/cpu/dmrhub-bench-idle', '/sys/fs/cgroup/dmrhub-bench-idle']) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'cpu.idle'), '1');
+      writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
+      return;
+    } catch {
+      // Not this hierarchy (cgroup v1 or v2), or not permitted: try the next.
+    }
+  }
+  process.stderr.write('[console-client] no idle cgroup could be joined: with autogroups on, the browser competes with the server as an equal\n');
+}
 
 if (process.argv[3] === '--chromium') {
   const { chromium } = await import('playwright-core');
