@@ -21,7 +21,8 @@
 //   --aa: the console off in both halves of each round (how far two identical rounds fall apart);
 //   --pin: the server alone on CPU 0; this process (the load generator, standing for the hotspots)
 //   and the console's client (and its browser) on CPU 1, off and on alike. The server's core is its
-//   own, as on a server whose operator browses from another machine; the requests still reach it.
+//   own, but the client then shares the load generator's, whose delays count in the latency
+//   (BENCHMARKS.md, "Telling the console's cost from the host's").
 // Prints a table and writes bench/results/reporting-<time>.json.
 
 import Database from 'better-sqlite3';
