@@ -19,6 +19,7 @@
 //   --client-idle: the console's client (plain or Chromium) under SCHED_IDLE; --no-client: the console
 //   on with nobody connected; --snapshot-interval S: console.snapshot_interval in the console rounds;
 //   --aa: the console off in both halves of each round (how far two identical rounds fall apart);
+//   --capture: also the server's own latency, from a tcpdump capture on lo (bench/lib/pcap.ts; root);
 //   --pin: the server alone on CPU 0; this process (the load generator, standing for the hotspots)
 //   and the console's client (and its browser) on CPU 1, off and on alike. The server's core is its
 //   own, but the client then shares the load generator's, whose delays count in the latency
@@ -39,6 +40,7 @@ import { runLoad, type LoadResult } from './loadgen.js';
 import { median } from './lib/stats.js';
 import { num, sleep } from './lib/cli.js';
 import { SERVER_NODE_FLAGS } from './lib/server-flags.js';
+import { captureLatency, type CaptureLatency } from './lib/pcap.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN_JS = join(REPO, 'dist', 'src', 'main.js');
@@ -299,6 +301,8 @@ let SNAPSHOT_S: number | undefined;
 let NO_CLIENT = false;
 /** --aa: both halves of each console round with the console off (the noise floor of the ratio). */
 let AA = false;
+/** --capture: the server's own latency from a loopback capture, beside the end-to-end one. */
+let CAPTURE = false;
 /** --pin: the server on CPU 0; the load generator, the console's client and its browser on CPU 1. */
 let PIN = false;
 
@@ -312,10 +316,12 @@ let CONSOLE_SETTLE_MS: number | undefined;
 /** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
 async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<ConsoleRow> {
   const srv = await startServer(dir, { sql: null, mqttPort: null, console: on, snapshotS: SNAPSHOT_S });
+  const capture = CAPTURE ? await startCapture(join(dir, `capture-${srv.port}.pcap`), srv.port) : null;
   const client = on && !NO_CLIENT ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
   const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid, settleMs: CONSOLE_SETTLE_MS });
   const st = procStatus(srv.pid);
   const seen = (await client?.stop()) ?? { events: 0, polls: 0 };
+  const own = capture !== null ? await capture.stop() : null;
   await srv.stop();
   return {
     scenario: on ? 'console' : 'console-off',
@@ -326,6 +332,33 @@ async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<
     rssMb: r.server?.rssMb ?? null,
     threads: st.threads,
     ...seen,
+    ...(own !== null ? { serverP99: Math.round(own.p99 * 1000) / 1000, serverMatched: own.matched } : {}),
+  };
+}
+
+/**
+ * --capture: tcpdump on `lo` for the server's UDP port during the traffic; stop() reads the file
+ * for the server's own latency (bench/lib/pcap.ts).
+ */
+async function startCapture(file: string, port: number): Promise<{ stop(): Promise<CaptureLatency> }> {
+  const child = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '96', '-B', '32768', '-w', file, `udp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) resolve();
+    });
+    child.once('error', (e) => reject(new Error(`tcpdump: ${e.message} (--capture needs tcpdump: apt-get install tcpdump)`)));
+    child.once('exit', (code) => reject(new Error(`tcpdump exited with ${code}: ${err.trim()}`)));
+  });
+  return {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+      });
+      return captureLatency(file, port);
+    },
   };
 }
 
@@ -338,7 +371,8 @@ function consoleOnLabel(): string {
 
 /** What the dashboard client saw (bench/console-client.ts); browserCpuPct with --chromium only. */
 type ClientSeen = { events: number; polls: number; browserCpuPct?: number };
-type ConsoleRow = PacedRow & ClientSeen;
+/** With --capture: the server's own p99 (ms) and how many of its sends it rests on. */
+type ConsoleRow = PacedRow & ClientSeen & { serverP99?: number; serverMatched?: number };
 
 type RssSinks = 'none' | 'sql' | 'mqtt' | 'both' | 'both+console';
 
@@ -357,8 +391,9 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' }, capture: { type: 'boolean' } } });
   PIN = values.pin === true;
+  CAPTURE = values.capture === true;
   AA = values.aa === true;
   NO_CLIENT = values['no-client'] === true;
   SNAPSHOT_S = num(values['snapshot-interval'], 'snapshot-interval');
@@ -403,7 +438,7 @@ async function main(): Promise<void> {
       for (const on of [false, !AA]) {
         const r = await pacedConsole(dir, on, seconds);
         consoleRows.push(r);
-        say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}`);
+        say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}${r.serverP99 !== undefined ? `, server's own p99 ${r.serverP99} ms (${r.serverMatched} sends)` : ''}`);
       }
       if (only.has('console-paced')) continue;
       consoleRss.push(await rss2000(dir, 'both+console'));
@@ -446,10 +481,10 @@ async function main(): Promise<void> {
     ]).join('\n');
     const byC = (sc: string, f: (r: PacedRow) => number | null): number => med(consoleRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
     // Off and on alternate, one of each per round: a ratio within a round shares the host's mood.
-    const pairRatio = (): number => {
+    const pairRatio = (p99: (r: ConsoleRow) => number = (r) => r.p99): number => {
       const first = consoleRows.filter((_r, i) => i % 2 === 0);
       const second = consoleRows.filter((_r, i) => i % 2 === 1);
-      return med(second.map((r, i) => r.p99 / first[i]!.p99));
+      return med(second.map((r, i) => p99(r) / p99(first[i]!)));
     };
     const consoleTable = only.has('console')
       ? [
@@ -462,6 +497,12 @@ async function main(): Promise<void> {
           ),
           ...(CHROMIUM ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
           `| p99 ${AA ? 'console off (second) / off (first)' : 'console on / off'}, median of the ${runs} rounds' ratios (each round runs off, then ${AA ? 'off again' : 'on'}${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
+          ...(CAPTURE
+            ? [
+                `| the server's own p99 from a loopback capture (arrival to send), first / second half of the rounds | ${med(consoleRows.filter((_r, i) => i % 2 === 0).map((r) => r.serverP99 ?? 0))} / ${med(consoleRows.filter((_r, i) => i % 2 === 1).map((r) => r.serverP99 ?? 0))} ms | |`,
+                `| … median of the rounds' ratios of the server's own p99 | ${pairRatio((r) => r.serverP99 ?? 0).toFixed(2)} | ≤ 1.10 |`,
+              ]
+            : []),
           ...(consoleRss.length > 0 ? [`| RSS, 2000 peers logged in, both sinks and the console on (whole process) | ${med(consoleRss.map((r) => r.rssMb))} MB | ≤ 130 MB |`] : []),
         ].join('\n')
       : '';
