@@ -481,11 +481,10 @@ async function main(): Promise<void> {
     ]).join('\n');
     const byC = (sc: string, f: (r: PacedRow) => number | null): number => med(consoleRows.filter((r) => r.scenario === sc).map((r) => f(r) ?? 0));
     // Off and on alternate, one of each per round: a ratio within a round shares the host's mood.
-    const pairRatio = (p99: (r: ConsoleRow) => number = (r) => r.p99): number => {
-      const first = consoleRows.filter((_r, i) => i % 2 === 0);
-      const second = consoleRows.filter((_r, i) => i % 2 === 1);
-      return med(second.map((r, i) => p99(r) / p99(first[i]!)));
-    };
+    // The first and second half of each round (off, then on; or off twice with --aa).
+    const firstHalf = consoleRows.filter((_r, i) => i % 2 === 0);
+    const secondHalf = consoleRows.filter((_r, i) => i % 2 === 1);
+    const pairRatio = (p99: (r: ConsoleRow) => number = (r) => r.p99): number => med(secondHalf.map((r, i) => p99(r) / p99(firstHalf[i]!)));
     const consoleTable = only.has('console')
       ? [
           '',
@@ -499,7 +498,7 @@ async function main(): Promise<void> {
           `| p99 ${AA ? 'console off (second) / off (first)' : 'console on / off'}, median of the ${runs} rounds' ratios (each round runs off, then ${AA ? 'off again' : 'on'}${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
           ...(CAPTURE
             ? [
-                `| the server's own p99 from a loopback capture (arrival to send), first / second half of the rounds | ${med(consoleRows.filter((_r, i) => i % 2 === 0).map((r) => r.serverP99 ?? 0))} / ${med(consoleRows.filter((_r, i) => i % 2 === 1).map((r) => r.serverP99 ?? 0))} ms | |`,
+                `| the server's own p99 from a loopback capture (arrival to send), first / second half of the rounds | ${med(firstHalf.map((r) => r.serverP99 ?? 0))} / ${med(secondHalf.map((r) => r.serverP99 ?? 0))} ms | |`,
                 `| … median of the rounds' ratios of the server's own p99 | ${pairRatio((r) => r.serverP99 ?? 0).toFixed(2)} | ≤ 1.10 |`,
               ]
             : []),
