@@ -7,6 +7,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateReport } from '../../src/core/index.js';
+import { PEERS_PER_REPORT } from '../../src/core/operator/snapshot.js';
 import { encodeRptcl, encodeRpto } from '../../src/protocol/index.js';
 import type { ToConsole } from '../../src/reporting/console.js';
 import { ConsoleBridge } from '../../src/shell/console.js';
@@ -157,6 +158,45 @@ describe('console state reports go as changes', () => {
     fresh.setState(m);
     expect(fresh.state!.state.peers.map((p) => [p.peer, p.lastSeen])).toEqual(rig.truth().map((p) => [p.peer, p.lastSeen]));
     expect(Object.fromEntries(fresh.state!.state.counters)).toEqual(Object.fromEntries(rig.w.core.stats()));
+  });
+
+  it('spreads a login storm and a wave of changes over reports of at most PEERS_PER_REPORT peers', () => {
+    rig = new Rig();
+    const { w } = rig;
+    const n = 2 * PEERS_PER_REPORT + 7;
+    const ids = Array.from({ length: n }, (_, i) => 3200000 + i);
+    ids.forEach((id, i) => w.login(id, 6000 + i));
+    const sizes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [r] = rig.step();
+      sizes.push(r!.peers.length);
+      expect(r!.gone).toEqual([]);
+      expect(r!.full).toBe(i === 0);
+    }
+    expect(sizes).toEqual([PEERS_PER_REPORT, PEERS_PER_REPORT, 7]);
+    expect(rig.shown()).toEqual(rig.truth());
+
+    // More peers change at once than one report takes: those left over keep their last picture
+    // (they are not gone) and go in the next report.
+    const changed = ids.slice(0, PEERS_PER_REPORT + 10);
+    changed.forEach((id) => w.datagram(6000 + ids.indexOf(id), encodeRpto(id, 'TS1=91;TS2=3100')));
+    let [r] = rig.step();
+    expect(r!.peers.length).toBe(PEERS_PER_REPORT);
+    expect(r!.gone).toEqual([]);
+    expect(rig.shown().map((p) => p.peer)).toEqual(rig.truth().map((p) => p.peer));
+    const waiting = rig.shown().filter((p) => changed.includes(p.peer) && !p.subs.includes('2/3100->3100 options'));
+    expect(waiting.length).toBe(10);
+    [r] = rig.step();
+    expect(r!.peers.map((p) => p.peer)).toEqual(waiting.map((p) => p.peer));
+    expect(rig.shown()).toEqual(rig.truth());
+    [r] = rig.step();
+    expect(r!.peers).toEqual([]);
+
+    // New options with the same talkgroups: only the text changed, and the peer goes again.
+    w.datagram(6000, encodeRpto(ids[0]!, 'TS1=91;TS2=3100;TIMER=5'));
+    [r] = rig.step();
+    expect(r!.peers.map((p) => [p.peer, p.options])).toEqual([[ids[0], 'TS1=91;TS2=3100;TIMER=5']]);
+    expect(rig.shown()).toEqual(rig.truth());
   });
 
   it('starts whole again after the console timer stopped', () => {

@@ -69,6 +69,12 @@ export interface Session {
   config: RepeaterConfig | null;
   /** The raw options text from RPTO, or null when the peer sent none (server defaults apply). */
   optionsText: string | null;
+  /**
+   * Bumped at every change of what the console's state report shows of the session: its config,
+   * its options text, a subscription added or removed. The report sends a peer again only when
+   * this moved, so a quiet peer costs it one comparison (src/core/operator/snapshot.ts).
+   */
+  revision: number;
   /** The options in force (server defaults where the peer set nothing). */
   options: PeerOptions;
   /** The KEY the first keyed options string locked this session to. */

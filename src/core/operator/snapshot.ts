@@ -5,29 +5,37 @@
 //
 // The peers go as changes: a report lists only the peers that are new or changed since the last
 // one (`peers`), the ones that left (`gone`), and, for the rest, the new last-ping times of those
-// that pinged (`seen`). The first report after snapshots start is whole (`full`). At 200 peers a
-// whole report took the main thread 1.2-2 ms a second, most of it making and copying peer records
-// that had not changed; the console keeps the merged picture (src/shell/console.ts).
+// that pinged (`seen`). A peer has changed when its session's revision moved (the core bumps it
+// wherever the config, the options or a subscription changes), so an unchanged peer costs one
+// comparison. The first report after snapshots start is `full` (the console drops what it had);
+// at most PEERS_PER_REPORT peers go in any one report and the rest follow in the next ones. The
+// console keeps the merged picture (src/shell/console.ts).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
 import type { LinkView, LiveCall, PeerState, StateReport, UplinkView } from '../actions.js';
 import type { CoreEnv } from '../effects.js';
 import { statsOf } from '../inspect.js';
-import type { Session, Subscription } from '../model/index.js';
+import type { Session } from '../model/index.js';
 import { SessionState } from '../sessions/session.js';
 import { NEVER } from '../time.js';
 
 /** What the last report said of one peer, to tell what changed. */
 interface Reported {
   session: Session;
-  config: RepeaterConfig | null;
-  options: string | null;
+  /** The session's revision when it was last sent. */
+  revision: number;
   lastSeen: number;
-  /** The subscription records, in report order (they are replaced, never changed, when they change). */
-  subs: Subscription[];
   /** The report that last found the peer connected. */
   mark: number;
 }
+
+/**
+ * At most this many peers go whole in one report; the others that are new or changed wait for the
+ * next. Making and copying a peer's record is the report's one cost that grows with a login storm:
+ * 200 new peers took the main thread about 5 ms in one piece (the report, then the copy into the
+ * console's thread) while voice waited. In pieces of 50, 2000 peers are all listed in 40 reports.
+ */
+export const PEERS_PER_REPORT = 50;
 
 export class StateReporter {
   private readonly reported = new Map<number, Reported>();
@@ -47,17 +55,20 @@ export class StateReporter {
     for (const s of env.sessions.values()) {
       if (s.state !== SessionState.Connected) continue;
       const was = this.reported.get(s.peerId);
-      if (was !== undefined && was.session === s && was.config === s.config && was.options === s.optionsText && sameSubs(s, was.subs)) {
-        was.mark = mark;
+      const same = was !== undefined && was.session === s;
+      if (same) was.mark = mark;
+      if (same && was.revision === s.revision) {
         if (was.lastSeen !== s.lastSeen) {
           was.lastSeen = s.lastSeen;
           seen.push(s.peerId, s.lastSeen);
         }
         continue;
       }
-      const subs = subsOf(s);
-      this.reported.set(s.peerId, { session: s, config: s.config, options: s.optionsText, lastSeen: s.lastSeen, subs, mark });
-      peers.push(peerState(s, subs));
+      // New or changed, but this report is full: it goes in a later one. A changed peer keeps
+      // its mark above (it is not gone); a new one is not in `reported` yet.
+      if (peers.length >= PEERS_PER_REPORT) continue;
+      this.reported.set(s.peerId, { session: s, revision: s.revision, lastSeen: s.lastSeen, mark });
+      peers.push(peerState(s));
     }
     const gone: number[] = [];
     for (const [peer, r] of this.reported) {
@@ -71,21 +82,10 @@ export class StateReporter {
   }
 }
 
-function sameSubs(s: Session, was: readonly Subscription[]): boolean {
-  let i = 0;
-  for (const slot of [1, 2] as const) {
-    for (const sub of s.subs[slot].values()) if (was[i++] !== sub) return false;
-  }
-  return i === was.length;
-}
-
-function subsOf(s: Session): Subscription[] {
-  const out: Subscription[] = [];
-  for (const slot of [1, 2] as const) for (const sub of s.subs[slot].values()) out.push(sub);
-  return out;
-}
-
-function peerState(s: Session, subs: readonly Subscription[]): PeerState {
+function peerState(s: Session): PeerState {
+  const subs: PeerState['subs'] = [];
+  for (const sub of s.subs[1].values()) subs.push({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source });
+  for (const sub of s.subs[2].values()) subs.push({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source });
   return {
     peer: s.peerId,
     address: s.address,
@@ -94,7 +94,7 @@ function peerState(s: Session, subs: readonly Subscription[]): PeerState {
     lastSeen: s.lastSeen,
     config: s.config === null ? null : rptcFields(s.config),
     options: s.optionsText,
-    subs: subs.map((sub) => ({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source })),
+    subs,
   };
 }
 

@@ -203,6 +203,7 @@ export function onRptc(env: CoreEnv, ev: DatagramEvent): void {
       return;
     }
     s.config = c;
+    s.revision++;
     env.sessions.configured(s);
     if (!s.acceptsAlias && softwareTakesAlias(env, c.softwareId)) s.acceptsAlias = true;
     env.fx.log({ code: 'peer.login', level: 'info', peer: s.peerId, address: s.address, port: s.port, detail: `${c.callsign} ${c.softwareId}`.trim() });
@@ -227,7 +228,10 @@ export function onRptc(env: CoreEnv, ev: DatagramEvent): void {
       applyDefaults(env, s);
       scheduleIdent(env, s, ev.now + env.cfg.prompts.identIntervalMs);
     }
-  } else s.config = r.value;
+  } else {
+    s.config = r.value;
+    s.revision++;
+  }
   reply(env, ev, encodeRptack(s.peerId));
 }
 

@@ -59,6 +59,7 @@ export function newSession(
     lastSeen: now,
     config: null,
     optionsText: null,
+    revision: 0,
     options: NO_OPTIONS,
     optionsKey: null,
     defaultReflector: 0,

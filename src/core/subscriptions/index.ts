@@ -30,6 +30,7 @@ export class SubscriptionIndex {
     if (lanes.has(rfTg)) return null;
     const sub: Subscription = { session, slot, rfTg, conference, source, expiresAt: 0, mutedUntil: 0, gone: false };
     lanes.set(rfTg, sub);
+    session.revision++;
     let conf = this.conferences.get(conference);
     if (!conf) {
       conf = { tg: conference, members: [], version: 0 };
@@ -46,6 +47,7 @@ export class SubscriptionIndex {
     const lanes = sub.session.subs[sub.slot];
     if (lanes.get(sub.rfTg) !== sub) return;
     lanes.delete(sub.rfTg);
+    sub.session.revision++;
     sub.gone = true;
     const conf = this.conferences.get(sub.conference);
     if (conf) {
