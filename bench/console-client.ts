@@ -3,7 +3,7 @@
 // second, the server every 2 s, peers, talkgroups and links every 5 s, lastheard every 10 s), plus
 // a Prometheus scrape of /metrics every 15 s. In the load generator's process it would compete
 // with the generator's own event loop, and the latency measured would be partly the client's.
-// Usage: node dist/bench/console-client.js <base URL> [--chromium] [--nice|--idle] [--cpu N]; it answers a
+// Usage: node dist/bench/console-client.js <base URL> [--chromium | --burn PCT] [--nice|--idle] [--cpu N]; it answers a
 // "stop" message (IPC) with { events, polls, browserCpuPct } and exits. With --chromium the load is
 // the dashboard itself, open in Debian's headless Chromium (through playwright-core): the same
 // requests, plus the browser's own rendering on this machine's cores (events: what the page's event
@@ -81,7 +81,10 @@ function idleGroup(): void {
   process.stderr.write('[console-client] no idle cgroup could be joined: with autogroups on, the browser competes with the server as an equal\n');
 }
 
-if (process.argv[3] === '--chromium') {
+const burnAt = process.argv.indexOf('--burn');
+if (burnAt > 0) {
+  burner(Number(process.argv[burnAt + 1]));
+} else if (process.argv[3] === '--chromium') {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -139,6 +142,37 @@ if (process.argv[3] === '--chromium') {
   });
 } else {
   await plainClient();
+}
+
+/**
+ * --burn PCT: no console, no requests: PCT % of one core of plain work, a slice of every 50 ms, each
+ * slice walking a 16 MB buffer a cache line at a time (a browser's rendering both takes a core and
+ * fills the caches). With --idle, it stands for the browser's own CPU, as bench/reporting.ts --burn
+ * uses it: does any such load beside the server move its p99, console or none?
+ */
+function burner(pct: number): void {
+  const buf = new Float64Array(2 * 1024 * 1024);
+  const sliceMs = (50 * pct) / 100;
+  let at = 0;
+  let busyMs = 0;
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const start = performance.now();
+    while (performance.now() - start < sliceMs) {
+      for (let i = 0; i < 4096; i++) {
+        buf[at] = buf[at]! + 1;
+        at = (at + 8) % buf.length;
+      }
+    }
+    busyMs += performance.now() - start;
+  }, 50);
+  process.send?.({ ready: true });
+  process.on('message', (m: unknown) => {
+    if (m !== 'stop') return;
+    clearInterval(timer);
+    const browserCpuPct = Math.round((busyMs / (performance.now() - t0)) * 1000) / 10;
+    process.send?.({ events: 0, polls: 0, browserCpuPct }, () => process.exit(0));
+  });
 }
 
 /** The dashboard's requests without a browser. */

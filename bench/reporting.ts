@@ -272,8 +272,8 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
  * schedule (or, with --chromium, the dashboard itself in headless Chromium), from a process of its
  * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
-async function dashboardClient(base: string): Promise<{ stop(): Promise<ClientSeen> }> {
-  const args = [base, ...(CHROMIUM ? ['--chromium'] : []), ...(CLIENT_SCHED !== '' ? [`--${CLIENT_SCHED}`] : []), ...(PIN ? ['--cpu', '1'] : [])];
+async function dashboardClient(base: string, burn = 0): Promise<{ stop(): Promise<ClientSeen> }> {
+  const args = [base, ...(burn > 0 ? ['--burn', String(burn)] : CHROMIUM ? ['--chromium'] : []), ...(CLIENT_SCHED !== '' ? [`--${CLIENT_SCHED}`] : []), ...(PIN ? ['--cpu', '1'] : [])];
   const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -301,6 +301,12 @@ let SNAPSHOT_S: number | undefined;
 let NO_CLIENT = false;
 /** --aa: both halves of each console round with the console off (the noise floor of the ratio). */
 let AA = false;
+/**
+ * --burn PCT (with --aa): the second half of each round also runs bench/console-client.ts --burn,
+ * PCT % of a core of plain work (under SCHED_IDLE with --client-idle), and no console: how far a
+ * browser's share of the CPU beside the server moves its p99 with no console at all.
+ */
+let BURN = 0;
 /** --capture: the server's own latency from a loopback capture, beside the end-to-end one. */
 let CAPTURE = false;
 /** --pin: the server on CPU 0; the load generator, the console's client and its browser on CPU 1. */
@@ -314,10 +320,11 @@ let PIN = false;
 let CONSOLE_SETTLE_MS: number | undefined;
 
 /** Paced 200 peers / 50 streams with reporting off, the console off or on (with a dashboard client). */
-async function pacedConsole(dir: string, on: boolean, seconds: number): Promise<ConsoleRow> {
+async function pacedConsole(dir: string, on: boolean, second: boolean, seconds: number): Promise<ConsoleRow> {
   const srv = await startServer(dir, { sql: null, mqttPort: null, console: on, snapshotS: SNAPSHOT_S });
   const capture = CAPTURE ? await startCapture(join(dir, `capture-${srv.port}.pcap`), srv.port) : null;
-  const client = on && !NO_CLIENT ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : null;
+  const client =
+    on && !NO_CLIENT ? await dashboardClient(`http://127.0.0.1:${await srv.consolePort}`) : second && BURN > 0 ? await dashboardClient('none', BURN) : null;
   const r: LoadResult = await runLoad({ port: srv.port, peers: 200, streams: 50, mode: 'paced', seconds, listenersPerTg: 3, serverPid: srv.pid, settleMs: CONSOLE_SETTLE_MS });
   const st = procStatus(srv.pid);
   const seen = (await client?.stop()) ?? { events: 0, polls: 0 };
@@ -391,11 +398,13 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' }, capture: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' }, capture: { type: 'boolean' }, burn: { type: 'string' } } });
   PIN = values.pin === true;
   CAPTURE = values.capture === true;
   AA = values.aa === true;
   NO_CLIENT = values['no-client'] === true;
+  BURN = num(values.burn, 'burn') ?? 0;
+  if (BURN > 0 && !AA) throw new Error('--burn goes with --aa (the console off in both halves; the burner in the second)');
   SNAPSHOT_S = num(values['snapshot-interval'], 'snapshot-interval');
   // Every thread of this process; the console's client inherits it, the server is started on CPU 0.
   if (PIN) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', '1', String(process.pid)], { stdio: 'ignore' });
@@ -436,7 +445,7 @@ async function main(): Promise<void> {
       // --aa: the console off in both halves of a round, to show how far apart two identical
       // rounds fall on this host (the ratio's noise floor).
       for (const on of [false, !AA]) {
-        const r = await pacedConsole(dir, on, seconds);
+        const r = await pacedConsole(dir, on, consoleRows.length % 2 === 1, seconds);
         consoleRows.push(r);
         say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}${r.serverP99 !== undefined ? `, server's own p99 ${r.serverP99} ms (${r.serverMatched} sends)` : ''}`);
       }
@@ -490,11 +499,13 @@ async function main(): Promise<void> {
           '',
           `| console measurement | median of ${runs} | goal |`,
           '|---|---:|---|',
-          ...(['console-off', 'console'] as const).map(
+          // With --aa there are no console-on rounds to show.
+          ...(AA ? (['console-off'] as const) : (['console-off', 'console'] as const)).map(
             (sc) =>
               `| paced 200 peers / 50 streams, console ${sc === 'console' ? consoleOnLabel() : 'off'}${PIN ? ' (server on CPU 0; load and client on CPU 1)' : ''}: loss / p99 / p99.9 / server CPU / RSS | ${byC(sc, (r) => r.loss * 100)} % / ${byC(sc, (r) => r.p99)} ms / ${byC(sc, (r) => r.p999)} ms / ${byC(sc, (r) => r.cpuPct)} % / ${byC(sc, (r) => r.rssMb)} MB | ${sc === 'console' ? 'no loss, p99 within 10% of off' : 'baseline'} |`,
           ),
-          ...(CHROMIUM ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
+          ...(BURN > 0 ? [`| the second half's burner (bench/console-client.ts --burn${CLIENT_SCHED === 'idle' ? ', SCHED_IDLE' : ''}), % of one core | ${med(secondHalf.map((r) => r.browserCpuPct ?? 0))} % | |`] : []),
+          ...(CHROMIUM && !AA ? [`| the browser's own CPU (all its processes), % of one core | ${med(consoleRows.filter((r) => r.browserCpuPct !== undefined).map((r) => r.browserCpuPct!))} % | |`] : []),
           `| p99 ${AA ? 'console off (second) / off (first)' : 'console on / off'}, median of the ${runs} rounds' ratios (each round runs off, then ${AA ? 'off again' : 'on'}${CONSOLE_SETTLE_MS !== undefined ? `; ${CONSOLE_SETTLE_MS} ms from the last login to the first call` : ''}) | ${pairRatio().toFixed(2)} | ≤ 1.10 |`,
           ...(CAPTURE
             ? [
