@@ -84,8 +84,7 @@ export class StateReporter {
 
 function peerState(s: Session): PeerState {
   const subs: PeerState['subs'] = [];
-  for (const sub of s.subs[1].values()) subs.push({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source });
-  for (const sub of s.subs[2].values()) subs.push({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source });
+  for (const lanes of [s.subs[1], s.subs[2]]) for (const sub of lanes.values()) subs.push({ slot: sub.slot, tg: sub.rfTg, conference: sub.conference, source: sub.source });
   return {
     peer: s.peerId,
     address: s.address,
