@@ -444,8 +444,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < (only.has('console') ? runs : 0); i++) {
       // --aa: the console off in both halves of a round, to show how far apart two identical
       // rounds fall on this host (the ratio's noise floor).
-      for (const on of [false, !AA]) {
-        const r = await pacedConsole(dir, on, consoleRows.length % 2 === 1, seconds);
+      for (const [half, on] of [false, !AA].entries()) {
+        const r = await pacedConsole(dir, on, half === 1, seconds);
         consoleRows.push(r);
         say(`paced ${r.scenario} ${i + 1}/${runs}: loss ${r.loss}, p99 ${r.p99} ms, p99.9 ${r.p999} ms, CPU ${r.cpuPct}%, RSS ${r.rssMb} MB, events ${r.events}, polls ${r.polls}${r.browserCpuPct !== undefined ? `, browser CPU ${r.browserCpuPct}%` : ''}${r.serverP99 !== undefined ? `, server's own p99 ${r.serverP99} ms (${r.serverMatched} sends)` : ''}`);
       }
