@@ -97,7 +97,8 @@ export class Core {
       echoes: new EchoBudget(),
       acl: new AclTable(),
     };
-    index.onChange = (sub, change) =>
+    index.onChange = (sub, change) => {
+      this.env.sessions.changed(sub.session);
       this.fx.report({
         report: 'subscription',
         now: this.env.now,
@@ -108,6 +109,7 @@ export class Core {
         conference: sub.conference,
         source: sub.source,
       });
+    };
   }
 
   handle(ev: CoreEvent, sink: ActionSink): void {
@@ -256,7 +258,7 @@ export class Core {
         return noticeSummary(env, d.session, d.start, now);
       case 'console-snapshot':
         this.snapshotting = false;
-        if (env.cfg.console.snapshotMs <= 0) return this.reporter.reset();
+        if (env.cfg.console.snapshotMs <= 0) return this.reporter.reset(env);
         env.fx.report(this.reporter.report(env, now));
         return this.armSnapshot(now);
     }

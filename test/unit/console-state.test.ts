@@ -120,6 +120,43 @@ describe('console state reports go as changes', () => {
     expect(rig.console.state?.state.peers.map((p) => p.config?.callsign)).toEqual(['T1', 'T2', 'T3']);
   });
 
+  it('looks only at the peers that changed or were heard from outside voice', () => {
+    rig = new Rig();
+    const { w } = rig;
+    const D = 3100004;
+    w.login(A, 5001);
+    w.login(B, 5002, 'TS2=2350');
+    rig.step();
+
+    // B talks on a talkgroup it has: voice moves its last-heard time, but the report does not
+    // look at B for voice. Its next ping carries the latest time.
+    w.play(5002, voiceCall({ peerId: B, src: 3100902, tg: 2350, slot: 2, streamId: 0x52 }));
+    let [r] = rig.step();
+    expect(r).toMatchObject({ peers: [], gone: [], seen: [] });
+    const shownB = () => rig.shown().find((p) => p.peer === B)!.lastSeen;
+    expect(shownB()).toBeLessThan(w.core.sessions.get(B)!.lastSeen);
+    w.ping(B, 5002);
+    [r] = rig.step();
+    expect(r!.seen).toEqual([B, w.core.sessions.get(B)!.lastSeen]);
+    expect(rig.shown()).toEqual(rig.truth());
+
+    // A leaves and logs in again from another port before the next report: the console gets the
+    // new session, and A is not reported gone (the console would drop it).
+    w.datagram(5001, encodeRptcl(A));
+    w.login(A, 5009);
+    [r] = rig.step();
+    expect(r!.peers.map((p) => [p.peer, p.port])).toEqual([[A, 5009]]);
+    expect(r!.gone).toEqual([]);
+    expect(rig.shown()).toEqual(rig.truth());
+
+    // D comes and goes between two reports: the console never hears of it.
+    w.login(D, 5010);
+    w.datagram(5010, encodeRptcl(D));
+    [r] = rig.step();
+    expect(r).toMatchObject({ peers: [], gone: [] });
+    expect(rig.shown()).toEqual(rig.truth());
+  });
+
   it('sends counters once, then only those that changed', () => {
     rig = new Rig();
     rig.w.login(A, 5001);

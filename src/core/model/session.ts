@@ -72,7 +72,9 @@ export interface Session {
   /**
    * Bumped at every change of what the console's state report shows of the session: its config,
    * its options text, a subscription added or removed. The report sends a peer again only when
-   * this moved, so a quiet peer costs it one comparison (src/core/operator/snapshot.ts).
+   * this moved. Bumped only through SessionTable.changed, which also notes the session for the
+   * next report, so the report looks only at the peers noted since the last one
+   * (src/core/operator/snapshot.ts).
    */
   revision: number;
   /** The options in force (server defaults where the peer set nothing). */

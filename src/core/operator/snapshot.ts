@@ -5,11 +5,12 @@
 //
 // The peers go as changes: a report lists only the peers that are new or changed since the last
 // one (`peers`), the ones that left (`gone`), and, for the rest, the new last-ping times of those
-// that pinged (`seen`). A peer has changed when its session's revision moved (the core bumps it
-// wherever the config, the options or a subscription changes), so an unchanged peer costs one
-// comparison. The first report after snapshots start is `full` (the console drops what it had);
-// at most PEERS_PER_REPORT peers go in any one report and the rest follow in the next ones. The
-// console keeps the merged picture (src/shell/console.ts).
+// that sent a control message (`seen`). The session table notes each session whose picture may
+// have moved as it happens (its revision bumped, a control message, login, logout), and the report
+// looks at those alone: a second of voice on 200 quiet peers costs it nothing per peer. The first
+// report after snapshots start is `full` (the console drops what it had); at most PEERS_PER_REPORT
+// peers go in any one report and the rest follow in the next ones. The console keeps the merged
+// picture (src/shell/console.ts).
 
 import type { RepeaterConfig } from '../../protocol/hbp/index.js';
 import type { LinkView, LiveCall, PeerState, StateReport, UplinkView } from '../actions.js';
@@ -25,8 +26,6 @@ interface Reported {
   /** The session's revision when it was last sent. */
   revision: number;
   lastSeen: number;
-  /** The report that last found the peer connected. */
-  mark: number;
 }
 
 /**
@@ -41,40 +40,53 @@ export class StateReporter {
   private readonly reported = new Map<number, Reported>();
   private count = 0;
 
-  /** Snapshots stopped: the next report is whole. */
-  reset(): void {
+  /** Snapshots stopped: the session table stops noting changes, and the next report is whole. */
+  reset(env: CoreEnv): void {
     this.reported.clear();
     this.count = 0;
+    env.sessions.unwatch();
   }
 
+  /**
+   * Looks only at the sessions the table noted since the last report (SessionTable.changed,
+   * touched, configured, remove); a peer that was neither changed nor heard from outside voice
+   * costs nothing. The first report notes every session, and starts the noting.
+   */
   report(env: CoreEnv, now: number): StateReport {
-    const full = this.count === 0;
-    const mark = ++this.count;
+    const full = this.count++ === 0;
+    const noted = env.sessions.watch();
+    if (full) {
+      this.reported.clear();
+      noted.clear();
+      for (const s of env.sessions.values()) noted.add(s);
+    }
     const peers: PeerState[] = [];
     const seen: number[] = [];
-    for (const s of env.sessions.values()) {
-      if (s.state !== SessionState.Connected) continue;
-      const was = this.reported.get(s.peerId);
-      const same = was !== undefined && was.session === s;
-      if (same) was.mark = mark;
-      if (same && was.revision === s.revision) {
-        if (was.lastSeen !== s.lastSeen) {
-          was.lastSeen = s.lastSeen;
-          seen.push(s.peerId, s.lastSeen);
-        }
-        continue;
-      }
-      // New or changed, but this report is full: it goes in a later one. A changed peer keeps
-      // its mark above (it is not gone); a new one is not in `reported` yet.
-      if (peers.length >= PEERS_PER_REPORT) continue;
-      this.reported.set(s.peerId, { session: s, revision: s.revision, lastSeen: s.lastSeen, mark });
-      peers.push(peerState(s));
-    }
     const gone: number[] = [];
-    for (const [peer, r] of this.reported) {
-      if (r.mark === mark) continue;
-      this.reported.delete(peer);
-      gone.push(peer);
+    for (const s of noted) {
+      // By the peer's ID: a session that left may have been replaced since, and what the console
+      // shows is the peer's current session, or nothing.
+      const cur = env.sessions.get(s.peerId);
+      const was = this.reported.get(s.peerId);
+      if (cur === undefined || cur.state !== SessionState.Connected) {
+        if (was !== undefined) {
+          this.reported.delete(s.peerId);
+          gone.push(s.peerId);
+        }
+      } else if (was !== undefined && was.session === cur && was.revision === cur.revision) {
+        if (was.lastSeen !== cur.lastSeen) {
+          was.lastSeen = cur.lastSeen;
+          seen.push(cur.peerId, cur.lastSeen);
+        }
+      } else if (peers.length >= PEERS_PER_REPORT) {
+        // New or changed, but this report is full: it stays noted for the next one, and the
+        // console keeps the peer's last picture (or none) until then.
+        continue;
+      } else {
+        this.reported.set(cur.peerId, { session: cur, revision: cur.revision, lastSeen: cur.lastSeen });
+        peers.push(peerState(cur));
+      }
+      noted.delete(s);
     }
     peers.sort((a, b) => a.peer - b.peer);
     gone.sort((a, b) => a - b);

@@ -173,6 +173,7 @@ export function ownSession(env: CoreEnv, ev: DatagramEvent, peerId: number, min:
   const s = env.sessions.get(peerId);
   if (s === undefined || !sessionAt(s, ev.address, ev.port) || s.state < min) return null;
   s.lastSeen = ev.now;
+  env.sessions.touched(s);
   return s;
 }
 
@@ -203,7 +204,7 @@ export function onRptc(env: CoreEnv, ev: DatagramEvent): void {
       return;
     }
     s.config = c;
-    s.revision++;
+    env.sessions.changed(s);
     env.sessions.configured(s);
     if (!s.acceptsAlias && softwareTakesAlias(env, c.softwareId)) s.acceptsAlias = true;
     env.fx.log({ code: 'peer.login', level: 'info', peer: s.peerId, address: s.address, port: s.port, detail: `${c.callsign} ${c.softwareId}`.trim() });
@@ -230,7 +231,7 @@ export function onRptc(env: CoreEnv, ev: DatagramEvent): void {
     }
   } else {
     s.config = r.value;
-    s.revision++;
+    env.sessions.changed(s);
   }
   reply(env, ev, encodeRptack(s.peerId));
 }

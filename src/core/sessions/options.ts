@@ -160,7 +160,7 @@ export function applyOptions(env: CoreEnv, s: Session, raw: Uint8Array, now: num
     o.dial = 0;
   }
   s.optionsText = text;
-  s.revision++;
+  env.sessions.changed(s);
   s.options = o;
   env.index.setStatic(s, 1, o.ts1, 'options');
   env.index.setStatic(s, 2, o.ts2, 'options');

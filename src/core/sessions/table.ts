@@ -21,6 +21,12 @@ export class SessionTable {
   private made = 0;
   /** IDs an operator blocked, with the core time the block ends. */
   private readonly blocks = new Map<number, number>();
+  /**
+   * The sessions whose picture in the console's state report may be out of date: changed, heard
+   * from (a control message moves the last-ping time), configured or taken out since the last
+   * report. Null while no reports are made (the console is off), so that nothing is kept then.
+   */
+  private watched: Set<Session> | null = null;
 
   get(peerId: number): Session | undefined {
     return this.sessions.get(peerId);
@@ -55,11 +61,13 @@ export class SessionTable {
   configured(s: Session): void {
     if (s.state !== 1) return;
     s.state = 2;
+    this.watched?.add(s);
     if (this.sessions.get(s.peerId) === s) this.waiting--;
   }
 
   /** Take a closed session out (a newer session of the same peer stays). */
   remove(s: Session): void {
+    this.watched?.add(s);
     const owner = ownerOf(s.peerId);
     const set = owner === null ? undefined : this.owners.get(owner);
     if (set !== undefined) {
@@ -95,6 +103,27 @@ export class SessionTable {
     if (now < until) return true;
     this.blocks.delete(peerId);
     return false;
+  }
+
+  /** What the state report shows of `s` changed (its config, options or a subscription). */
+  changed(s: Session): void {
+    s.revision++;
+    this.watched?.add(s);
+  }
+
+  /** `s` sent a control message (its last-ping time moved). Not called for voice. */
+  touched(s: Session): void {
+    this.watched?.add(s);
+  }
+
+  /** Start (or go on) noting the sessions the state report must look at; the set is the caller's to drain. */
+  watch(): Set<Session> {
+    return (this.watched ??= new Set());
+  }
+
+  /** No more state reports: note nothing. */
+  unwatch(): void {
+    this.watched = null;
   }
 
   /** Read-only views for inspection (tests, tools). */

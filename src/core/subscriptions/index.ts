@@ -14,7 +14,7 @@ export class SubscriptionIndex {
   private total = 0;
   /** Source of every conference's `version` (see Conference). */
   private changes = 0;
-  /** Told of every change, for reports. */
+  /** Told of every change, for reports (and the session's revision: SessionTable.changed). */
   onChange: (sub: Subscription, change: SubscriptionChange) => void = () => {};
 
   get size(): number {
@@ -30,7 +30,6 @@ export class SubscriptionIndex {
     if (lanes.has(rfTg)) return null;
     const sub: Subscription = { session, slot, rfTg, conference, source, expiresAt: 0, mutedUntil: 0, gone: false };
     lanes.set(rfTg, sub);
-    session.revision++;
     let conf = this.conferences.get(conference);
     if (!conf) {
       conf = { tg: conference, members: [], version: 0 };
@@ -47,7 +46,6 @@ export class SubscriptionIndex {
     const lanes = sub.session.subs[sub.slot];
     if (lanes.get(sub.rfTg) !== sub) return;
     lanes.delete(sub.rfTg);
-    sub.session.revision++;
     sub.gone = true;
     const conf = this.conferences.get(sub.conference);
     if (conf) {
