@@ -283,7 +283,7 @@ describe('operator commands', () => {
     const r5 = await api(url, '/api/v1/reload', t);
     expect(r5).toMatchObject({ status: 200, body: { ok: true, result: { reloaded: true } } });
     // The reload named a subscriber file: the console loads it (here it cannot: no such file).
-    await s.waitForLog((l) => String(l['code']).startsWith('console.names-'), 5000, 'the names load after the reload');
+    await s.waitForLog((l) => String(l['code']).startsWith('console.names-'), 15_000, 'the names load after the reload');
     const audit = readFileSync(auditPath(s), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit.map((x) => [x['command'], x['target'], x['ok']])).toEqual([
       ['disconnect', 3120041, true],
