@@ -49,7 +49,7 @@ export class StateReporter {
 
   /**
    * Looks only at the sessions the table noted since the last report (SessionTable.changed,
-   * touched, configured, remove); a peer that was neither changed nor heard from outside voice
+   * touched, remove); a peer that was neither changed nor heard from outside voice
    * costs nothing. The first report notes every session, and starts the noting.
    */
   report(env: CoreEnv, now: number): StateReport {

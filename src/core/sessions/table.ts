@@ -22,9 +22,9 @@ export class SessionTable {
   /** IDs an operator blocked, with the core time the block ends. */
   private readonly blocks = new Map<number, number>();
   /**
-   * The sessions whose picture in the console's state report may be out of date: changed, heard
-   * from (a control message moves the last-ping time), configured or taken out since the last
-   * report. Null while no reports are made (the console is off), so that nothing is kept then.
+   * The sessions whose picture in the console's state report may be out of date: changed (the
+   * RPTC that completes a login among them), heard from (a control message moves the last-ping
+   * time) or taken out since the last report. Null while no reports are made (the console is off), so that nothing is kept then.
    */
   private watched: Set<Session> | null = null;
 
@@ -61,7 +61,6 @@ export class SessionTable {
   configured(s: Session): void {
     if (s.state !== 1) return;
     s.state = 2;
-    this.watched?.add(s);
     if (this.sessions.get(s.peerId) === s) this.waiting--;
   }
 
