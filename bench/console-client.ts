@@ -3,7 +3,7 @@
 // second, the server every 2 s, peers, talkgroups and links every 5 s, lastheard every 10 s), plus
 // a Prometheus scrape of /metrics every 15 s. In the load generator's process it would compete
 // with the generator's own event loop, and the latency measured would be partly the client's.
-// Usage: node dist/bench/console-client.js <base URL> [--chromium | --burn PCT] [--nice|--idle] [--cpu N]; it answers a
+// Usage: node dist/bench/console-client.js <base URL> [--chromium [--warm MS] | --burn PCT] [--nice|--idle] [--cpu N]; it answers a
 // "stop" message (IPC) with { events, polls, browserCpuPct } and exits. With --chromium the load is
 // the dashboard itself, open in Debian's headless Chromium (through playwright-core): the same
 // requests, plus the browser's own rendering on this machine's cores (events: what the page's event
@@ -88,6 +88,11 @@ if (burnAt > 0) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // --warm MS: the browser first idles that long on a blank page. A freshly started Chromium
+  // does work of its own about 30 s after launch (10-15 % of a core for two seconds, with
+  // about:blank as with the dashboard); an operator's browser is long past it.
+  const warmAt = process.argv.indexOf('--warm');
+  if (warmAt > 0) await new Promise((resolve) => setTimeout(resolve, Number(process.argv[warmAt + 1])));
   let reads = 0;
   page.on('requestfinished', (r) => void (r.url().includes('/api/v1/') && !r.url().endsWith('/events') && reads++));
   // Count the stream's events in the page, beside the dashboard's own listeners (page script:

@@ -13,6 +13,7 @@
 //   npm run build && node dist/bench/reporting.js [--runs 3] [--seconds 20] [--only startup,paced,rss-each,console] [--chromium]
 //   (--chromium: the console's client is the dashboard in Debian's headless Chromium, not bench/console-client.ts's requests;
 //   --settle-ms N: in the console rounds, N ms from the last login to the first call (default 300);
+//   --browser-warm-ms N: with Chromium, the browser idles N ms on a blank page before it opens the dashboard;
 //   --chromium-nice / --chromium-idle: the same browser at nice 19 or under SCHED_IDLE, standing for a
 //   browser on another machine: its requests are real, its rendering yields the cores)
 //   (`--only rss` measures just off and both; `--only console-paced` the console's paced rounds without its RSS)
@@ -273,7 +274,7 @@ async function paced(dir: string, scenario: 'off' | 'on' | 'down', seconds: numb
  * own (bench/console-client.ts), so that its work does not share the load generator's event loop.
  */
 async function dashboardClient(base: string, burn = 0): Promise<{ stop(): Promise<ClientSeen> }> {
-  const args = [base, ...(burn > 0 ? ['--burn', String(burn)] : CHROMIUM ? ['--chromium'] : []), ...(CLIENT_SCHED !== '' ? [`--${CLIENT_SCHED}`] : []), ...(PIN ? ['--cpu', '1'] : [])];
+  const args = [base, ...(burn > 0 ? ['--burn', String(burn)] : CHROMIUM ? ['--chromium', ...(BROWSER_WARM_MS > 0 ? ['--warm', String(BROWSER_WARM_MS)] : [])] : []), ...(CLIENT_SCHED !== '' ? [`--${CLIENT_SCHED}`] : []), ...(PIN ? ['--cpu', '1'] : [])];
   const child = fork(fileURLToPath(new URL('./console-client.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -307,6 +308,12 @@ let AA = false;
  * browser's share of the CPU beside the server moves its p99 with no console at all.
  */
 let BURN = 0;
+/**
+ * --browser-warm-ms N (with --chromium…): the browser idles N ms on a blank page before it opens
+ * the dashboard, so that the work a freshly started Chromium does about 30 s after launch falls
+ * before the round's traffic (an operator's browser is long past it). The round waits for it.
+ */
+let BROWSER_WARM_MS = 0;
 /** --capture: the server's own latency from a loopback capture, beside the end-to-end one. */
 let CAPTURE = false;
 /** --pin: the server on CPU 0; the load generator, the console's client and its browser on CPU 1. */
@@ -398,7 +405,7 @@ async function rss2000(dir: string, sinks: RssSinks): Promise<{ on: boolean; sin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, pin: { type: 'boolean' }, capture: { type: 'boolean' }, burn: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, rows: { type: 'string' }, only: { type: 'string' }, chromium: { type: 'boolean' }, 'chromium-nice': { type: 'boolean' }, 'chromium-idle': { type: 'boolean' }, 'client-idle': { type: 'boolean' }, aa: { type: 'boolean' }, 'no-client': { type: 'boolean' }, 'snapshot-interval': { type: 'string' }, 'settle-ms': { type: 'string' }, 'browser-warm-ms': { type: 'string' }, pin: { type: 'boolean' }, capture: { type: 'boolean' }, burn: { type: 'string' } } });
   PIN = values.pin === true;
   CAPTURE = values.capture === true;
   AA = values.aa === true;
@@ -409,6 +416,7 @@ async function main(): Promise<void> {
   // Every thread of this process; the console's client inherits it, the server is started on CPU 0.
   if (PIN) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', '1', String(process.pid)], { stdio: 'ignore' });
   CONSOLE_SETTLE_MS = num(values['settle-ms'], 'settle-ms');
+  BROWSER_WARM_MS = num(values['browser-warm-ms'], 'browser-warm-ms') ?? 0;
   CLIENT_SCHED = values['chromium-idle'] === true || values['client-idle'] === true ? 'idle' : values['chromium-nice'] === true ? 'nice' : '';
   CHROMIUM = values.chromium === true || values['chromium-idle'] === true || values['chromium-nice'] === true;
   const only = new Set((values.only ?? 'startup,paced,rss-each').split(','));
