@@ -38,12 +38,13 @@ export const PEERS_PER_REPORT = 50;
 
 export class StateReporter {
   private readonly reported = new Map<number, Reported>();
-  private count = 0;
+  /** A report was made since snapshots started (the next one is not whole). */
+  private started = false;
 
   /** Snapshots stopped: the session table stops noting changes, and the next report is whole. */
   reset(env: CoreEnv): void {
     this.reported.clear();
-    this.count = 0;
+    this.started = false;
     env.sessions.unwatch();
   }
 
@@ -53,13 +54,11 @@ export class StateReporter {
    * costs nothing. The first report notes every session, and starts the noting.
    */
   report(env: CoreEnv, now: number): StateReport {
-    const full = this.count++ === 0;
+    // The first report: nothing is reported yet and nothing was noted (reset cleared both).
+    const full = !this.started;
+    this.started = true;
     const noted = env.sessions.watch();
-    if (full) {
-      this.reported.clear();
-      noted.clear();
-      for (const s of env.sessions.values()) noted.add(s);
-    }
+    if (full) for (const s of env.sessions.values()) noted.add(s);
     const peers: PeerState[] = [];
     const seen: number[] = [];
     const gone: number[] = [];
